@@ -1,0 +1,73 @@
+/**
+ * The provider activities: submitTask (the only place a task is POSTed), getTask and
+ * cancelTask. Built by a factory so workers inject their clients (and tests their fakes).
+ */
+import { Context } from '@temporalio/activity';
+import { shotFromInput, type ResolvedShot, type ShotInput } from '../../common/shot';
+import type { ApiFamily } from '../../common/shot';
+import { ProviderError } from './provider-error';
+import { resolveImageUrl, type S3ObjectReader } from './images';
+import type { SeedanceFamilyClient, SubmitResult, TaskSnapshot } from './types';
+
+export interface SeedanceDeps {
+  clients: Record<ApiFamily, SeedanceFamilyClient>;
+  readS3: S3ObjectReader;
+}
+
+export interface TaskRef {
+  api: ApiFamily;
+  taskId: string;
+}
+
+export interface CancelResult {
+  cancelled: boolean;
+  reason?: string;
+}
+
+/** Runs a provider call and converts its ProviderError into the ApplicationFailure Temporal retries on. */
+async function asActivity<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ProviderError) throw err.toApplicationFailure(Context.current().info.attempt);
+    throw err;
+  }
+}
+
+export function createSeedanceActivities(deps: SeedanceDeps) {
+  /**
+   * POSTs the task once. Temporal retries this activity only for failures where the provider
+   * cannot have accepted it (429, 5xx, connection refused); a request that went out without
+   * an answer fails as SubmitOutcomeUnknown, never silently resubmitted.
+   */
+  async function submitTask(input: ShotInput): Promise<SubmitResult> {
+    const shot: ResolvedShot = shotFromInput(input);
+    const images = await Promise.all(shot.images.map((img) => resolveImageUrl(img, deps.readS3)));
+    return asActivity(() => deps.clients[shot.api].submit(shot, images));
+  }
+
+  /** One cheap status read; polling cadence is the workflow's business. */
+  async function getTask(ref: TaskRef): Promise<TaskSnapshot> {
+    return asActivity(() => deps.clients[ref.api].get(ref.taskId));
+  }
+
+  /** Cancels at the provider where the family allows it (tasks: queued only). */
+  async function cancelTask(ref: TaskRef): Promise<CancelResult> {
+    const client = deps.clients[ref.api];
+    if (!client.cancel) return { cancelled: false, reason: `the ${ref.api} family has no cancel call` };
+    try {
+      await client.cancel(ref.taskId);
+      return { cancelled: true };
+    } catch (err) {
+      if (err instanceof ProviderError && !err.toApplicationFailure().nonRetryable) {
+        throw err.toApplicationFailure(Context.current().info.attempt);
+      }
+      // A running or finished task cannot be cancelled: report it, the workflow still ends cancelled.
+      return { cancelled: false, reason: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  return { submitTask, getTask, cancelTask };
+}
+
+export type SeedanceActivities = ReturnType<typeof createSeedanceActivities>;

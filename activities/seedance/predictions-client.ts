@@ -1,0 +1,77 @@
+/**
+ * The "predictions" family (seeds/003): the gateway's own endpoints,
+ * POST /api/v3/bytedance/{model}/image-to-video|text-to-video and GET /api/v3/predictions/{id}/result.
+ * The family documents no cancel call.
+ */
+import type { AxiosInstance } from 'axios';
+import type { z } from 'zod';
+import type { ResolvedShot } from '../../common/shot';
+import { providerRequest } from './request';
+import {
+  PredictionEnvelopeSchema,
+  PredictionsSubmitRequestSchema,
+  type PredictionSchema,
+  type PredictionsSubmitRequest,
+} from './schemas';
+import { normalizeStatus } from './status';
+import type { SeedanceFamilyClient, SubmitResult, TaskSnapshot } from './types';
+
+export function buildPredictionsRequest(shot: ResolvedShot, images: string[]): PredictionsSubmitRequest {
+  return PredictionsSubmitRequestSchema.parse({
+    prompt: shot.prompt,
+    image: images[0],
+    aspect_ratio: shot.ratio,
+    duration: shot.duration,
+    resolution: shot.resolution,
+    generate_audio: shot.generate_audio,
+    camera_fixed: shot.camera_fixed,
+    seed: shot.seed,
+  });
+}
+
+export function predictionsPath(model: string, hasImage: boolean): string {
+  return `/api/v3/bytedance/${encodeURIComponent(model)}/${hasImage ? 'image-to-video' : 'text-to-video'}`;
+}
+
+export function toPredictionSnapshot(p: z.output<typeof PredictionSchema>): TaskSnapshot {
+  return {
+    taskId: p.id,
+    api: 'predictions',
+    status: normalizeStatus(p.status),
+    rawStatus: p.status,
+    videoUrl: p.outputs?.find((o) => o.length > 0),
+    seed: p.seed,
+    usage: p.usage ? { completionTokens: p.usage.completion_tokens, totalTokens: p.usage.total_tokens } : undefined,
+    error: p.error,
+  };
+}
+
+export class PredictionsClient implements SeedanceFamilyClient {
+  readonly api = 'predictions' as const;
+  constructor(private readonly http: AxiosInstance) {}
+
+  async submit(shot: ResolvedShot, images: string[]): Promise<SubmitResult> {
+    const body = buildPredictionsRequest(shot, images);
+    const envelope = await providerRequest(this.http, {
+      method: 'POST',
+      url: predictionsPath(shot.model, body.image !== undefined),
+      data: body,
+      call: 'submit',
+      schema: PredictionEnvelopeSchema,
+    });
+    return { taskId: envelope.data.id, api: 'predictions', model: shot.model };
+  }
+
+  async get(taskId: string): Promise<TaskSnapshot> {
+    // Built from the id rather than following data.urls.get: that URL could name another
+    // host, and the Authorization header must only ever go to the configured base URL.
+    const envelope = await providerRequest(this.http, {
+      method: 'GET',
+      url: `/api/v3/predictions/${encodeURIComponent(taskId)}/result`,
+      call: 'get',
+      taskId,
+      schema: PredictionEnvelopeSchema,
+    });
+    return toPredictionSnapshot(envelope.data);
+  }
+}

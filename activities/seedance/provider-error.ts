@@ -1,0 +1,166 @@
+/**
+ * Turns whatever HTTP answered (or failed to) into one FailureType, then into the
+ * ApplicationFailure that Temporal's retry machinery understands.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { AxiosError, isAxiosError } from 'axios';
+import {
+  FAILURE_TYPES,
+  FailureType,
+  isBalanceReason,
+  isContentPolicyCode,
+  type FailureDetails,
+} from '../../common/errors';
+
+const RAW_BODY_LIMIT = 500;
+
+/** Which call failed decides how an answerless failure reads: a lost GET is harmless, a lost POST is not. */
+export type CallKind = 'submit' | 'get' | 'cancel' | 'download';
+
+export class ProviderError extends Error {
+  constructor(readonly details: FailureDetails, message: string) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+
+  get type(): FailureType {
+    return this.details.type;
+  }
+
+  /**
+   * The failure Temporal sees. Retry-After sets the next delay exactly; a 429 without it
+   * backs off exponentially with full jitter so a batch of shots does not retry in lockstep.
+   */
+  toApplicationFailure(attempt = 1): ApplicationFailure {
+    const { type, retryAfterMs } = this.details;
+    let nextRetryDelay: number | undefined = retryAfterMs;
+    if (type === FailureType.RateLimited && retryAfterMs === undefined) {
+      const ceiling = Math.min(60_000, 1000 * 2 ** Math.min(attempt, 6));
+      nextRetryDelay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    }
+    return ApplicationFailure.create({
+      type,
+      message: this.message,
+      nonRetryable: !FAILURE_TYPES[type].retryable,
+      details: [{ ...this.details, ...(nextRetryDelay !== undefined ? { nextRetryDelayMs: nextRetryDelay } : {}) }],
+      ...(nextRetryDelay !== undefined ? { nextRetryDelay } : {}),
+    });
+  }
+}
+
+/** Connection errors raised before a single byte of the request can have reached the provider. */
+const NEVER_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_INVALID_URL']);
+
+/** `{"error":{"code","message"}}`, `{"error":"text"}`, `{"code","message"}`, HTML or nothing. */
+export function parseErrorBody(data: unknown): { code?: string; message?: string; rawBody?: string } {
+  let text: string | undefined;
+  let body: unknown = data;
+  if (Buffer.isBuffer(data)) text = data.toString('utf8');
+  else if (typeof data === 'string') text = data;
+  if (text !== undefined) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return { rawBody: truncate(text) };
+    }
+  }
+  const rawBody = truncate(text ?? safeStringify(body));
+  if (!body || typeof body !== 'object') return { rawBody };
+  const record = body as Record<string, unknown>;
+  const inner = record.error;
+  if (inner && typeof inner === 'object') {
+    const e = inner as Record<string, unknown>;
+    return { code: asText(e.code) ?? asText(e.type), message: asText(e.message), rawBody };
+  }
+  if (typeof inner === 'string' && inner) return { message: inner, rawBody };
+  return { code: asText(record.code), message: asText(record.message) ?? asText(record.msg), rawBody };
+}
+
+function asText(v: unknown): string | undefined {
+  if (typeof v === 'string' && v) return v;
+  if (typeof v === 'number') return String(v);
+  return undefined;
+}
+
+function safeStringify(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? '';
+  } catch {
+    return String(v);
+  }
+}
+
+export function truncate(text: string, limit = RAW_BODY_LIMIT): string {
+  return text.length > limit ? `${text.slice(0, limit)}…` : text;
+}
+
+/** Retry-After is seconds or an HTTP date; anything else is ignored (we back off instead). */
+export function parseRetryAfter(value: unknown, now = Date.now()): number | undefined {
+  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+  const text = String(value).trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Classify an HTTP status plus body into the vocabulary. */
+export function classifyStatus(status: number, body: { code?: string; message?: string }, call: CallKind): FailureType {
+  const reason = `${body.code ?? ''} ${body.message ?? ''}`;
+  if (status === 429) return FailureType.RateLimited;
+  if (status === 401) return FailureType.Unauthorized;
+  if (status === 403) {
+    if (call === 'download') return FailureType.OutputGone;
+    return isBalanceReason(reason) ? FailureType.InsufficientBalance : FailureType.PermissionDenied;
+  }
+  if (status === 404 || status === 410) {
+    if (call === 'download') return FailureType.OutputGone;
+    return call === 'submit' ? FailureType.InvalidRequest : FailureType.TaskNotFound;
+  }
+  // Content policy arrives as 400 in practice and as 503 in the gateway's documentation.
+  if ((status === 400 || status === 503) && isContentPolicyCode(reason)) return FailureType.ContentPolicyViolation;
+  if (status === 408 || status >= 500) return FailureType.ProviderServerError;
+  return FailureType.InvalidRequest;
+}
+
+/** Any error from an axios call → ProviderError. Never copies request config or headers. */
+export function fromAxiosError(err: unknown, call: CallKind, taskId?: string): ProviderError {
+  if (err instanceof ProviderError) return err;
+  if (!isAxiosError(err)) {
+    const message = err instanceof Error ? err.message : String(err);
+    return new ProviderError({ type: FailureType.ProviderServerError, taskId }, `unexpected error: ${message}`);
+  }
+  const axiosErr = err as AxiosError;
+  const response = axiosErr.response;
+  if (!response) return fromTransportError(axiosErr, call, taskId);
+  const body = parseErrorBody(response.data);
+  const type = classifyStatus(response.status, body, call);
+  const retryAfterMs = type === FailureType.RateLimited ? parseRetryAfter(response.headers['retry-after']) : undefined;
+  const details: FailureDetails = {
+    type,
+    httpStatus: response.status,
+    ...(body.code ? { providerCode: body.code } : {}),
+    ...(body.message ? { providerMessage: body.message } : {}),
+    ...(taskId ? { taskId } : {}),
+    ...(body.rawBody !== undefined ? { rawBody: body.rawBody } : {}),
+    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+  };
+  const what = [body.code, body.message].filter(Boolean).join(': ') || body.rawBody || '(empty body)';
+  return new ProviderError(details, `${type}: HTTP ${response.status} on ${call}${taskId ? ` of ${taskId}` : ''}: ${what}`);
+}
+
+function fromTransportError(err: AxiosError, call: CallKind, taskId?: string): ProviderError {
+  const code = err.code ?? 'UNKNOWN';
+  const neverSent = NEVER_SENT_CODES.has(code);
+  let type: FailureType;
+  if (neverSent) type = FailureType.ConnectionFailed;
+  else if (call === 'submit') type = FailureType.SubmitOutcomeUnknown;
+  else type = FailureType.RequestTimedOut;
+  const hint =
+    type === FailureType.SubmitOutcomeUnknown
+      ? ' — the request was sent but no answer came; the task may exist and be billed, so it is not resubmitted'
+      : '';
+  return new ProviderError(
+    { type, providerCode: code, ...(taskId ? { taskId } : {}) },
+    `${type}: ${call} failed with ${code} (${err.message})${hint}`,
+  );
+}

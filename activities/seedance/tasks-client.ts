@@ -1,0 +1,96 @@
+/**
+ * The "tasks" family (seeds/000): the same API Volcengine Ark and BytePlus ModelArk serve at
+ * /api/v3/contents/generations/tasks.
+ */
+import type { AxiosInstance } from 'axios';
+import type { ResolvedShot } from '../../common/shot';
+import { providerRequest } from './request';
+import { TasksSubmitRequestSchema, TasksSubmitResponseSchema, TasksTaskSchema, type TasksSubmitRequest } from './schemas';
+import { normalizeStatus } from './status';
+import { z } from 'zod';
+import type { SeedanceFamilyClient, SubmitResult, TaskSnapshot } from './types';
+
+const TASKS_PATH = '/api/v3/contents/generations/tasks';
+
+export function buildTasksRequest(shot: ResolvedShot, images: string[]): TasksSubmitRequest {
+  const content: TasksSubmitRequest['content'] = [{ type: 'text', text: shot.prompt }];
+  shot.images.forEach((img, i) => {
+    const url = images[i];
+    if (url) content.push({ type: 'image_url', image_url: { url }, role: img.role });
+  });
+  return TasksSubmitRequestSchema.parse({
+    model: shot.model,
+    content,
+    generate_audio: shot.generate_audio,
+    resolution: shot.resolution,
+    ratio: shot.ratio,
+    duration: shot.duration,
+    frames: shot.frames,
+    framespersecond: shot.fps,
+    seed: shot.seed,
+    camerafixed: shot.camera_fixed,
+    watermark: shot.watermark,
+    return_last_frame: shot.return_last_frame,
+    execution_expires_after: shot.execution_expires_after,
+    service_tier: shot.service_tier,
+  });
+}
+
+export function toTasksSnapshot(task: z.output<typeof TasksTaskSchema>): TaskSnapshot {
+  return {
+    taskId: task.id,
+    api: 'tasks',
+    status: normalizeStatus(task.status),
+    rawStatus: task.status,
+    videoUrl: task.content?.video_url,
+    lastFrameUrl: task.content?.last_frame_url,
+    seed: task.seed,
+    usage: task.usage
+      ? { completionTokens: task.usage.completion_tokens, totalTokens: task.usage.total_tokens }
+      : undefined,
+    duration: task.duration,
+    frames: task.frames,
+    resolution: task.resolution,
+    ratio: task.ratio,
+    fps: task.framespersecond,
+    error: task.error,
+  };
+}
+
+export class TasksClient implements SeedanceFamilyClient {
+  readonly api = 'tasks' as const;
+  constructor(private readonly http: AxiosInstance) {}
+
+  async submit(shot: ResolvedShot, images: string[]): Promise<SubmitResult> {
+    const body = await providerRequest(this.http, {
+      method: 'POST',
+      url: TASKS_PATH,
+      data: buildTasksRequest(shot, images),
+      call: 'submit',
+      schema: TasksSubmitResponseSchema,
+    });
+    return { taskId: body.id, api: 'tasks', model: shot.model };
+  }
+
+  async get(taskId: string): Promise<TaskSnapshot> {
+    const task = await providerRequest(this.http, {
+      method: 'GET',
+      url: `${TASKS_PATH}/${encodeURIComponent(taskId)}`,
+      call: 'get',
+      taskId,
+      schema: TasksTaskSchema,
+    });
+    return toTasksSnapshot(task);
+  }
+
+  /** Ark cancels a queued task with DELETE (on a finished task it deletes the record). */
+  async cancel(taskId: string): Promise<void> {
+    await providerRequest(this.http, {
+      method: 'DELETE',
+      url: `${TASKS_PATH}/${encodeURIComponent(taskId)}`,
+      call: 'cancel',
+      taskId,
+      schema: z.unknown(),
+    });
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The provider-neutral view of a Seedance task that activities return to workflows.
+ * Both API families normalize into this shape; it carries references only (URLs), never bytes.
+ */
+import type { ApiFamily, ResolvedShot } from '../../common/shot';
+import type { Usage } from '../../common/render';
+
+export const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'expired', 'cancelled', 'unknown'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+export interface TaskSnapshot {
+  taskId: string;
+  api: ApiFamily;
+  status: TaskStatus;
+  /** The provider's own status word (`processing`, `completed`, ...). */
+  rawStatus: string;
+  videoUrl?: string;
+  lastFrameUrl?: string;
+  seed?: number;
+  usage?: Usage;
+  duration?: number;
+  frames?: number;
+  resolution?: string;
+  ratio?: string;
+  fps?: number;
+  error?: { code?: string; message?: string };
+}
+
+export interface SubmitResult {
+  taskId: string;
+  api: ApiFamily;
+  model: string;
+}
+
+/** One API family's HTTP calls. Implementations throw ProviderError, nothing else. */
+export interface SeedanceFamilyClient {
+  readonly api: ApiFamily;
+  /** POST once. `images` are provider-ready URLs (http(s) or data URLs), in shot order. */
+  submit(shot: ResolvedShot, images: string[]): Promise<SubmitResult>;
+  get(taskId: string): Promise<TaskSnapshot>;
+  /** `undefined` when the family has no cancel call. */
+  cancel?(taskId: string): Promise<void>;
+}

@@ -1,0 +1,51 @@
+/**
+ * Object storage as the copy and staging activities need it. Two backends: S3 (any
+ * S3-compatible server, via the AWS SDK v3) and the local filesystem.
+ */
+import type { Readable } from 'node:stream';
+
+export interface ObjectInfo {
+  bytes: number;
+  metadata: Record<string, string>;
+}
+
+export interface UploadOptions {
+  contentType: string;
+  /** ASCII only (S3 user metadata travels in headers). */
+  metadata: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export interface StorageBackend {
+  /** `s3://bucket/prefix/key` or `file:///dir/key`: where a key lives, for people and manifests. */
+  urlOf(key: string): string;
+  stat(key: string): Promise<ObjectInfo | null>;
+  /** Streams `body` to `key`; never holds the whole object in memory. Atomic: readers never see a partial object. */
+  upload(key: string, body: Readable, options: UploadOptions): Promise<void>;
+  readText(key: string): Promise<string | null>;
+  writeText(key: string, text: string, contentType: string): Promise<void>;
+  /** Reads a small object whole (images, manifests); refuses anything over `maxBytes`. */
+  readBytes(key: string, maxBytes: number): Promise<Buffer>;
+}
+
+/** `s3://bucket/prefix` or `file:///dir`, parsed. */
+export type StorageLocation = { kind: 's3'; bucket: string; prefix: string } | { kind: 'file'; dir: string };
+
+export function parseStorageUrl(url: string): StorageLocation {
+  const s3 = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
+  if (s3) return { kind: 's3', bucket: s3[1] as string, prefix: (s3[2] ?? '').replace(/^\/+|\/+$/g, '') };
+  if (url.startsWith('file://')) {
+    const dir = decodeURIComponent(new URL(url).pathname);
+    if (!dir || dir === '/') throw new Error(`STORAGE_URL ${url}: name a directory, not the filesystem root`);
+    return { kind: 'file', dir: dir.replace(/\/+$/, '') };
+  }
+  throw new Error(`storage URL must be s3://bucket/prefix or file:///dir, got ${JSON.stringify(url)}`);
+}
+
+/** Joins key parts with single slashes. */
+export function joinKey(...parts: string[]): string {
+  return parts
+    .map((p) => p.replace(/^\/+|\/+$/g, ''))
+    .filter(Boolean)
+    .join('/');
+}

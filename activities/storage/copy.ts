@@ -1,0 +1,207 @@
+/**
+ * copyToStorage: streams a provider output URL into object storage before the ~24 h link
+ * dies. Constant memory (stream → hash/count → multipart upload), sha256 and byte count,
+ * heartbeats with progress, and idempotent: a re-run that finds the finished object skips.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import axios from 'axios';
+import { createHash } from 'node:crypto';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { FailureType } from '../../common/errors';
+import type { StoredObject, Usage } from '../../common/render';
+import { fromAxiosError } from '../seedance/provider-error';
+import type { StorageBackend } from './backend';
+
+export interface CopyToStorageInput {
+  url: string;
+  /** Deterministic key, relative to the storage root. */
+  key: string;
+  taskId: string;
+  model: string;
+  prompt: string;
+  seed?: number;
+  usage?: Usage;
+}
+
+export interface CopyDeps {
+  storage: StorageBackend;
+  /** Refuse outputs larger than this (bytes). */
+  maxBytes: number;
+  /** Connect/first-byte timeout; the body itself may take as long as the activity allows. */
+  connectTimeoutMs?: number;
+  /** How often to heartbeat progress. */
+  heartbeatIntervalMs?: number;
+}
+
+/** Written beside each video after its upload completes: its presence means "done". */
+export interface VideoRecord {
+  sha256: string;
+  bytes: number;
+  taskId: string;
+  model: string;
+  seed?: number;
+  promptSha256: string;
+  usage?: Usage;
+  storedAt: string;
+}
+
+export function recordKey(key: string): string {
+  return `${key}.json`;
+}
+
+/** Counts and hashes bytes as they pass, and stops the stream once it exceeds the limit. */
+export class HashCounter extends Transform {
+  readonly hash = createHash('sha256');
+  bytes = 0;
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly onProgress: (bytes: number) => void,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) {
+      done(tooLarge(this.bytes, this.maxBytes));
+      return;
+    }
+    this.hash.update(chunk);
+    this.onProgress(this.bytes);
+    done(null, chunk);
+  }
+}
+
+function tooLarge(bytes: number, max: number): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: FailureType.OutputTooLarge,
+    message: `${FailureType.OutputTooLarge}: output is at least ${bytes} bytes, over the ${max}-byte limit (COPY_MAX_BYTES)`,
+    nonRetryable: true,
+  });
+}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Builds the copyToStorage activity around its dependencies. */
+export function createCopyActivity(deps: CopyDeps) {
+  const { storage, maxBytes } = deps;
+  const heartbeatEvery = deps.heartbeatIntervalMs ?? 2000;
+
+  /** Streams the provider's output into storage, or returns the object a previous run stored. */
+  async function copyToStorage(input: CopyToStorageInput): Promise<StoredObject> {
+    const ctx = Context.current();
+    if (!/^https?:\/\//i.test(input.url)) {
+      throw ApplicationFailure.create({
+        type: FailureType.InvalidOutputUrl,
+        message: `${FailureType.InvalidOutputUrl}: refusing to fetch ${JSON.stringify(input.url.slice(0, 40))} for task ${input.taskId}: only http(s) URLs`,
+        nonRetryable: true,
+      });
+    }
+
+    const existing = await findStored(storage, input.key);
+    if (existing) {
+      ctx.log.info('video already stored; skipping copy', { key: input.key, taskId: input.taskId });
+      return existing;
+    }
+
+    const controller = new AbortController();
+    const onCancel = () => controller.abort();
+    ctx.cancellationSignal.addEventListener('abort', onCancel, { once: true });
+    try {
+      const body = await openDownload(input, controller.signal);
+      let lastBeat = 0;
+      const counter = new HashCounter(maxBytes, (bytes) => {
+        const now = Date.now();
+        if (now - lastBeat >= heartbeatEvery) {
+          lastBeat = now;
+          ctx.heartbeat({ bytesCopied: bytes });
+        }
+      });
+      body.on('error', (err) => counter.destroy(err));
+      body.pipe(counter);
+      await storage.upload(input.key, counter, {
+        contentType: 'video/mp4',
+        metadata: objectMetadata(input),
+        signal: controller.signal,
+      });
+      const record: VideoRecord = {
+        sha256: counter.hash.digest('hex'),
+        bytes: counter.bytes,
+        taskId: input.taskId,
+        model: input.model,
+        ...(input.seed !== undefined ? { seed: input.seed } : {}),
+        promptSha256: sha256Hex(input.prompt),
+        ...(input.usage ? { usage: input.usage } : {}),
+        storedAt: new Date().toISOString(),
+      };
+      await storage.writeText(recordKey(input.key), JSON.stringify(record, null, 2), 'application/json');
+      ctx.heartbeat({ bytesCopied: counter.bytes, done: true });
+      return { key: input.key, url: storage.urlOf(input.key), sha256: record.sha256, bytes: record.bytes, skipped: false };
+    } catch (err) {
+      throw asCopyFailure(err, input.taskId);
+    } finally {
+      ctx.cancellationSignal.removeEventListener('abort', onCancel);
+    }
+  }
+
+  async function openDownload(input: CopyToStorageInput, signal: AbortSignal): Promise<Readable> {
+    try {
+      const res = await axios.get<Readable>(input.url, {
+        responseType: 'stream',
+        timeout: deps.connectTimeoutMs ?? 30_000,
+        signal,
+        // Never decompress or buffer: bytes go straight to the hash and the upload.
+        decompress: false,
+        maxRedirects: 5,
+      });
+      const declared = Number(res.headers['content-length']);
+      if (Number.isFinite(declared) && declared > maxBytes) {
+        res.data.destroy();
+        throw tooLarge(declared, maxBytes);
+      }
+      return res.data;
+    } catch (err) {
+      if (err instanceof ApplicationFailure) throw err;
+      throw fromAxiosError(err, 'download', input.taskId).toApplicationFailure();
+    }
+  }
+
+  return { copyToStorage };
+}
+
+/** The earlier run's object, if it finished: the record exists and matches the object's size. */
+export async function findStored(storage: StorageBackend, key: string): Promise<StoredObject | null> {
+  const [info, recordText] = await Promise.all([storage.stat(key), storage.readText(recordKey(key))]);
+  if (!info || !recordText) return null;
+  const record = JSON.parse(recordText) as VideoRecord;
+  if (record.bytes !== info.bytes) return null;
+  return { key, url: storage.urlOf(key), sha256: record.sha256, bytes: record.bytes, skipped: true };
+}
+
+function objectMetadata(input: CopyToStorageInput): Record<string, string> {
+  const meta: Record<string, string> = {
+    'task-id': input.taskId,
+    model: input.model,
+    'prompt-sha256': sha256Hex(input.prompt),
+  };
+  if (input.seed !== undefined) meta.seed = String(input.seed);
+  if (input.usage?.totalTokens !== undefined) meta['usage-total-tokens'] = String(input.usage.totalTokens);
+  if (input.usage?.completionTokens !== undefined) meta['usage-completion-tokens'] = String(input.usage.completionTokens);
+  return meta;
+}
+
+function asCopyFailure(err: unknown, taskId: string): Error {
+  if (err instanceof ApplicationFailure) return err;
+  if (axios.isAxiosError(err)) return fromAxiosError(err, 'download', taskId).toApplicationFailure();
+  if ((err as { name?: string }).name === 'AbortError') return err as Error;
+  const message = err instanceof Error ? err.message : String(err);
+  return ApplicationFailure.create({
+    type: FailureType.StorageError,
+    message: `${FailureType.StorageError}: copying the output of ${taskId} failed: ${message}`,
+    details: [{ type: FailureType.StorageError, taskId }],
+  });
+}

@@ -1,0 +1,110 @@
+/**
+ * Typed helpers for services that render one video: start (or attach to) renderVideo under a
+ * deterministic id, wait, and turn the outcome into one plain object.
+ */
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
+import { createHash } from 'node:crypto';
+import type { FailureDetails } from '../common/errors';
+import type { RenderVideoInput, RenderVideoProgress, RenderVideoResult, Usage } from '../common/render';
+import { renderVideo, renderVideoProgressQuery } from '../workflows';
+
+/** Same shot, same id: starting it twice attaches to the running render instead of paying again. */
+export function videoWorkflowId(input: RenderVideoInput): string {
+  const digest = createHash('sha256').update(JSON.stringify({ shot: input.shot, key: input.storageKey })).digest('hex');
+  return `video-${digest.slice(0, 20)}`;
+}
+
+export async function startRenderVideo(
+  client: Client,
+  input: RenderVideoInput,
+  opts: { taskQueue: string; workflowId?: string },
+): Promise<WorkflowHandle<typeof renderVideo>> {
+  const workflowId = opts.workflowId ?? videoWorkflowId(input);
+  try {
+    return await client.workflow.start(renderVideo, {
+      taskQueue: opts.taskQueue,
+      workflowId,
+      args: [input],
+      // Attach to a running render; start anew only if the previous run did not succeed.
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+    });
+  } catch (err) {
+    // Already rendered successfully: hand back that run, its result is the video.
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return client.workflow.getHandle(workflowId);
+    throw err;
+  }
+}
+
+/** The outcome of one render as a flat object: what `--json` prints. */
+export interface VideoOutcome {
+  workflowId: string;
+  status: 'stored' | 'failed' | 'cancelled';
+  taskId?: string;
+  storageUrl?: string;
+  key?: string;
+  sha256?: string;
+  bytes?: number;
+  seed?: number;
+  usage?: Usage;
+  skipped?: boolean;
+  failureType?: string;
+  message?: string;
+}
+
+export async function waitForVideo(
+  handle: WorkflowHandle<typeof renderVideo>,
+  onProgress?: (p: RenderVideoProgress) => void,
+  progressEveryMs = 2000,
+): Promise<VideoOutcome> {
+  const timer = onProgress
+    ? setInterval(() => {
+        handle
+          .query(renderVideoProgressQuery)
+          .then(onProgress)
+          .catch(() => undefined);
+      }, progressEveryMs)
+    : undefined;
+  try {
+    const result: RenderVideoResult = await handle.result();
+    return {
+      workflowId: handle.workflowId,
+      status: 'stored',
+      taskId: result.taskId,
+      storageUrl: result.storage.url,
+      key: result.storage.key,
+      sha256: result.storage.sha256,
+      bytes: result.storage.bytes,
+      skipped: result.storage.skipped,
+      ...(result.seed !== undefined ? { seed: result.seed } : {}),
+      ...(result.usage ? { usage: result.usage } : {}),
+    };
+  } catch (err) {
+    if (!(err instanceof WorkflowFailedError)) throw err;
+    return { workflowId: handle.workflowId, ...describeFailure(err.cause) };
+  } finally {
+    if (timer) clearInterval(timer);
+  }
+}
+
+export function describeFailure(cause: Error | undefined): Pick<VideoOutcome, 'status' | 'failureType' | 'message' | 'taskId'> {
+  if (cause instanceof CancelledFailure) return { status: 'cancelled', failureType: 'Cancelled', message: 'the render was cancelled' };
+  if (cause instanceof ApplicationFailure) {
+    const details = cause.details?.[0] as FailureDetails | undefined;
+    return {
+      status: 'failed',
+      failureType: cause.type ?? 'Error',
+      message: cause.message,
+      ...(details?.taskId ? { taskId: details.taskId } : {}),
+    };
+  }
+  if (cause instanceof TerminatedFailure) return { status: 'failed', failureType: 'Terminated', message: cause.message };
+  if (cause instanceof TimeoutFailure) return { status: 'failed', failureType: 'WorkflowTimedOut', message: cause.message };
+  return { status: 'failed', failureType: 'Error', message: cause?.message ?? 'unknown failure' };
+}

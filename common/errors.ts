@@ -1,0 +1,132 @@
+/**
+ * The one error vocabulary of seedance-flow.
+ *
+ * Every failure that crosses an activity or workflow boundary carries one of these `type`
+ * strings (as `ApplicationFailure.type`), so callers, retry policies and tests match on a
+ * stable name rather than on message text or minified class names. Whether a type is
+ * retried is decided here and nowhere else.
+ *
+ * No I/O: workflows import this module.
+ */
+
+export const FailureType = {
+  /** HTTP 429: request rate, queue depth or quota. The provider accepted nothing. */
+  RateLimited: 'RateLimited',
+  /** HTTP 500/502/503(non-policy)/504: the provider did not accept the request. */
+  ProviderServerError: 'ProviderServerError',
+  /** Connection refused / DNS failure before the request left: nothing can have been accepted. */
+  ConnectionFailed: 'ConnectionFailed',
+  /** A read-only call (GET, download) timed out or lost its connection: safe to repeat. */
+  RequestTimedOut: 'RequestTimedOut',
+  /** A submit was sent but no answer came back: the task may exist and be billed. Never resubmitted. */
+  SubmitOutcomeUnknown: 'SubmitOutcomeUnknown',
+  /** HTTP 400 that is not content policy, or input that fails our own validation. */
+  InvalidRequest: 'InvalidRequest',
+  /** Input or output blocked by moderation: HTTP 400, the gateway's documented 503, or a task failed on output. */
+  ContentPolicyViolation: 'ContentPolicyViolation',
+  /** HTTP 401: API key missing or wrong. */
+  Unauthorized: 'Unauthorized',
+  /** HTTP 403 without a balance reason: the key may not use this model or resource. */
+  PermissionDenied: 'PermissionDenied',
+  /** HTTP 403 for money: a batch should pause, not fail every remaining shot. */
+  InsufficientBalance: 'InsufficientBalance',
+  /** HTTP 404 on a task: unknown id or a record older than ~7 days. */
+  TaskNotFound: 'TaskNotFound',
+  /** The task ended `failed` for a reason other than moderation. */
+  TaskFailed: 'TaskFailed',
+  /** The task ended `expired` (execution_expires_after passed while it waited). */
+  TaskExpired: 'TaskExpired',
+  /** The task ended `cancelled` without us asking. */
+  TaskCancelled: 'TaskCancelled',
+  /** The provider reported a status we do not know, repeatedly. */
+  UnknownTaskStatus: 'UnknownTaskStatus',
+  /** A 2xx answer whose body does not match the contract (malformed JSON, missing fields). */
+  MalformedResponse: 'MalformedResponse',
+  /** Our overall polling deadline passed; the task id is kept so nothing is resubmitted. */
+  PollDeadlineExceeded: 'PollDeadlineExceeded',
+  /** Download answered 403/404: the ~24 h output link is dead. */
+  OutputGone: 'OutputGone',
+  /** The output URL is not http(s), or the task succeeded without one. */
+  InvalidOutputUrl: 'InvalidOutputUrl',
+  /** The output is larger than the configured limit. */
+  OutputTooLarge: 'OutputTooLarge',
+  /** Object storage refused or failed a write or read. */
+  StorageError: 'StorageError',
+} as const;
+
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+export interface FailureTypeInfo {
+  /** Whether an activity that fails with this type is tried again by Temporal. */
+  retryable: boolean;
+  /** Why: the reasoning a reader needs before changing the flag. */
+  why: string;
+}
+
+export const FAILURE_TYPES: Record<FailureType, FailureTypeInfo> = {
+  RateLimited: { retryable: true, why: 'Nothing was accepted; Retry-After or backoff with jitter.' },
+  ProviderServerError: { retryable: true, why: 'A 5xx means the request was not accepted; the seeds ask to retry.' },
+  ConnectionFailed: { retryable: true, why: 'The request never reached the provider.' },
+  RequestTimedOut: { retryable: true, why: 'Only used for idempotent calls (GET, download), which are safe to repeat.' },
+  SubmitOutcomeUnknown: {
+    retryable: false,
+    why: 'The provider may have accepted (and billed) the task; repeating the POST could pay twice.',
+  },
+  InvalidRequest: { retryable: false, why: 'The same input fails the same way.' },
+  ContentPolicyViolation: { retryable: false, why: 'Moderation is deterministic enough that retrying only costs money.' },
+  Unauthorized: { retryable: false, why: 'A wrong key does not fix itself.' },
+  PermissionDenied: { retryable: false, why: 'Needs a human to grant access.' },
+  InsufficientBalance: { retryable: false, why: 'Needs a top-up; storyboards pause on it instead of failing.' },
+  TaskNotFound: { retryable: false, why: 'The record is unknown or aged out; repeating the GET will not bring it back.' },
+  TaskFailed: { retryable: false, why: 'The provider gave up on the task; a new task is a new, paid decision.' },
+  TaskExpired: { retryable: false, why: 'The task waited past execution_expires_after.' },
+  TaskCancelled: { retryable: false, why: 'Someone cancelled the task at the provider.' },
+  UnknownTaskStatus: { retryable: false, why: 'Reported with the raw status so a human can decide; never a crash loop.' },
+  MalformedResponse: { retryable: true, why: 'Proxies garble answers now and then; a GET is safe to repeat.' },
+  PollDeadlineExceeded: { retryable: false, why: 'The task id is kept; query it later instead of paying again.' },
+  OutputGone: { retryable: false, why: 'An expired link stays expired.' },
+  InvalidOutputUrl: { retryable: false, why: 'We only fetch http(s) URLs the provider gave us.' },
+  OutputTooLarge: { retryable: false, why: 'The limit protects storage and cost; raise it deliberately.' },
+  StorageError: { retryable: true, why: 'Object storage outages are usually short; the copy restarts cleanly.' },
+};
+
+/** Types that Temporal must never retry, for activity retry policies. */
+export const NON_RETRYABLE_TYPES: FailureType[] = (Object.keys(FAILURE_TYPES) as FailureType[]).filter(
+  (t) => !FAILURE_TYPES[t].retryable,
+);
+
+export function isRetryable(type: string): boolean {
+  return (FAILURE_TYPES as Record<string, FailureTypeInfo | undefined>)[type]?.retryable ?? true;
+}
+
+/**
+ * The structured details attached to every provider failure (as `ApplicationFailure.details[0]`).
+ * Holds what a human needs to act: never the API key or request headers.
+ */
+export interface FailureDetails {
+  type: FailureType;
+  httpStatus?: number;
+  providerCode?: string;
+  providerMessage?: string;
+  taskId?: string;
+  /** Raw response text, truncated, for HTML or empty error bodies from proxies. */
+  rawBody?: string;
+  /** Delay the provider asked for (Retry-After), in milliseconds. */
+  retryAfterMs?: number;
+  /** The delay this failure asks for before the next attempt (Retry-After, or jittered backoff). */
+  nextRetryDelayMs?: number;
+  /** The raw status string, for UnknownTaskStatus. */
+  rawStatus?: string;
+}
+
+/** Provider error codes (tasks family and observed gateways) that mean moderation. */
+export function isContentPolicyCode(code: string | undefined | null): boolean {
+  if (!code) return false;
+  return /sensitive|content[_ ]?policy|moderation|nsfw|safety/i.test(code);
+}
+
+/** Provider messages/codes on a 403 that mean money rather than permission. */
+export function isBalanceReason(text: string | undefined | null): boolean {
+  if (!text) return false;
+  return /balance|overdue|arrear|quota.*exhaust|insufficient|payment|billing|credit/i.test(text);
+}

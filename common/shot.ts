@@ -1,0 +1,182 @@
+/**
+ * The shot: what one Seedance video is made from, validated against both API families'
+ * parameter rules (seeds/) before anything is sent or paid for.
+ *
+ * Field names follow the storyboard file contract (snake_case, like the provider), so a
+ * shot read from a file needs no renaming. No I/O: workflows import this module.
+ */
+import { z } from 'zod';
+
+export const API_FAMILIES = ['tasks', 'predictions'] as const;
+export type ApiFamily = (typeof API_FAMILIES)[number];
+
+export const IMAGE_ROLES = ['first_frame', 'last_frame', 'reference_image'] as const;
+export type ImageRole = (typeof IMAGE_ROLES)[number];
+
+export const TASKS_RATIOS = ['16:9', '4:3', '1:1', '3:4', '9:16', '21:9', 'adaptive'] as const;
+export const PREDICTIONS_RATIOS = ['21:9', '16:9', '4:3', '1:1', '3:4', '9:16'] as const;
+export const RESOLUTIONS = ['480p', '720p', '1080p'] as const;
+
+export const DEFAULT_MODELS: Record<ApiFamily, string> = {
+  tasks: 'doubao-seedance-1-5-pro-251215',
+  predictions: 'doubao-seedance-2-0-fast-260128',
+};
+
+/** Seedance 2.0 (and 2.0 fast) are the only models with the reference-image scenario. */
+export function isSeedance2(model: string): boolean {
+  return /seedance-2-0/i.test(model);
+}
+export function isSeedance2Fast(model: string): boolean {
+  return /seedance-2-0-fast/i.test(model);
+}
+
+/**
+ * An image reference. Never bytes: `url` is an http(s) URL the provider fetches itself, or a
+ * reference to an object staged in our own storage (`s3://bucket/key`, `file:///path`) that
+ * the submit activity reads and inlines as base64 at request time (history hygiene).
+ */
+export const ImageRefSchema = z.object({
+  url: z
+    .string()
+    .min(1)
+    .refine((u) => !u.startsWith('data:'), {
+      message: 'data: URLs may not travel through workflow history; stage the image and pass its reference',
+    })
+    .refine((u) => /^(https?|s3|file):\/\//.test(u), {
+      message: 'image url must be http(s)://, s3:// or file://',
+    }),
+  role: z.enum(IMAGE_ROLES).default('first_frame'),
+});
+export type ImageRef = z.infer<typeof ImageRefSchema>;
+
+const MAX_SEED_TASKS = 2 ** 32 - 1;
+const MAX_SEED_PREDICTIONS = 2147483647;
+
+/** The fields of one shot, before cross-field rules. */
+export const ShotFieldsSchema = z.object({
+  prompt: z.string().trim().min(1, 'prompt must not be empty').max(4000),
+  api: z.enum(API_FAMILIES).optional(),
+  model: z.string().trim().min(1).max(200).optional(),
+  images: z.array(ImageRefSchema).max(9).default([]),
+  ratio: z.string().optional(),
+  resolution: z.enum(RESOLUTIONS).optional(),
+  duration: z.number().int().optional(),
+  frames: z.number().int().optional(),
+  fps: z.number().int().optional(),
+  seed: z.number().int().optional(),
+  camera_fixed: z.boolean().optional(),
+  generate_audio: z.boolean().optional(),
+  watermark: z.boolean().optional(),
+  return_last_frame: z.boolean().optional(),
+  /** Seconds; Ark accepts 1 h to 72 h. */
+  execution_expires_after: z.number().int().min(3600).max(259200).optional(),
+  service_tier: z.string().optional(),
+});
+
+/**
+ * A validated shot: family and model resolved, every seed rule checked. Issues carry paths
+ * (`images.1.role`) so callers can prefix them (`shots[3].images[1].role`).
+ */
+export const ShotSchema = ShotFieldsSchema.superRefine((shot, ctx) => {
+  const api = shot.api ?? 'tasks';
+  const model = shot.model ?? DEFAULT_MODELS[api];
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+
+  const ratios: readonly string[] = api === 'tasks' ? TASKS_RATIOS : PREDICTIONS_RATIOS;
+  if (shot.ratio !== undefined && !ratios.includes(shot.ratio)) {
+    issue(['ratio'], `ratio must be one of ${ratios.join(', ')} for the ${api} family`);
+  }
+  if (shot.resolution === '1080p' && isSeedance2Fast(model)) {
+    issue(['resolution'], '1080p is not supported by Seedance 2.0 fast');
+  }
+  if (shot.duration !== undefined && shot.frames !== undefined) {
+    issue(['frames'], 'give duration or frames, not both');
+  }
+  if (api === 'tasks') {
+    if (shot.duration !== undefined && shot.duration !== -1 && (shot.duration < 2 || shot.duration > 12)) {
+      issue(['duration'], 'duration must be between 2 and 12 seconds (or -1: the model chooses)');
+    }
+    if (shot.frames !== undefined && (shot.frames < 29 || shot.frames > 289 || (shot.frames - 25) % 4 !== 0)) {
+      issue(['frames'], 'frames must be 25+4n within [29, 289]');
+    }
+    if (shot.fps !== undefined && shot.fps !== 24) issue(['fps'], 'fps must be 24');
+    if (shot.seed !== undefined && (shot.seed < -1 || shot.seed > MAX_SEED_TASKS)) {
+      issue(['seed'], `seed must be within [-1, ${MAX_SEED_TASKS}]`);
+    }
+  } else {
+    if (shot.duration !== undefined && (shot.duration < 4 || shot.duration > 15)) {
+      issue(['duration'], 'duration must be between 4 and 15 seconds for the predictions family');
+    }
+    if (shot.frames !== undefined) issue(['frames'], 'the predictions family takes duration, not frames');
+    if (shot.fps !== undefined) issue(['fps'], 'the predictions family has no fps parameter');
+    if (shot.seed !== undefined && (shot.seed < -1 || shot.seed > MAX_SEED_PREDICTIONS)) {
+      issue(['seed'], `seed must be within [-1, ${MAX_SEED_PREDICTIONS}]`);
+    }
+    for (const field of ['watermark', 'return_last_frame', 'execution_expires_after', 'service_tier'] as const) {
+      if (shot[field] !== undefined) issue([field], `${field} is a tasks-family parameter`);
+    }
+  }
+  checkImageScenario(shot.images, api, model, issue);
+});
+
+function checkImageScenario(
+  images: ImageRef[],
+  api: ApiFamily,
+  model: string,
+  issue: (path: (string | number)[], message: string) => void,
+): void {
+  const count = (role: ImageRole) => images.filter((i) => i.role === role).length;
+  const refs = count('reference_image');
+  const firsts = count('first_frame');
+  const lasts = count('last_frame');
+  if (refs > 0 && firsts + lasts > 0) {
+    const at = images.findIndex((i) => i.role !== 'reference_image');
+    issue(['images', at, 'role'], 'reference images cannot be mixed with first/last frames (three exclusive scenarios)');
+    return;
+  }
+  if (refs > 0 && !isSeedance2(model)) {
+    issue(['images', images.findIndex((i) => i.role === 'reference_image'), 'role'], 'reference images need a Seedance 2.0 model');
+  }
+  if (firsts > 1 || lasts > 1) {
+    const role: ImageRole = firsts > 1 ? 'first_frame' : 'last_frame';
+    const at = images.map((i) => i.role).lastIndexOf(role);
+    issue(['images', at, 'role'], `at most one ${role}`);
+  }
+  if (lasts === 1 && firsts === 0) {
+    issue(['images', images.findIndex((i) => i.role === 'last_frame'), 'role'], 'a last_frame needs a first_frame');
+  }
+  if (api === 'predictions' && (lasts > 0 || refs > 0)) {
+    const at = images.findIndex((i) => i.role !== 'first_frame');
+    issue(['images', at, 'role'], 'the predictions family takes a single first-frame image');
+  }
+}
+
+export type ShotInput = z.input<typeof ShotFieldsSchema>;
+export type Shot = z.output<typeof ShotFieldsSchema>;
+
+/** A shot with its family and model decided. */
+export type ResolvedShot = Shot & { api: ApiFamily; model: string };
+
+export function resolveShot(shot: Shot): ResolvedShot {
+  const api = shot.api ?? 'tasks';
+  return { ...shot, api, model: shot.model ?? DEFAULT_MODELS[api] };
+}
+
+/** A zod issue as one line: `images[1].role: reference images need a Seedance 2.0 model`. */
+export function formatIssuePath(path: readonly PropertyKey[]): string {
+  return path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
+    .join('');
+}
+
+export function formatIssues(error: z.ZodError, prefix = ''): string[] {
+  return error.issues.map((i) => {
+    const path = formatIssuePath([...(prefix ? [prefix] : []), ...i.path]);
+    return path ? `${path}: ${i.message}` : i.message;
+  });
+}
+
+/** Validates a shot and decides its family and model; throws ZodError on bad input. */
+export function shotFromInput(input: ShotInput): ResolvedShot {
+  return resolveShot(ShotSchema.parse(input));
+}

@@ -1,0 +1,20 @@
+import type { SimulatorState } from './state';
+
+/** What every request handler needs: the state, the public base URL and the request time. */
+export interface HandlerContext {
+  state: SimulatorState;
+  /** e.g. `http://127.0.0.1:8787`, used to build output and polling links. */
+  baseUrl: string;
+  /** Epoch milliseconds when the request is handled. */
+  now: number;
+}
+
+/** The output link of a task's video. */
+export function videoUrl(ctx: HandlerContext, id: string): string {
+  return `${ctx.baseUrl}/videos/${encodeURIComponent(id)}.mp4`;
+}
+
+/** The output link of a task's last frame. */
+export function frameUrl(ctx: HandlerContext, id: string): string {
+  return `${ctx.baseUrl}/frames/${encodeURIComponent(id)}.png`;
+}

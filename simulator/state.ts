@@ -1,0 +1,205 @@
+/**
+ * Everything the simulator remembers: configuration, tasks, queued faults, counters and the
+ * seeded random streams. HTTP-free, so the rules can be read without the plumbing.
+ */
+import { randomBytes, randomInt as cryptoRandomInt } from 'node:crypto';
+import { applyConfigPatch } from './config';
+import type { TaskDirectives } from './directives';
+import { FaultQueue, type RequestKind } from './faults';
+import { mulberry32, randomInt, type Prng } from './prng';
+import { endsAt, planTimeline, statusAt, type SimTask, type TaskOutcome } from './task';
+import type { ApiFamily, SimulatorConfig, SimulatorConfigPatch, SimulatorStats } from './types';
+import type { VideoRequest } from './validation';
+
+/** Separate streams, so that e.g. enabling request faults does not change task outcomes. */
+interface RandomStreams {
+  requests: Prng;
+  outcomes: Prng;
+  seeds: Prng;
+}
+
+interface Counters {
+  submissions: number;
+  submitAttempts: number;
+  getRequests: number;
+  downloads: number;
+  cancels: number;
+}
+
+/** The request-level failure a random roll picked, if any. */
+export type RequestRoll = 'rateLimit' | 'serverError' | undefined;
+
+/** The simulator's whole mutable state. */
+export class SimulatorState {
+  config: SimulatorConfig;
+  readonly faults = new FaultQueue();
+  private tasks = new Map<string, SimTask>();
+  private counters: Counters = zeroCounters();
+  private random: RandomStreams;
+  // Ids are deliberately not reproducible: a restarted simulator must not hand out an id a
+  // durable workflow still holds from the previous run. The counter starts at a random
+  // offset and is never reset, so ids stay unique across reset() and restarts.
+  private taskCounter = cryptoRandomInt(1_000_000);
+
+  constructor(private readonly initialConfig: SimulatorConfig) {
+    this.config = initialConfig;
+    this.random = seedStreams(initialConfig.randomSeed);
+  }
+
+  /** Applies a validated patch; a new `randomSeed` restarts the random streams. */
+  configure(patch: SimulatorConfigPatch | unknown): void {
+    const previousSeed = this.config.randomSeed;
+    this.config = applyConfigPatch(this.config, patch);
+    if (this.config.randomSeed !== previousSeed) this.random = seedStreams(this.config.randomSeed);
+  }
+
+  /** Back to the start: startup configuration, no tasks, no faults, zero counters. */
+  reset(): void {
+    this.config = this.initialConfig;
+    this.random = seedStreams(this.config.randomSeed);
+    this.tasks.clear();
+    this.faults.clear();
+    this.counters = zeroCounters();
+  }
+
+  /** Counts a request of the given kind, whatever its outcome. */
+  countRequest(kind: RequestKind): void {
+    const field = ({ submit: 'submitAttempts', get: 'getRequests', download: 'downloads', cancel: 'cancels' } as const)[kind];
+    this.counters[field] += 1;
+  }
+
+  /** Rolls the per-request rates (submit and status GET only). */
+  rollRequest(): RequestRoll {
+    const r = this.random.requests();
+    const { rateLimit, serverError } = this.config.rates;
+    if (r < rateLimit) return 'rateLimit';
+    if (r < rateLimit + serverError) return 'serverError';
+    return undefined;
+  }
+
+  /** Creates a task: decides its outcome (directives first, then rates) and its timeline. */
+  createTask(family: ApiFamily, request: VideoRequest, directives: TaskDirectives, now: number): SimTask {
+    // Always draw the same number of values per task so that runs stay reproducible
+    // whichever directives the prompts carry.
+    const outcomeRoll = this.random.outcomes();
+    const randomSeed = randomInt(this.random.seeds, 2 ** 31);
+    const id = family === 'tasks' ? this.nextTaskId(now) : this.nextPredictionId();
+
+    const timeline = planTimeline({
+      createdAt: now,
+      queueMs: directives.queueMs ?? this.config.queueMs,
+      renderMs: directives.renderMs ?? this.config.renderMs,
+      outcome: this.pickOutcome(directives, outcomeRoll),
+      expiresAfterSeconds: request.executionExpiresAfter,
+    });
+    const task: SimTask = {
+      id,
+      family,
+      model: request.model,
+      prompt: request.prompt,
+      request,
+      seed: request.seed !== undefined && request.seed >= 0 ? request.seed : randomSeed,
+      createdAt: now,
+      ...timeline,
+      gone: directives.gone,
+      deleted: false,
+      rawRunningStatus: directives.rawStatus,
+      videoSize: directives.videoSize,
+    };
+    this.tasks.set(id, task);
+    this.counters.submissions += 1;
+    return task;
+  }
+
+  /** A live (not deleted) task of the given family. */
+  findTask(id: string, family: ApiFamily): SimTask | undefined {
+    const task = this.tasks.get(id);
+    return task && task.family === family && !task.deleted ? task : undefined;
+  }
+
+  /** Any task with this id, deleted records included (output links outlive the record). */
+  findOutput(id: string): SimTask | undefined {
+    return this.tasks.get(id);
+  }
+
+  /** Counters, per-task summaries and the peak number of tasks in flight. */
+  stats(now: number): SimulatorStats {
+    const all = [...this.tasks.values()];
+    const submissionsByPrompt: Record<string, number> = {};
+    for (const task of all) submissionsByPrompt[task.prompt] = (submissionsByPrompt[task.prompt] ?? 0) + 1;
+    return {
+      ...this.counters,
+      maxConcurrent: maxConcurrent(all),
+      tasks: all.map((t) => ({
+        id: t.id,
+        family: t.family,
+        model: t.model,
+        prompt: t.prompt,
+        status: statusAt(t, now),
+        createdAt: t.createdAt,
+        submissions: submissionsByPrompt[t.prompt] ?? 0,
+      })),
+      submissionsByPrompt,
+    };
+  }
+
+  private pickOutcome(d: TaskDirectives, roll: number): TaskOutcome {
+    if (d.outputPolicy) return outputPolicyFailure();
+    if (d.failCode !== undefined) return { status: 'failed', code: d.failCode, message: `Simulated failure (${d.failCode}).` };
+    if (d.expire) return { status: 'expired' };
+    const { failed, expired, contentPolicy } = this.config.rates;
+    if (roll < failed) {
+      return { status: 'failed', code: 'InternalServiceError', message: 'The service encountered an unexpected internal error.' };
+    }
+    if (roll < failed + expired) return { status: 'expired' };
+    if (roll < failed + expired + contentPolicy) return outputPolicyFailure();
+    return { status: 'succeeded' };
+  }
+
+  /** Ark's shape: `cgt-YYYYMMDDHHMMSS-<n>` (UTC here). */
+  private nextTaskId(now: number): string {
+    this.taskCounter += 1;
+    const stamp = new Date(now).toISOString().replace(/\D/g, '').slice(0, 14);
+    return `cgt-${stamp}-${this.taskCounter}`;
+  }
+
+  /** The gateway's shape: 32 hex digits. */
+  private nextPredictionId(): string {
+    return randomBytes(16).toString('hex');
+  }
+}
+
+function outputPolicyFailure(): TaskOutcome {
+  return {
+    status: 'failed',
+    code: 'OutputVideoSensitiveContentDetected',
+    message: 'The request failed because the output video may contain sensitive information.',
+  };
+}
+
+/**
+ * Sweeps task intervals [createdAt, end) for the most that overlap. Ends sort before starts
+ * at the same instant, so back-to-back tasks (and zero-length ones) do not count as overlapping.
+ */
+function maxConcurrent(tasks: SimTask[]): number {
+  const events: Array<[time: number, delta: number]> = [];
+  for (const t of tasks) {
+    events.push([t.createdAt, 1], [endsAt(t), -1]);
+  }
+  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let current = 0;
+  let peak = 0;
+  for (const [, delta] of events) {
+    current += delta;
+    peak = Math.max(peak, current);
+  }
+  return peak;
+}
+
+function seedStreams(seed: number): RandomStreams {
+  return { requests: mulberry32(seed ^ 0x5eed0001), outcomes: mulberry32(seed ^ 0x5eed0002), seeds: mulberry32(seed ^ 0x5eed0003) };
+}
+
+function zeroCounters(): Counters {
+  return { submissions: 0, submitAttempts: 0, getRequests: 0, downloads: 0, cancels: 0 };
+}

@@ -1,0 +1,124 @@
+/**
+ * Public types of the Seedance API simulator: its configuration, scripted faults and the
+ * statistics it exposes to tests. Kept apart from the implementation so that callers (the
+ * CLI, integration tests) can import them without pulling in the HTTP server.
+ */
+
+/** Canonical task statuses, named as Volcengine Ark names them. */
+export type TaskStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'expired' | 'cancelled';
+
+/** The two API families the simulator serves (see the seed documents). */
+export type ApiFamily = 'tasks' | 'predictions';
+
+/**
+ * How statuses are spelled on the wire: `standard` is Ark's queued/running/succeeded,
+ * `gateway` renames them created/processing/completed (failed, expired, cancelled stay).
+ */
+export type StatusNames = 'standard' | 'gateway';
+
+/** Probabilities (0..1) of random misbehaviour, drawn from the seeded PRNG. */
+export interface SimulatorRates {
+  /** Per submit and per status GET: answer 429. */
+  rateLimit: number;
+  /** Per submit and per status GET: answer 500. */
+  serverError: number;
+  /** Per created task: the task ends `failed` with InternalServiceError. */
+  failed: number;
+  /** Per created task: the task waits in `queued` and ends `expired`. */
+  expired: number;
+  /** Per created task: the task ends `failed` with OutputVideoSensitiveContentDetected. */
+  contentPolicy: number;
+}
+
+/** Runtime behaviour of the simulator; every field has a default (see `DEFAULT_CONFIG`). */
+export interface SimulatorConfig {
+  /** Milliseconds from creation to the terminal status. */
+  renderMs: number;
+  /** Milliseconds a new task stays `queued` before `running`. */
+  queueMs: number;
+  statusNames: StatusNames;
+  /** true: seed/created_at/updated_at as strings (gateway example); false: numbers (Ark). */
+  numbersAsStrings: boolean;
+  /** How long output links stay downloadable after the task succeeded; then 403. */
+  outputTtlMs: number;
+  rates: SimulatorRates;
+  /** Seed of the PRNGs behind rates, ids and video seeds, so that runs are reproducible. */
+  randomSeed: number;
+  /** `Retry-After` seconds sent with random 429s; null sends no header. */
+  retryAfterSeconds: number | null;
+}
+
+/**
+ * A configuration patch. A superset of `Partial<SimulatorConfig>`: `rates` may itself be
+ * partial and is merged key by key into the current rates.
+ */
+export type SimulatorConfigPatch = Partial<Omit<SimulatorConfig, 'rates'>> & {
+  rates?: Partial<SimulatorRates>;
+};
+
+/** Which requests a fault applies to; `any` matches every API and download request. */
+export type FaultTarget = 'submit' | 'get' | 'download' | 'cancel' | 'any';
+
+/**
+ * A scripted fault. Faults are queued and consumed in order: each matching request takes the
+ * first fault whose `on` matches it, and the fault is dropped once used `times` times.
+ *
+ * A fault answers an error response (`status`, default 500, or 429 when only `retryAfter` is
+ * given) unless it only delays (`delayMs` alone), hangs, accepts-then-hangs or is malformed.
+ */
+export interface Fault {
+  on: FaultTarget;
+  /** HTTP status to answer. */
+  status?: number;
+  /** `Retry-After` header value in seconds. */
+  retryAfter?: number;
+  /** Raw response text (HTML, '' ...) instead of the standard JSON error body. */
+  body?: string;
+  /** How many matching requests this fault applies to (default 1). */
+  times?: number;
+  /** Answer this late; alone, the normal answer is just delayed. */
+  delayMs?: number;
+  /** Never answer: the socket stays open until `close()`. */
+  hang?: boolean;
+  /**
+   * The request takes effect (a submit creates and counts its task) but is never answered:
+   * the ambiguous case a client must resolve without resubmitting.
+   */
+  acceptThenHang?: boolean;
+  /** API requests: 200 with invalid JSON. Downloads: the body is cut off halfway. */
+  malformed?: boolean;
+}
+
+/** One created task as seen by `stats()`. */
+export interface SimulatorTaskStats {
+  id: string;
+  family: ApiFamily;
+  model: string;
+  /** The prompt text as submitted, directives included. */
+  prompt: string;
+  /** Canonical status now (a `[sim:status=...]` task still reports `running` here). */
+  status: TaskStatus;
+  /** Creation time, epoch milliseconds. */
+  createdAt: number;
+  /** How many tasks were created with this same prompt (duplicates show as > 1). */
+  submissions: number;
+}
+
+/** Counters since start or the last `reset()`. */
+export interface SimulatorStats {
+  /** Tasks actually created. */
+  submissions: number;
+  /** Submit requests received, whatever their outcome. */
+  submitAttempts: number;
+  /** Status GET requests (both families). */
+  getRequests: number;
+  /** Requests on the video and last-frame download links. */
+  downloads: number;
+  /** DELETE requests on tasks. */
+  cancels: number;
+  /** Most tasks created and not yet terminal at any one moment (terminal = its status time). */
+  maxConcurrent: number;
+  tasks: SimulatorTaskStats[];
+  /** Created tasks per prompt text. */
+  submissionsByPrompt: Record<string, number>;
+}

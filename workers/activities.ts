@@ -1,0 +1,34 @@
+/**
+ * Wires configuration into the activity factories: one place that knows which clients and
+ * backends the worker's activities get.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { requireApiKey, type Config } from '../common/config';
+import { createSeedanceActivities } from '../activities/seedance/activities';
+import { createProviderHttp } from '../activities/seedance/http';
+import { PredictionsClient } from '../activities/seedance/predictions-client';
+import { TasksClient } from '../activities/seedance/tasks-client';
+import { createStorageActivities } from '../activities/storage/activities';
+import { createStorage } from '../activities/storage/from-config';
+import { createS3Client, readS3Object } from '../activities/storage/s3';
+
+export function createActivities(config: Config) {
+  const http = createProviderHttp({
+    baseUrl: config.SEEDANCE_API_BASE_URL,
+    apiKey: requireApiKey(config),
+    authScheme: config.SEEDANCE_AUTH_SCHEME,
+    timeoutMs: config.SEEDANCE_REQUEST_TIMEOUT_MS,
+  });
+  const { storage, s3 } = createStorage(config);
+  let imageReader: S3Client | undefined = s3;
+  return {
+    ...createSeedanceActivities({
+      clients: { tasks: new TasksClient(http), predictions: new PredictionsClient(http) },
+      readS3: (bucket, key, max) => {
+        imageReader ??= createS3Client({ endpoint: config.AWS_ENDPOINT_URL_S3, region: config.AWS_REGION });
+        return readS3Object(imageReader, bucket, key, max);
+      },
+    }),
+    ...createStorageActivities({ storage, maxBytes: config.COPY_MAX_BYTES }),
+  };
+}

@@ -1,0 +1,292 @@
+/**
+ * renderVideo: one Seedance video, from shot to object in storage, exactly one paid submit.
+ *
+ * Deterministic code only: every effect goes through an activity, every wait is a durable
+ * timer, and the only clock is the workflow clock.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  TimeoutFailure,
+  defineQuery,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SeedanceActivities, TaskRef } from '../activities/seedance/activities';
+import type { TaskSnapshot } from '../activities/seedance/types';
+import type { CopyActivities } from '../activities/storage/activities';
+import { FailureType, NON_RETRYABLE_TYPES, isContentPolicyCode, type FailureDetails } from '../common/errors';
+import { PollScheduleSchema, nextPollDelayMs, type PollSchedule } from '../common/poll-schedule';
+import {
+  RenderVideoInputSchema,
+  type RenderVideoInput,
+  type RenderVideoProgress,
+  type RenderVideoResult,
+} from '../common/render';
+import { formatIssues, resolveShot, type ResolvedShot } from '../common/shot';
+import { submitRetryDelayMs, SUBMIT_MAX_ATTEMPTS } from '../common/submit-retry';
+
+/** Query: the phase, task id, poll count and last provider status, at any moment. */
+export const renderVideoProgressQuery = defineQuery<RenderVideoProgress>('renderVideoProgress');
+
+// The submit is never retried by Temporal: a timed-out attempt may have been accepted.
+// The workflow retries it itself, and only on failures where nothing was accepted.
+const { submitTask } = proxyActivities<SeedanceActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 1 },
+});
+
+// Reads are idempotent: Temporal retries them with backoff (Retry-After via nextRetryDelay).
+const { getTask } = proxyActivities<SeedanceActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 6,
+    nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
+  },
+});
+
+const { cancelTask } = proxyActivities<SeedanceActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+});
+
+// Long-running and heartbeating: a dead worker is noticed within the heartbeat timeout.
+const { copyToStorage } = proxyActivities<CopyActivities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '1 minute',
+  retry: {
+    initialInterval: '5 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '2 minutes',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
+  },
+});
+
+/**
+ * Renders one Seedance video durably: validate, submit once, poll on durable timers until a
+ * terminal status, then copy the output into object storage.
+ *
+ * Fails with an ApplicationFailure whose `type` is one of {@link FailureType}; cancelling the
+ * workflow stops polling, cancels the provider task where the family allows it and ends cancelled.
+ */
+export async function renderVideo(rawInput: RenderVideoInput): Promise<RenderVideoResult> {
+  const progress: RenderVideoProgress = { phase: 'validating', polls: 0 };
+  setHandler(renderVideoProgressQuery, () => progress);
+
+  const parsed = RenderVideoInputSchema.safeParse(rawInput);
+  if (!parsed.success) {
+    throw fail(progress, { type: FailureType.InvalidRequest }, `invalid input: ${formatIssues(parsed.error).join('; ')}`);
+  }
+  const input = parsed.data;
+  const shot = resolveShot(input.shot);
+  const schedule: PollSchedule = PollScheduleSchema.parse(input.schedule ?? {});
+  progress.storageKey = input.storageKey ?? defaultStorageKey(workflowInfo().workflowId);
+
+  let task: TaskRef | undefined;
+  let lastSnapshot: TaskSnapshot | undefined;
+  try {
+    progress.phase = 'submitting';
+    const submitted = await submitOnce(shot, progress);
+    task = { api: submitted.api, taskId: submitted.taskId };
+    progress.taskId = task.taskId;
+    log.info('task submitted', { taskId: task.taskId, api: task.api });
+
+    progress.phase = 'polling';
+    lastSnapshot = await pollUntilTerminal(task, schedule, input.maxUnknownStatusPolls, progress);
+    const done = checkSucceeded(lastSnapshot, progress);
+
+    progress.phase = 'copying';
+    const storage = await copyToStorage({
+      url: done.videoUrl,
+      key: progress.storageKey,
+      taskId: task.taskId,
+      model: shot.model,
+      prompt: shot.prompt,
+      ...(done.seed !== undefined ? { seed: done.seed } : {}),
+      ...(done.usage ? { usage: done.usage } : {}),
+    });
+    progress.phase = 'stored';
+    return {
+      status: 'stored',
+      taskId: task.taskId,
+      api: task.api,
+      model: shot.model,
+      storage,
+      polls: progress.polls,
+      ...pick(done, ['seed', 'usage', 'duration', 'frames', 'resolution', 'ratio']),
+    };
+  } catch (err) {
+    if (isCancellation(err)) {
+      progress.phase = 'cancelled';
+      await CancellationScope.nonCancellable(() => cancelAtProvider(task, lastSnapshot));
+      throw err;
+    }
+    throw asWorkflowFailure(err, progress);
+  }
+}
+
+/** The task's key when the caller gives none: derived from the workflow id, so re-runs find it. */
+export function defaultStorageKey(workflowId: string): string {
+  return `videos/${workflowId.replace(/[^A-Za-z0-9._\-/]/g, '_').replace(/\.\.+/g, '_')}.mp4`;
+}
+
+async function submitOnce(shot: ResolvedShot, progress: RenderVideoProgress) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await submitTask(shot);
+    } catch (err) {
+      const failure = providerFailure(err);
+      if (!failure) {
+        if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
+          // The worker died or hung mid-submit: the POST may have gone out.
+          throw fail(
+            progress,
+            { type: FailureType.SubmitOutcomeUnknown },
+            'the submit activity timed out; the task may exist and be billed, so it is not resubmitted',
+          );
+        }
+        throw err;
+      }
+      const details = failureDetails(failure);
+      if (failure.nonRetryable || attempt >= SUBMIT_MAX_ATTEMPTS) throw err;
+      const delay = submitRetryDelayMs(attempt, details?.nextRetryDelayMs);
+      log.warn('submit not accepted; retrying', { type: failure.type, attempt, delayMs: delay });
+      progress.lastStatus = `retrying submit after ${failure.type}`;
+      await sleep(delay);
+    }
+  }
+}
+
+async function pollUntilTerminal(
+  task: TaskRef,
+  schedule: PollSchedule,
+  maxUnknown: number,
+  progress: RenderVideoProgress,
+): Promise<TaskSnapshot> {
+  const acceptedAt = Date.now();
+  let unknownInARow = 0;
+  for (let i = 0; ; i++) {
+    const delay = nextPollDelayMs(schedule, i, Date.now() - acceptedAt);
+    if (delay === null) {
+      throw fail(
+        progress,
+        { type: FailureType.PollDeadlineExceeded, taskId: task.taskId },
+        `task ${task.taskId} not finished after ${Math.round(schedule.deadlineMs / 1000)} s (last status ${progress.lastRawStatus ?? 'none'}); query it later instead of resubmitting`,
+      );
+    }
+    await sleep(delay);
+    let snapshot: TaskSnapshot;
+    try {
+      snapshot = await getTask(task);
+    } catch (err) {
+      const failure = providerFailure(err);
+      const timedOut = err instanceof ActivityFailure && err.cause instanceof TimeoutFailure;
+      // A provider outage or a dead worker during polling does not lose a paid task: keep
+      // polling on the schedule until the deadline.
+      if (timedOut || (failure && !failure.nonRetryable)) {
+        log.warn('poll failed; will poll again', { taskId: task.taskId, type: failure?.type ?? 'timeout' });
+        continue;
+      }
+      throw err;
+    } finally {
+      progress.polls++;
+    }
+    progress.lastStatus = snapshot.status;
+    progress.lastRawStatus = snapshot.rawStatus;
+    if (snapshot.status === 'unknown') {
+      unknownInARow++;
+      log.warn('unknown task status', { taskId: task.taskId, rawStatus: snapshot.rawStatus, unknownInARow });
+      if (unknownInARow >= maxUnknown) {
+        throw fail(
+          progress,
+          { type: FailureType.UnknownTaskStatus, taskId: task.taskId, rawStatus: snapshot.rawStatus },
+          `task ${task.taskId} reported unknown status ${JSON.stringify(snapshot.rawStatus)} ${unknownInARow} times in a row`,
+        );
+      }
+      continue;
+    }
+    unknownInARow = 0;
+    if (snapshot.status !== 'queued' && snapshot.status !== 'running') return snapshot;
+  }
+}
+
+function checkSucceeded(snapshot: TaskSnapshot, progress: RenderVideoProgress): TaskSnapshot & { videoUrl: string } {
+  const base = {
+    taskId: snapshot.taskId,
+    ...(snapshot.error?.code ? { providerCode: snapshot.error.code } : {}),
+    ...(snapshot.error?.message ? { providerMessage: snapshot.error.message } : {}),
+  };
+  const reason = snapshot.error ? `: ${[snapshot.error.code, snapshot.error.message].filter(Boolean).join(': ')}` : '';
+  switch (snapshot.status) {
+    case 'succeeded':
+      if (!snapshot.videoUrl) {
+        throw fail(progress, { type: FailureType.InvalidOutputUrl, ...base }, `task ${snapshot.taskId} succeeded without a video URL`);
+      }
+      return { ...snapshot, videoUrl: snapshot.videoUrl };
+    case 'failed': {
+      const policy = isContentPolicyCode(snapshot.error?.code) || isContentPolicyCode(snapshot.error?.message);
+      const type = policy ? FailureType.ContentPolicyViolation : FailureType.TaskFailed;
+      throw fail(progress, { type, ...base }, `task ${snapshot.taskId} failed${reason}`);
+    }
+    case 'expired':
+      throw fail(progress, { type: FailureType.TaskExpired, ...base }, `task ${snapshot.taskId} expired before it ran${reason}`);
+    default:
+      throw fail(progress, { type: FailureType.TaskCancelled, ...base }, `task ${snapshot.taskId} was cancelled at the provider`);
+  }
+}
+
+async function cancelAtProvider(task: TaskRef | undefined, last: TaskSnapshot | undefined): Promise<void> {
+  if (!task || (last && last.status !== 'queued' && last.status !== 'running' && last.status !== 'unknown')) return;
+  try {
+    const result = await cancelTask(task);
+    log.info('provider cancel', { taskId: task.taskId, ...result });
+  } catch (err) {
+    log.warn('provider cancel failed', { taskId: task.taskId, error: String(err) });
+  }
+}
+
+/** The typed ApplicationFailure inside an activity failure, if the activity raised one. */
+function providerFailure(err: unknown): ApplicationFailure | undefined {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause;
+  return undefined;
+}
+
+function failureDetails(failure: ApplicationFailure): FailureDetails | undefined {
+  const d = failure.details?.[0];
+  return d && typeof d === 'object' ? (d as FailureDetails) : undefined;
+}
+
+function fail(progress: RenderVideoProgress, details: FailureDetails, message: string): ApplicationFailure {
+  const full = `${details.type}: ${message}`;
+  progress.phase = 'failed';
+  progress.failure = { type: details.type, message: full };
+  return ApplicationFailure.create({ type: details.type, message: full, nonRetryable: true, details: [details] });
+}
+
+/** Re-raises an activity's typed failure as the workflow's own, with the task id attached. */
+function asWorkflowFailure(err: unknown, progress: RenderVideoProgress): unknown {
+  if (err instanceof ApplicationFailure && progress.phase === 'failed') return err;
+  const failure = providerFailure(err);
+  if (!failure?.type) return err;
+  const details: FailureDetails = {
+    ...(failureDetails(failure) ?? {}),
+    type: failure.type as FailureType,
+    ...(progress.taskId ? { taskId: progress.taskId } : {}),
+  };
+  return fail(progress, details, failure.message.replace(new RegExp(`^${failure.type}: `), ''));
+}
+
+function pick<T extends object, K extends keyof T>(obj: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (obj[k] !== undefined) out[k] = obj[k];
+  return out;
+}
