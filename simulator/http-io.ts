@@ -42,21 +42,32 @@ export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
   return { body: Buffer.concat(chunks), tooLarge };
 }
 
-/** Writes a response; stream bodies must come with their `content-length` header. */
-export function sendResponse(res: ServerResponse, r: SimResponse): void {
-  if (res.headersSent || res.destroyed) return;
-  const body = r.body;
-  const headers = { ...r.headers };
-  if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) {
-    const bytes = body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(body) ? body : Buffer.from(body);
-    headers['content-length'] = bytes.length;
-    res.writeHead(r.status, headers);
-    res.end(bytes);
+/**
+ * Writes a response; stream bodies must come with their `content-length` header.
+ * For HEAD, only the headers go out and a stream body is released unread.
+ */
+export function sendResponse(res: ServerResponse, r: SimResponse, head = false): void {
+  if (res.headersSent || res.destroyed) {
+    discardResponse(r);
     return;
   }
+  const body = r.body;
+  const headers = { ...r.headers };
+  if (body instanceof Readable) {
+    res.writeHead(r.status, headers);
+    if (head) {
+      body.destroy();
+      res.end();
+      return;
+    }
+    // Errors here mean the client went away; there is nobody left to tell.
+    pipeline(body, res, () => undefined);
+    return;
+  }
+  const bytes = body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(body) ? body : Buffer.from(body);
+  headers['content-length'] = bytes.length;
   res.writeHead(r.status, headers);
-  // Errors here mean the client went away; there is nobody left to tell.
-  pipeline(body, res, () => undefined);
+  res.end(head ? undefined : bytes);
 }
 
 /**

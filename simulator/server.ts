@@ -1,0 +1,251 @@
+/**
+ * The HTTP server: routing, authentication, random and scripted faults, and lifecycle.
+ * The API semantics live in tasks-api.ts, predictions-api.ts and downloads.ts.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { sampleVideo } from './assets';
+import { applyConfigPatch, DEFAULT_CONFIG } from './config';
+import { control } from './control-api';
+import { download, type OutputAsset } from './downloads';
+import { errorForStatus, errors } from './errors';
+import { faultAnswersError } from './faults';
+import type { HandlerContext } from './handler-context';
+import { discardResponse, jsonResponse, rawResponse, readBody, sendResponse, sendTruncated, type SimResponse } from './http-io';
+import { getPrediction, submitPrediction } from './predictions-api';
+import { SimulatorState } from './state';
+import { cancelTask, getTask, submitTask } from './tasks-api';
+import type { Fault, SimulatorConfigPatch, SimulatorStats } from './types';
+import type { PredictionMode } from './validation';
+
+/** How to start a simulator. */
+export interface SimulatorOptions {
+  /** Port to listen on; 0 (the default) picks a free one. */
+  port?: number;
+  /** Interface to bind; default 127.0.0.1. */
+  host?: string;
+  /**
+   * When set, `Authorization` must be exactly the key or `Bearer <key>`.
+   * When unset, any non-empty `Authorization` is accepted.
+   */
+  apiKey?: string;
+  /** Overrides of the default configuration. */
+  config?: SimulatorConfigPatch;
+}
+
+/** A listening simulator and its in-process controls (also reachable over `/__sim/*`). */
+export interface RunningSimulator {
+  /** Base URL, e.g. `http://127.0.0.1:8787`. */
+  url: string;
+  port: number;
+  stats(): SimulatorStats;
+  /** Changes the configuration; tasks already created keep their timeline and outcome. */
+  configure(patch: SimulatorConfigPatch): void;
+  /** Queues scripted faults (validated; throws on an invalid one). */
+  addFaults(faults: Fault[]): void;
+  /** Startup configuration again, and no tasks, faults or counts. */
+  reset(): void;
+  /** Stops listening and destroys every connection, hung ones included. */
+  close(): Promise<void>;
+}
+
+type ApiRoute =
+  | { kind: 'submit'; family: 'tasks' }
+  | { kind: 'submit'; family: 'predictions'; model: string; mode: PredictionMode }
+  | { kind: 'get'; family: 'tasks' | 'predictions'; id: string }
+  | { kind: 'cancel'; id: string }
+  | { kind: 'download'; asset: OutputAsset; id: string };
+
+/** A 200 whose JSON stops mid-way, as a proxy cutting a response would leave it. */
+const MALFORMED_JSON = '{"id":"cgt-20260101000000-1","status":"runn';
+
+/** Starts a simulator; resolves once it is listening. */
+export async function startSimulator(opts: SimulatorOptions = {}): Promise<RunningSimulator> {
+  sampleVideo(); // fail at startup, not at the first download, if the asset is missing
+  const state = new SimulatorState(applyConfigPatch(DEFAULT_CONFIG, opts.config ?? {}));
+  const sim = new SimulatorServer(state, opts.apiKey === '' ? undefined : opts.apiKey);
+  const host = opts.host ?? '127.0.0.1';
+  const port = await sim.listen(opts.port ?? 0, host);
+  sim.baseUrl = `http://${urlHost(host)}:${port}`;
+  return {
+    url: sim.baseUrl,
+    port,
+    stats: () => state.stats(Date.now()),
+    configure: (patch) => state.configure(patch),
+    addFaults: (faults) => state.faults.add(faults),
+    reset: () => state.reset(),
+    close: () => sim.close(),
+  };
+}
+
+class SimulatorServer {
+  baseUrl = '';
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly state: SimulatorState,
+    private readonly apiKey: string | undefined,
+  ) {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        if (res.headersSent) res.destroy();
+        else sendResponse(res, errors.internal(`simulator bug: ${err instanceof Error ? err.message : String(err)}`));
+      });
+    });
+    // Tracked so that close() can destroy hung connections, which server.close() would wait for.
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve((this.server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      for (const timer of this.timers) clearTimeout(timer);
+      this.timers.clear();
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+      for (const socket of this.sockets) socket.destroy();
+    });
+    return this.closing;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    const path = new URL(req.url ?? '/', 'http://simulator').pathname;
+    const { body, tooLarge } = await readBody(req);
+
+    if (path.startsWith('/__sim/')) {
+      const answer = control(this.state, method, path, () => JSON.parse(body.toString('utf8')) as unknown, Date.now());
+      sendResponse(res, answer ?? errors.routeNotFound(method, path));
+      return;
+    }
+    const route = matchRoute(method, path);
+    if (route === undefined) {
+      sendResponse(res, errors.routeNotFound(method, path));
+      return;
+    }
+    this.state.countRequest(route.kind);
+
+    const fault = this.state.faults.take(route.kind);
+    if (fault?.delayMs !== undefined && fault.delayMs > 0) await this.sleep(fault.delayMs);
+    if (this.closing !== undefined || fault?.hang) return; // a hung socket is destroyed by close()
+    if (fault !== undefined && faultAnswersError(fault)) {
+      sendResponse(res, faultResponse(fault));
+      return;
+    }
+    if (fault?.malformed && route.kind !== 'download') {
+      sendResponse(res, rawResponse(200, MALFORMED_JSON, { 'content-type': 'application/json' }));
+      return;
+    }
+
+    const answer = this.answer(route, req, body, tooLarge);
+    if (fault?.acceptThenHang) {
+      discardResponse(answer); // the request took effect; the client never learns it
+      return;
+    }
+    if (fault?.malformed) await sendTruncated(res, answer);
+    else sendResponse(res, answer, method === 'HEAD');
+  }
+
+  /** The normal answer: authentication, random rates, then the API itself. */
+  private answer(route: ApiRoute, req: IncomingMessage, body: Buffer, tooLarge: boolean): SimResponse {
+    const ctx: HandlerContext = { state: this.state, baseUrl: this.baseUrl, now: Date.now() };
+    // Output links are signed URLs: no Authorization, no API rate limits.
+    if (route.kind === 'download') return download(ctx, route.asset, route.id);
+    if (!this.authorized(req.headers.authorization)) return errors.unauthorized();
+    if (route.kind === 'submit' || route.kind === 'get') {
+      const roll = this.state.rollRequest();
+      if (roll === 'rateLimit') return errors.rateLimited(this.state.config.retryAfterSeconds);
+      if (roll === 'serverError') return errors.internal();
+    }
+    switch (route.kind) {
+      case 'submit': {
+        if (tooLarge) return errors.invalidParameter('the request body exceeds 64 MB');
+        let json: unknown;
+        try {
+          json = JSON.parse(body.toString('utf8'));
+        } catch {
+          return errors.invalidParameter('the request body is not valid JSON');
+        }
+        return route.family === 'tasks' ? submitTask(ctx, json) : submitPrediction(ctx, route.model, route.mode, json);
+      }
+      case 'get':
+        return route.family === 'tasks' ? getTask(ctx, route.id) : getPrediction(ctx, route.id);
+      case 'cancel':
+        return cancelTask(ctx, route.id);
+    }
+  }
+
+  private authorized(header: string | undefined): boolean {
+    if (header === undefined || header.trim() === '') return false;
+    if (this.apiKey === undefined) return true;
+    return header === this.apiKey || header === `Bearer ${this.apiKey}`;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        resolve();
+      }, ms);
+      this.timers.add(timer);
+    });
+  }
+}
+
+/** The error a scripted fault answers: its raw body, or the standard body for its status. */
+function faultResponse(fault: Fault): SimResponse {
+  const status = fault.status ?? (fault.retryAfter !== undefined ? 429 : 500);
+  if (fault.body === undefined) return errorForStatus(status, fault.retryAfter);
+  const headers: Record<string, string> = fault.retryAfter === undefined ? {} : { 'retry-after': String(fault.retryAfter) };
+  return rawResponse(status, fault.body, headers);
+}
+
+const ROUTES: ReadonlyArray<{ method: readonly string[]; pattern: RegExp; route: (m: string[]) => ApiRoute }> = [
+  { method: ['POST'], pattern: /^\/api\/v3\/contents\/generations\/tasks\/?$/, route: () => ({ kind: 'submit', family: 'tasks' }) },
+  {
+    method: ['POST'],
+    pattern: /^\/api\/v3\/bytedance\/([^/]+)\/(image-to-video|text-to-video)$/,
+    route: (m) => ({ kind: 'submit', family: 'predictions', model: m[0] ?? '', mode: m[1] as PredictionMode }),
+  },
+  { method: ['GET'], pattern: /^\/api\/v3\/contents\/generations\/tasks\/([^/]+)$/, route: (m) => ({ kind: 'get', family: 'tasks', id: m[0] ?? '' }) },
+  { method: ['DELETE'], pattern: /^\/api\/v3\/contents\/generations\/tasks\/([^/]+)$/, route: (m) => ({ kind: 'cancel', id: m[0] ?? '' }) },
+  { method: ['GET'], pattern: /^\/api\/v3\/predictions\/([^/]+)\/result$/, route: (m) => ({ kind: 'get', family: 'predictions', id: m[0] ?? '' }) },
+  { method: ['GET', 'HEAD'], pattern: /^\/videos\/([^/]+)\.mp4$/, route: (m) => ({ kind: 'download', asset: 'video', id: m[0] ?? '' }) },
+  { method: ['GET', 'HEAD'], pattern: /^\/frames\/([^/]+)\.png$/, route: (m) => ({ kind: 'download', asset: 'frame', id: m[0] ?? '' }) },
+];
+
+/** The API route for a request, with its path parameters decoded. */
+function matchRoute(method: string, path: string): ApiRoute | undefined {
+  for (const { method: methods, pattern, route } of ROUTES) {
+    const match = pattern.exec(path);
+    if (match === null || !methods.includes(method)) continue;
+    try {
+      return route(match.slice(1).map((part) => decodeURIComponent(part)));
+    } catch {
+      return undefined; // malformed percent-encoding
+    }
+  }
+  return undefined;
+}
+
+/** The host as it appears in a URL; a wildcard bind is reached through loopback. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
