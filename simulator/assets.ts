@@ -1,7 +1,4 @@
-/**
- * Binary assets served as outputs. The sample MP4 lives in `simulator/assets/` and is read
- * once; the last-frame PNG is small enough to embed.
- */
+/** Binary assets served as outputs, read once from `simulator/assets/`. */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -18,16 +15,26 @@ export function assetPath(name: string): string {
   throw new Error(`simulator asset ${name} not found in ${ASSET_DIRS.join(' or ')}`);
 }
 
-let sample: Buffer | undefined;
+const cache = new Map<string, Buffer>();
+
+function asset(name: string): Buffer {
+  let bytes = cache.get(name);
+  if (bytes === undefined) {
+    bytes = readFileSync(assetPath(name));
+    cache.set(name, bytes);
+  }
+  return bytes;
+}
 
 /** The real sample video (2 s, 160x90, H.264 + AAC, about 16 KB). */
 export function sampleVideo(): Buffer {
-  sample ??= readFileSync(assetPath('sample.mp4'));
-  return sample;
+  return asset('sample.mp4');
 }
 
-/** A valid 16x9 PNG (test pattern), served as every task's last frame. */
-export const LAST_FRAME_PNG: Buffer = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAABAAAAAJCAIAAAC0SDtlAAAACXBIWXMAAAABAAAAAQBPJcTWAAAAXklEQVR4nM2QwQ2AMAwDvQlsApvAJrAJbAKbwCZHHVGERD/9ESWSHfnyiBRFdBpuCUmhx3kRpTcQmQIQtz5AzpQBMvJHwGoUuw40oca+F6vjC+poxSxO+w0N9UDtWy8uQNAw34DQKwAAAABJRU5ErkJggg==',
-  'base64',
-);
+/**
+ * A 534x300 PNG (colour bars, about 3 KB), served as every task's last frame. Its sides are
+ * within the provider's 300-6000 px input rule, so tests also use it as an input image.
+ */
+export function lastFramePng(): Buffer {
+  return asset('frame.png');
+}

@@ -3,7 +3,7 @@
  * storage URLs: no Authorization, valid for `outputTtlMs` after the task succeeded (then 403),
  * and still valid after the task record was deleted.
  */
-import { LAST_FRAME_PNG, sampleVideo } from './assets';
+import { lastFramePng, sampleVideo } from './assets';
 import { storageError } from './errors';
 import { generatedVideo } from './generated-video';
 import type { HandlerContext } from './handler-context';
@@ -23,7 +23,7 @@ export function download(ctx: HandlerContext, asset: OutputAsset, id: string): S
   }
   if (asset === 'frame') {
     if (!task.request.returnLastFrame) return missing;
-    return file('image/png', LAST_FRAME_PNG);
+    return file('image/png', lastFramePng());
   }
   if (task.videoSize !== undefined) {
     return {

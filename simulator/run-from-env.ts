@@ -7,7 +7,8 @@ export class SimulatorEnvError extends Error {}
 
 /**
  * Reads the simulator's options from the environment:
- * `SIMULATOR_PORT` (default 8787), `SIMULATOR_HOST` (default 127.0.0.1), `SIMULATOR_API_KEY`
+ * `SIMULATOR_PORT` (else `PORT`, default 8787), `SIMULATOR_HOST` (else `HOST`, default
+ * 127.0.0.1), `SIMULATOR_API_KEY`
  * (unset: any non-empty Authorization is accepted), `SIMULATOR_RENDER_MS`, `SIMULATOR_QUEUE_MS`,
  * and `SIMULATOR_CONFIG` (a JSON config patch, applied before the two *_MS variables).
  */
@@ -25,9 +26,11 @@ export function simulatorOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): S
   const queueMs = integer(env, 'SIMULATOR_QUEUE_MS', 0);
   if (renderMs !== undefined) config = { ...config, renderMs };
   if (queueMs !== undefined) config = { ...config, queueMs };
+  // HOST and PORT are accepted as fallbacks because docker-compose.yml sets those names.
+  const portVar = nonEmpty(env['SIMULATOR_PORT']) !== undefined ? 'SIMULATOR_PORT' : 'PORT';
   const options: SimulatorOptions = {
-    port: integer(env, 'SIMULATOR_PORT', 0, 65535) ?? 8787,
-    host: nonEmpty(env['SIMULATOR_HOST']) ?? '127.0.0.1',
+    port: integer(env, portVar, 0, 65535) ?? 8787,
+    host: nonEmpty(env['SIMULATOR_HOST']) ?? nonEmpty(env['HOST']) ?? '127.0.0.1',
     config,
   };
   const apiKey = nonEmpty(env['SIMULATOR_API_KEY']);

@@ -4,14 +4,14 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { sampleVideo } from './assets';
+import { lastFramePng, sampleVideo } from './assets';
 import { applyConfigPatch, DEFAULT_CONFIG } from './config';
 import { control } from './control-api';
 import { download, type OutputAsset } from './downloads';
 import { errorForStatus, errors } from './errors';
 import { faultAnswersError } from './faults';
 import type { HandlerContext } from './handler-context';
-import { discardResponse, jsonResponse, rawResponse, readBody, sendResponse, sendTruncated, type SimResponse } from './http-io';
+import { discardResponse, rawResponse, readBody, sendResponse, sendTruncated, type SimResponse } from './http-io';
 import { getPrediction, submitPrediction } from './predictions-api';
 import { SimulatorState } from './state';
 import { cancelTask, getTask, submitTask } from './tasks-api';
@@ -61,7 +61,9 @@ const MALFORMED_JSON = '{"id":"cgt-20260101000000-1","status":"runn';
 
 /** Starts a simulator; resolves once it is listening. */
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<RunningSimulator> {
-  sampleVideo(); // fail at startup, not at the first download, if the asset is missing
+  // Fail at startup, not at the first download, if an asset is missing.
+  sampleVideo();
+  lastFramePng();
   const state = new SimulatorState(applyConfigPatch(DEFAULT_CONFIG, opts.config ?? {}));
   const sim = new SimulatorServer(state, opts.apiKey === '' ? undefined : opts.apiKey);
   const host = opts.host ?? '127.0.0.1';

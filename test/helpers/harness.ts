@@ -1,0 +1,139 @@
+/**
+ * Integration harness: a real Temporal dev server and real MinIO (started by scripts/test.sh,
+ * found through the environment), an in-process simulator, and a worker on a task queue of
+ * its own, so test files never see each other's workflows or simulator counters.
+ */
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { Client } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { createHash, randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { createS3Client } from '../../activities/storage/s3';
+import { connectClient } from '../../client/temporal';
+import { loadConfig, type Config } from '../../common/config';
+import { startSimulator, type RunningSimulator, type SimulatorConfigPatch } from '../../simulator';
+import { createWorker } from '../../workers/worker';
+
+export const TEST_API_KEY = 'sk-test-NEVER-IN-HISTORY-4f9c2a7e1b';
+
+export function infraEnv(): { temporalAddress: string; s3Endpoint: string; bucket: string } {
+  const temporalAddress = process.env.TEMPORAL_ADDRESS;
+  const s3Endpoint = process.env.AWS_ENDPOINT_URL_S3;
+  if (!temporalAddress || !s3Endpoint) {
+    throw new Error('integration tests need the real servers: run them through `npm test` (scripts/test.sh starts Temporal and MinIO)');
+  }
+  return { temporalAddress, s3Endpoint, bucket: process.env.S3_BUCKET ?? 'seedance-flow' };
+}
+
+export interface Harness {
+  sim: RunningSimulator;
+  config: Config;
+  client: Client;
+  s3: S3Client;
+  bucket: string;
+  /** Key prefix inside the bucket for this test file. */
+  prefix: string;
+  worker?: Worker;
+  stop(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  sim?: SimulatorConfigPatch;
+  simApiKey?: string;
+  env?: Record<string, string>;
+  /** false: the test runs its own worker (e.g. as a child process). */
+  inProcessWorker?: boolean;
+}
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const infra = infraEnv();
+  const sim = await startSimulator({ ...(opts.simApiKey ? { apiKey: opts.simApiKey } : {}), config: { renderMs: 1500, queueMs: 100, ...opts.sim } });
+  const id = randomUUID().slice(0, 8);
+  const prefix = `test-${id}`;
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    GPTPROTO_API_KEY: TEST_API_KEY,
+    SEEDANCE_API_BASE_URL: sim.url,
+    SEEDANCE_TASK_QUEUE: `test-${id}`,
+    STORAGE_URL: `s3://${infra.bucket}/${prefix}`,
+    SEEDANCE_REQUEST_TIMEOUT_MS: '5000',
+    SEEDANCE_SHUTDOWN_GRACE_MS: '2000',
+    ...opts.env,
+  };
+  const config = loadConfig(env);
+  const client = await connectClient(config);
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  if (opts.inProcessWorker !== false) {
+    const handle = await createWorker(config);
+    worker = handle.worker;
+    running = worker.run().finally(() => handle.connection.close());
+  }
+  const s3 = createS3Client({ endpoint: infra.s3Endpoint });
+  return {
+    sim,
+    config,
+    client,
+    s3,
+    bucket: infra.bucket,
+    prefix,
+    ...(worker ? { worker } : {}),
+    async stop() {
+      if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await client.connection.close();
+      s3.destroy();
+      await sim.close();
+    },
+  };
+}
+
+/** Fast polling for tests: renders take a second or two on the simulator. */
+export const FAST_SCHEDULE = { initialDelayMs: 300, backoffFactor: 1.5, maxIntervalMs: 1000, deadlineMs: 60_000 };
+
+export async function sha256OfStream(stream: Readable): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of stream) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+/** Reads back what is really in the bucket. */
+export async function s3Object(h: Harness, key: string): Promise<{ sha256: string; bytes: number; metadata: Record<string, string> }> {
+  const res = await h.s3.send(new GetObjectCommand({ Bucket: h.bucket, Key: key }));
+  const digest = await sha256OfStream(res.Body as Readable);
+  return { ...digest, metadata: res.Metadata ?? {} };
+}
+
+/** What the simulator serves at a URL, hashed. */
+export async function servedSha256(url: string): Promise<{ sha256: string; bytes: number }> {
+  const res = await fetch(url);
+  if (!res.ok || !res.body) throw new Error(`GET ${url}: ${res.status}`);
+  const { Readable } = await import('node:stream');
+  return sha256OfStream(Readable.fromWeb(res.body as never));
+}
+
+/** Waits for a condition with a bounded timeout; fails with the last value seen. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T> | T,
+  ok: (v: T) => boolean,
+  timeoutMs = 20_000,
+  everyMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    try {
+      last = await probe();
+      if (ok(last)) return last;
+    } catch {
+      // not ready yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
