@@ -7,6 +7,8 @@ import { createStorage } from '../activities/storage/from-config';
 import { ConfigError, loadConfig, pollScheduleFromConfig } from '../common/config';
 import type { RenderVideoInput, RenderVideoProgress } from '../common/render';
 import { IMAGE_ROLES, ShotSchema, formatIssues, type ImageRole, type ShotInput } from '../common/shot';
+import { runSimulatorFromEnv } from '../simulator';
+import { runWorker } from '../workers/main';
 import { ImageError, toImageReference } from './stage';
 import { connectClient } from './temporal';
 import { startRenderVideo, waitForVideo, type VideoOutcome } from './video';
@@ -31,10 +33,10 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   try {
     switch (command) {
       case 'worker':
-        await (await import('../workers/main')).runWorker();
+        await runWorker();
         return;
       case 'simulator':
-        await (await import('../simulator')).runSimulatorFromEnv();
+        await runSimulatorFromEnv();
         return;
       case 'video':
         process.exitCode = await videoCommand(rest);

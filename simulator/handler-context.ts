@@ -3,7 +3,7 @@ import type { SimulatorState } from './state';
 /** What every request handler needs: the state, the public base URL and the request time. */
 export interface HandlerContext {
   state: SimulatorState;
-  /** e.g. `http://127.0.0.1:8787`, used to build output and polling links. */
+  /** e.g. `http://127.0.0.1:8787` (the Host the client used), for output and polling links. */
   baseUrl: string;
   /** Epoch milliseconds when the request is handled. */
   now: number;

@@ -165,7 +165,7 @@ class SimulatorServer {
 
   /** The normal answer: authentication, random rates, then the API itself. */
   private answer(route: ApiRoute, req: IncomingMessage, body: Buffer, tooLarge: boolean): SimResponse {
-    const ctx: HandlerContext = { state: this.state, baseUrl: this.baseUrl, now: Date.now() };
+    const ctx: HandlerContext = { state: this.state, baseUrl: this.linkBase(req), now: Date.now() };
     // Output links are signed URLs: no Authorization, no API rate limits.
     if (route.kind === 'download') return download(ctx, route.asset, route.id);
     if (!this.authorized(req.headers.authorization)) return errors.unauthorized();
@@ -190,6 +190,16 @@ class SimulatorServer {
       case 'cancel':
         return cancelTask(ctx, route.id);
     }
+  }
+
+  /**
+   * Links (video_url, urls.get) use the host the client reached us by, so that a worker that
+   * calls http://simulator:8787 in docker-compose gets links it can follow; a client using
+   * `url` gets exactly `url`. Falls back to `url` when Host is absent or odd.
+   */
+  private linkBase(req: IncomingMessage): string {
+    const host = req.headers.host;
+    return host !== undefined && /^[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9A-Fa-f:.]+\](:\d+)?$/.test(host) ? `http://${host}` : this.baseUrl;
   }
 
   private authorized(header: string | undefined): boolean {

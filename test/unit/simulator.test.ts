@@ -163,6 +163,19 @@ describe('tasks family', () => {
     expect(answer.status).toBe(200);
   });
 
+  it('builds links from the Host the client used (a worker reaching http://simulator:8787)', async () => {
+    const id = await submitTask('x [sim:render=0]');
+    const { request } = await import('node:http');
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = request(`${sim.url}${TASKS}/${id}`, { headers: { ...AUTH, host: `simulator:${sim.port}` } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve(text));
+      });
+      req.on('error', reject).end();
+    });
+    expect(JSON.parse(body).content.video_url).toBe(`http://simulator:${sim.port}/videos/${id}.mp4`);
+  });
+
   it('answers 404 with an error body for an unknown id', async () => {
     const answer = await call('GET', `${TASKS}/cgt-20260101000000-1`);
     expect(answer.status).toBe(404);
