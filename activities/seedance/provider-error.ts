@@ -3,7 +3,7 @@
  * ApplicationFailure that Temporal's retry machinery understands.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { AxiosError, isAxiosError } from 'axios';
+import { type AxiosError, isAxiosError } from 'axios';
 import {
   FAILURE_TYPES,
   FailureType,

@@ -5,7 +5,7 @@
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { createS3Client } from '../../activities/storage/s3';
@@ -45,8 +45,18 @@ export interface HarnessOptions {
   inProcessWorker?: boolean;
 }
 
+/** Test output shows errors only; set SEEDANCE_TEST_LOG=INFO to see the workers' logs. */
+function quietRuntime(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger((process.env.SEEDANCE_TEST_LOG as 'INFO' | undefined) ?? 'ERROR') });
+  } catch {
+    // already installed by an earlier test file in this process
+  }
+}
+
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const infra = infraEnv();
+  quietRuntime();
   const sim = await startSimulator({ ...(opts.simApiKey ? { apiKey: opts.simApiKey } : {}), config: { renderMs: 1500, queueMs: 100, ...opts.sim } });
   const id = randomUUID().slice(0, 8);
   const prefix = `test-${id}`;
