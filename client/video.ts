@@ -63,12 +63,17 @@ export async function waitForVideo(
   onProgress?: (p: RenderVideoProgress) => void,
   progressEveryMs = 2000,
 ): Promise<VideoOutcome> {
+  // One query at a time, and the last one is awaited before returning, so no gRPC retry
+  // outlives the caller's connection.
+  let inFlight: Promise<void> = Promise.resolve();
   const timer = onProgress
     ? setInterval(() => {
-        handle
-          .query(renderVideoProgressQuery)
-          .then(onProgress)
-          .catch(() => undefined);
+        inFlight = inFlight.then(() =>
+          handle
+            .query(renderVideoProgressQuery)
+            .then(onProgress)
+            .catch(() => undefined),
+        );
       }, progressEveryMs)
     : undefined;
   try {
@@ -90,6 +95,7 @@ export async function waitForVideo(
     return { workflowId: handle.workflowId, ...describeFailure(err.cause) };
   } finally {
     if (timer) clearInterval(timer);
+    await inFlight;
   }
 }
 

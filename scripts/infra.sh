@@ -97,7 +97,7 @@ go_install() {
       local dl pk
       dl=$(grep -c '^go: downloading' "$buildlog" 2>/dev/null || true)
       pk=$(grep -vc '^go: ' "$buildlog" 2>/dev/null || true)
-      log "  still building $name: $(fmt_duration $((SECONDS - start))) elapsed, ${dl:-0} modules downloaded, ${pk:-0} packages compiled"
+      log "  still building $name: $(fmt_duration $((SECONDS - start))) elapsed, ${dl:-0} modules downloaded, ${pk:-0} packages compiled (linking is silent)"
       next=$((SECONDS + 15))
     fi
     sleep 1

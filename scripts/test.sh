@@ -64,7 +64,13 @@ source "$STATE_DIR/env"
 cd "$REPO_ROOT"
 set +e
 # --no-install: never fetch a jest from the registry; `npm ci` provides it.
-npx --no-install jest --runInBand "$@"
+RESULTS="$STATE_DIR/jest-results.json"
+rm -f "$RESULTS"
+npx --no-install jest --runInBand --json --outputFile="$RESULTS" "$@"
 JEST_RC=$?
 set -e
+# One plain closing line that any CI reader understands, whatever jest printed above.
+if [[ -f "$RESULTS" ]]; then
+  node -e 'const r=require(process.argv[1]);console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`)' "$RESULTS"
+fi
 exit "$JEST_RC"

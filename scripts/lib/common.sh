@@ -80,7 +80,9 @@ spawn_detached() {
   have setsid && launcher=(setsid)
   rm -f "$pidfile"
   # shellcheck disable=SC2016 # $$ and $@ are for the inner bash.
-  "${launcher[@]}" bash -c 'echo "$$" >"$0"; exec "$@"' "$pidfile" "$@" </dev/null >>"$logfile" 2>&1 &
+  # 8>&- 9>&-: do not let the server inherit infra.sh's lock files, or it would
+  # hold the lock for its whole life and block every later infra.sh call.
+  "${launcher[@]}" bash -c 'echo "$$" >"$0"; exec "$@"' "$pidfile" "$@" </dev/null >>"$logfile" 2>&1 8>&- 9>&- &
   local i
   for ((i = 0; i < 50; i++)); do
     [[ -s "$pidfile" ]] && return 0
