@@ -1,54 +1,56 @@
 /**
- * The `seedance-flow` command line: `worker`, `simulator`, `video`.
- * Exit codes: 0 success, 1 the render failed or was cancelled, 2 bad input or configuration.
+ * The `seedance-flow` command line.
+ * Exit codes: 0 success, 1 a render failed or was cancelled, 2 bad input or configuration.
  */
-import { parseArgs } from 'node:util';
-import { createStorage } from '../activities/storage/from-config';
-import { ConfigError, loadConfig, pollScheduleFromConfig } from '../common/config';
-import type { RenderVideoInput, RenderVideoProgress } from '../common/render';
-import { IMAGE_ROLES, ShotSchema, formatIssues, type ImageRole, type ShotInput } from '../common/shot';
+import { ConfigError } from '../common/config';
 import { runSimulatorFromEnv } from '../simulator';
 import { runWorker } from '../workers/main';
-import { ImageError, toImageReference } from './stage';
-import { connectClient } from './temporal';
-import { startRenderVideo, waitForVideo, type VideoOutcome } from './video';
+import { storyboardCommand, STORYBOARD_COMMANDS } from './commands/storyboard';
+import { videoCommand } from './commands/video';
+import { ImageError } from './stage';
+import { UsageError } from './usage-error';
 
 const USAGE = `usage: seedance-flow <command> [options]
 
 commands:
-  worker                 run a worker (SIGINT/SIGTERM: graceful shutdown)
-  simulator              run the local Seedance API simulator
-  video --prompt TEXT    render one video and print where it is stored
+  worker                       run a worker (SIGINT/SIGTERM: graceful shutdown)
+  simulator                    run the local Seedance API simulator
+  video --prompt TEXT          render one video and print where it is stored
         [--image PATH|URL --role first_frame|last_frame|reference_image]...
         [--model ID] [--api tasks|predictions] [--ratio R] [--resolution 480p|720p|1080p]
         [--duration S | --frames N] [--seed N] [--camera-fixed] [--no-audio] [--watermark]
         [--key STORAGE_KEY] [--workflow-id ID] [--json]
+  validate <storyboard> [--json]           check a storyboard file; start nothing
+  render <storyboard> [--wait] [--json]    validate, stage and start a storyboard
+        [--window N] [--max-failures N] [--max-failure-percent P]
+  status <storyboardId> [--json]           counts, per-shot state, tokens (running or finished)
+  pause|resume|cancel <storyboardId>       control a running storyboard
+  window <storyboardId> <N>                change the sliding window while it runs
+  retry <storyboardId> [--wait] [--json]   render again only the shots that failed or are missing
 
 configuration: environment variables, see README.md`;
-
-export class UsageError extends Error {}
 
 export async function main(argv = process.argv.slice(2)): Promise<void> {
   const [command, ...rest] = argv;
   try {
-    switch (command) {
-      case 'worker':
-        await runWorker();
-        return;
-      case 'simulator':
-        await runSimulatorFromEnv();
-        return;
-      case 'video':
-        process.exitCode = await videoCommand(rest);
-        return;
-      case undefined:
-      case '-h':
-      case '--help':
-        console.log(USAGE);
-        return;
-      default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    if (command === 'worker') return await runWorker();
+    if (command === 'simulator') {
+      await runSimulatorFromEnv();
+      return;
     }
+    if (command === 'video') {
+      process.exitCode = await videoCommand(rest);
+      return;
+    }
+    if (command && (STORYBOARD_COMMANDS as readonly string[]).includes(command)) {
+      process.exitCode = await storyboardCommand(command as (typeof STORYBOARD_COMMANDS)[number], rest);
+      return;
+    }
+    if (command === undefined || command === '-h' || command === '--help') {
+      console.log(USAGE);
+      return;
+    }
+    throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   } catch (err) {
     if (err instanceof ConfigError || err instanceof UsageError || err instanceof ImageError) {
       console.error(`seedance-flow: ${err.message}`);
@@ -58,119 +60,5 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     }
     console.error(`seedance-flow: ${err instanceof Error ? err.message : String(err)}`);
     process.exitCode = 1;
-  }
-}
-
-function parseVideoArgs(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      options: {
-        prompt: { type: 'string' },
-        image: { type: 'string', multiple: true },
-        role: { type: 'string', multiple: true },
-        model: { type: 'string' },
-        api: { type: 'string' },
-        ratio: { type: 'string' },
-        resolution: { type: 'string' },
-        duration: { type: 'string' },
-        frames: { type: 'string' },
-        seed: { type: 'string' },
-        'camera-fixed': { type: 'boolean' },
-        'no-audio': { type: 'boolean' },
-        watermark: { type: 'boolean' },
-        key: { type: 'string' },
-        'workflow-id': { type: 'string' },
-        json: { type: 'boolean' },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
-
-/** Builds the shot from flags; images are paired with roles by position. */
-function shotFromFlags(values: ReturnType<typeof parseVideoArgs>, imageUrls: string[]): ShotInput {
-  const num = (name: string, v: string | undefined) => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n)) throw new UsageError(`--${name} must be an integer, got ${JSON.stringify(v)}`);
-    return n;
-  };
-  const roles = values.role ?? [];
-  if (roles.length > imageUrls.length) throw new UsageError('more --role than --image flags');
-  for (const r of roles) {
-    if (!(IMAGE_ROLES as readonly string[]).includes(r)) throw new UsageError(`--role must be one of ${IMAGE_ROLES.join(', ')}`);
-  }
-  return {
-    prompt: values.prompt ?? '',
-    ...(values.api ? { api: values.api as 'tasks' | 'predictions' } : {}),
-    ...(values.model ? { model: values.model } : {}),
-    images: imageUrls.map((url, i) => ({ url, role: (roles[i] ?? (i === 0 ? 'first_frame' : 'last_frame')) as ImageRole })),
-    ...(values.ratio ? { ratio: values.ratio } : {}),
-    ...(values.resolution ? { resolution: values.resolution as '720p' } : {}),
-    ...(values.duration !== undefined ? { duration: num('duration', values.duration) } : {}),
-    ...(values.frames !== undefined ? { frames: num('frames', values.frames) } : {}),
-    ...(values.seed !== undefined ? { seed: num('seed', values.seed) } : {}),
-    ...(values['camera-fixed'] ? { camera_fixed: true } : {}),
-    ...(values['no-audio'] ? { generate_audio: false } : {}),
-    ...(values.watermark ? { watermark: true } : {}),
-  };
-}
-
-async function videoCommand(args: string[]): Promise<number> {
-  const values = parseVideoArgs(args);
-  if (!values.prompt) throw new UsageError('--prompt is required');
-  const config = loadConfig(process.env);
-
-  // Validate everything we can before staging images or starting anything.
-  const placeholder = (values.image ?? []).map(() => 'https://placeholder.invalid/image.png');
-  const check = ShotSchema.safeParse(shotFromFlags(values, placeholder));
-  if (!check.success) throw new UsageError(`invalid shot:\n  ${formatIssues(check.error).join('\n  ')}`);
-
-  const { storage } = createStorage(config);
-  const imageUrls = await Promise.all((values.image ?? []).map((img) => toImageReference(storage, img)));
-  const input: RenderVideoInput = {
-    shot: shotFromFlags(values, imageUrls),
-    schedule: pollScheduleFromConfig(config),
-    ...(values.key ? { storageKey: values.key } : {}),
-  };
-
-  const client = await connectClient(config);
-  try {
-    const handle = await startRenderVideo(client, input, {
-      taskQueue: config.SEEDANCE_TASK_QUEUE,
-      ...(values['workflow-id'] ? { workflowId: values['workflow-id'] } : {}),
-    });
-    if (!values.json) console.error(`rendering as workflow ${handle.workflowId} (task queue ${config.SEEDANCE_TASK_QUEUE})`);
-    const outcome = await waitForVideo(handle, values.json ? undefined : printProgress());
-    printOutcome(outcome, Boolean(values.json));
-    return outcome.status === 'stored' ? 0 : 1;
-  } finally {
-    await client.connection.close();
-  }
-}
-
-/** Prints a line whenever the phase or provider status changes (stderr: stdout stays clean). */
-function printProgress(): (p: RenderVideoProgress) => void {
-  let last = '';
-  return (p) => {
-    const line = `  ${p.phase}${p.taskId ? ` task ${p.taskId}` : ''}${p.lastRawStatus ? ` status ${p.lastRawStatus}` : ''} polls ${p.polls}`;
-    if (line !== last) console.error(line);
-    last = line;
-  };
-}
-
-function printOutcome(outcome: VideoOutcome, json: boolean): void {
-  if (json) {
-    console.log(JSON.stringify(outcome));
-    return;
-  }
-  if (outcome.status === 'stored') {
-    console.log(`stored ${outcome.storageUrl}${outcome.skipped ? ' (already there, not copied again)' : ''}`);
-    console.log(`  task ${outcome.taskId}  sha256 ${outcome.sha256}  ${outcome.bytes} bytes  seed ${outcome.seed ?? '-'}  tokens ${outcome.usage?.totalTokens ?? '-'}`);
-  } else {
-    console.error(`${outcome.status}: ${outcome.failureType}: ${outcome.message}${outcome.taskId ? ` (task ${outcome.taskId})` : ''}`);
   }
 }

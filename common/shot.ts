@@ -31,6 +31,17 @@ export function isSeedance2Fast(model: string): boolean {
 }
 
 /**
+ * The family a shot goes to when it names none: the gateway serves Seedance 2.0 fast through
+ * its predictions endpoints (seeds/003); every other model goes through the tasks family.
+ */
+export function inferApi(model: string | undefined): ApiFamily {
+  return model && isSeedance2Fast(model) && /^doubao-/i.test(model) ? 'predictions' : 'tasks';
+}
+
+/** Parameters only the tasks family has (dropped from storyboard defaults for predictions shots). */
+export const TASKS_ONLY_FIELDS = ['frames', 'fps', 'watermark', 'return_last_frame', 'execution_expires_after', 'service_tier'] as const;
+
+/**
  * An image reference. Never bytes: `url` is an http(s) URL the provider fetches itself, or a
  * reference to an object staged in our own storage (`s3://bucket/key`, `file:///path`) that
  * the submit activity reads and inlines as base64 at request time (history hygiene).
@@ -78,7 +89,7 @@ export const ShotFieldsSchema = z.object({
  * (`images.1.role`) so callers can prefix them (`shots[3].images[1].role`).
  */
 export const ShotSchema = ShotFieldsSchema.superRefine((shot, ctx) => {
-  const api = shot.api ?? 'tasks';
+  const api = shot.api ?? inferApi(shot.model);
   const model = shot.model ?? DEFAULT_MODELS[api];
   const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
 
@@ -158,7 +169,7 @@ export type Shot = z.output<typeof ShotFieldsSchema>;
 export type ResolvedShot = Shot & { api: ApiFamily; model: string };
 
 export function resolveShot(shot: Shot): ResolvedShot {
-  const api = shot.api ?? 'tasks';
+  const api = shot.api ?? inferApi(shot.model);
   return { ...shot, api, model: shot.model ?? DEFAULT_MODELS[api] };
 }
 

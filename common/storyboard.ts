@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { FailureType } from './errors';
 import { PollScheduleSchema } from './poll-schedule';
 import type { Usage } from './render';
-import { IMAGE_ROLES, ShotFieldsSchema, ShotSchema, formatIssues, type ShotInput } from './shot';
+import { IMAGE_ROLES, ShotFieldsSchema, ShotSchema, TASKS_ONLY_FIELDS, formatIssues, inferApi, type ShotInput } from './shot';
 
 /** Ids end up in workflow ids and storage keys: keep them boring. */
 export const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -36,7 +36,7 @@ const FileShotFields = ShotFieldsSchema.omit({ images: true }).extend({
 });
 
 /** Shot fields as `defaults` may give them: everything optional, nothing shot-specific. */
-const DefaultsSchema = FileShotFields.partial().omit({ prompt: true }).strict();
+const DefaultsSchema = FileShotFields.partial().strict();
 
 export const FileShotSchema = FileShotFields.partial({ prompt: true }).extend({ id: safeId('shot id') }).strict();
 
@@ -76,7 +76,7 @@ export function validateStoryboard(doc: unknown): { storyboard?: ParsedStoryboar
   const shots: FileShot[] = [];
   const seen = new Map<string, number>();
   rawShots.forEach((raw, i) => {
-    const merged = raw && typeof raw === 'object' && !Array.isArray(raw) ? { ...defaults, ...(raw as object) } : raw;
+    const merged = raw && typeof raw === 'object' && !Array.isArray(raw) ? applyDefaults(defaults, raw as Record<string, unknown>) : raw;
     const parsed = FileShotSchema.safeParse(merged);
     if (!parsed.success) {
       problems.push(...toProblems(formatIssues(parsed.error, `shots[${i}]`)));
@@ -95,6 +95,20 @@ export function validateStoryboard(doc: unknown): { storyboard?: ParsedStoryboar
   return problems.length ? { problems } : { storyboard: { id, shots }, problems };
 }
 
+/**
+ * A shot's fields over the defaults. `null` in a shot removes a default (e.g. `duration: null`
+ * next to `frames`); tasks-only defaults do not reach a predictions shot.
+ */
+export function applyDefaults(defaults: Record<string, unknown>, shot: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...defaults, ...shot };
+  const api = (merged.api as string | undefined) ?? inferApi(merged.model as string | undefined);
+  if (api === 'predictions') {
+    for (const field of TASKS_ONLY_FIELDS) if (!(field in shot)) delete merged[field];
+  }
+  for (const [k, v] of Object.entries(merged)) if (v === null) delete merged[k];
+  return merged;
+}
+
 function toProblems(lines: string[]): StoryboardProblem[] {
   return lines.map((line) => {
     const at = line.indexOf(': ');
@@ -104,7 +118,8 @@ function toProblems(lines: string[]): StoryboardProblem[] {
 
 /** A file shot as renderVideo's shot, with each image replaced by the reference `ref(image)` gives. */
 export function toShotInput(shot: FileShot, ref: (img: FileImage, index: number) => string): ShotInput {
-  const { id: _id, images, ...fields } = shot;
+  const { id, images, ...fields } = shot;
+  void id;
   return { ...fields, images: (images ?? []).map((img, i) => ({ url: ref(img, i), role: img.role })) };
 }
 

@@ -11,6 +11,7 @@ import { TasksClient } from '../activities/seedance/tasks-client';
 import { createStorageActivities } from '../activities/storage/activities';
 import { createStorage } from '../activities/storage/from-config';
 import { createS3Client, readS3Object } from '../activities/storage/s3';
+import { createStoryboardActivities } from '../activities/storyboard/activities';
 
 export function createActivities(config: Config) {
   const http = createProviderHttp({
@@ -30,5 +31,6 @@ export function createActivities(config: Config) {
       },
     }),
     ...createStorageActivities({ storage, maxBytes: config.COPY_MAX_BYTES }),
+    ...createStoryboardActivities({ storage }),
   };
 }

@@ -1,6 +1,21 @@
 /**
- * Every workflow the seedance-flow worker runs, and the queries/signals other teams use.
- * Another team's worker can bundle this module (or call these by name with executeChild).
+ * Every workflow the seedance-flow worker runs, with the signals, queries and updates callers
+ * use. Other teams import the workflow functions as types for `executeChild` (see README).
  */
 export { renderVideo, renderVideoProgressQuery, defaultStorageKey } from './render-video';
+export { renderStoryboard } from './render-storyboard';
+export {
+  pauseSignal,
+  resumeSignal,
+  setWindowUpdate,
+  shotPhaseSignal,
+  storyboardProgressQuery,
+  type ShotPhaseEvent,
+} from './signals';
 export type { RenderVideoInput, RenderVideoResult, RenderVideoProgress } from '../common/render';
+export type {
+  ManifestEntry,
+  RenderStoryboardInput,
+  StoryboardProgress,
+  StoryboardResult,
+} from '../common/storyboard';

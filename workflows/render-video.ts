@@ -10,6 +10,7 @@ import {
   CancellationScope,
   TimeoutFailure,
   defineQuery,
+  getExternalWorkflowHandle,
   isCancellation,
   log,
   proxyActivities,
@@ -30,6 +31,7 @@ import {
 } from '../common/render';
 import { formatIssues, resolveShot, type ResolvedShot } from '../common/shot';
 import { submitRetryDelayMs, SUBMIT_MAX_ATTEMPTS } from '../common/submit-retry';
+import { shotPhaseSignal, type ShotPhaseEvent } from './signals';
 
 /** Query: the phase, task id, poll count and last provider status, at any moment. */
 export const renderVideoProgressQuery = defineQuery<RenderVideoProgress>('renderVideoProgress');
@@ -99,12 +101,16 @@ export async function renderVideo(rawInput: RenderVideoInput): Promise<RenderVid
     task = { api: submitted.api, taskId: submitted.taskId };
     progress.taskId = task.taskId;
     log.info('task submitted', { taskId: task.taskId, api: task.api });
+    notifyParent(input.notifyParent, 'submitted', task.taskId);
 
     progress.phase = 'polling';
-    lastSnapshot = await pollUntilTerminal(task, schedule, input.maxUnknownStatusPolls, progress);
+    lastSnapshot = await pollUntilTerminal(task, schedule, input.maxUnknownStatusPolls, progress, () =>
+      notifyParent(input.notifyParent, 'rendering', task?.taskId),
+    );
     const done = checkSucceeded(lastSnapshot, progress);
 
     progress.phase = 'copying';
+    notifyParent(input.notifyParent, 'copying', task.taskId);
     const storage = await copyToStorage({
       url: done.videoUrl,
       key: progress.storageKey,
@@ -171,8 +177,10 @@ async function pollUntilTerminal(
   schedule: PollSchedule,
   maxUnknown: number,
   progress: RenderVideoProgress,
+  onRunning: () => void,
 ): Promise<TaskSnapshot> {
   const acceptedAt = Date.now();
+  let sawRunning = false;
   let unknownInARow = 0;
   for (let i = 0; ; i++) {
     const delay = nextPollDelayMs(schedule, i, Date.now() - acceptedAt);
@@ -215,6 +223,10 @@ async function pollUntilTerminal(
       continue;
     }
     unknownInARow = 0;
+    if (snapshot.status === 'running' && !sawRunning) {
+      sawRunning = true;
+      onRunning();
+    }
     if (snapshot.status !== 'queued' && snapshot.status !== 'running') return snapshot;
   }
 }
@@ -252,6 +264,18 @@ async function cancelAtProvider(task: TaskRef | undefined, last: TaskSnapshot | 
   } catch (err) {
     log.warn('provider cancel failed', { taskId: task.taskId, error: String(err) });
   }
+}
+
+/**
+ * Tells a storyboard parent about a phase change. Fire-and-forget: a parent that is gone or
+ * busy must never fail or slow the render.
+ */
+function notifyParent(enabled: boolean, phase: ShotPhaseEvent['phase'], taskId?: string): void {
+  const { parent, workflowId } = workflowInfo();
+  if (!enabled || !parent) return;
+  void getExternalWorkflowHandle(parent.workflowId)
+    .signal(shotPhaseSignal, { workflowId, phase, ...(taskId ? { taskId } : {}) })
+    .catch((err: unknown) => log.debug('parent not notified', { error: String(err) }));
 }
 
 /** The typed ApplicationFailure inside an activity failure, if the activity raised one. */

@@ -173,13 +173,20 @@ export function createCopyActivity(deps: CopyDeps) {
   return { copyToStorage };
 }
 
-/** The earlier run's object, if it finished: the record exists and matches the object's size. */
-export async function findStored(storage: StorageBackend, key: string): Promise<StoredObject | null> {
+/** The earlier run's object and its record, if that run finished: the record matches the object's size. */
+export async function readVideoRecord(
+  storage: StorageBackend,
+  key: string,
+): Promise<{ record: VideoRecord; stored: StoredObject } | null> {
   const [info, recordText] = await Promise.all([storage.stat(key), storage.readText(recordKey(key))]);
   if (!info || !recordText) return null;
   const record = JSON.parse(recordText) as VideoRecord;
   if (record.bytes !== info.bytes) return null;
-  return { key, url: storage.urlOf(key), sha256: record.sha256, bytes: record.bytes, skipped: true };
+  return { record, stored: { key, url: storage.urlOf(key), sha256: record.sha256, bytes: record.bytes, skipped: true } };
+}
+
+async function findStored(storage: StorageBackend, key: string): Promise<StoredObject | null> {
+  return (await readVideoRecord(storage, key))?.stored ?? null;
 }
 
 function objectMetadata(input: CopyToStorageInput): Record<string, string> {

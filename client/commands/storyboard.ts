@@ -1,0 +1,181 @@
+/**
+ * Storyboard commands: validate, render, status, pause, resume, cancel, window, retry.
+ */
+import type { Client } from '@temporalio/client';
+import { parseArgs } from 'node:util';
+import { createStorage } from '../../activities/storage/from-config';
+import { loadConfig, pollScheduleFromConfig, type Config } from '../../common/config';
+import { MAX_WINDOW, type RenderStoryboardInput, type Tolerance } from '../../common/storyboard';
+import { setWindowUpdate } from '../../workflows';
+import { createProgressPrinter } from '../progress-view';
+import {
+  cancelStoryboard,
+  followStoryboard,
+  pauseStoryboard,
+  resumeStoryboard,
+  startStoryboard,
+  storyboardReport,
+  type StoryboardReport,
+} from '../storyboard';
+import { checkStoryboardFile, readStagedRecord, stageStoryboard, type StagedStoryboard } from '../storyboard-file';
+import { connectClient } from '../temporal';
+import { UsageError } from '../usage-error';
+
+export const STORYBOARD_COMMANDS = ['validate', 'render', 'status', 'pause', 'resume', 'cancel', 'window', 'retry'] as const;
+type StoryboardCommand = (typeof STORYBOARD_COMMANDS)[number];
+
+const OPTIONS = {
+  json: { type: 'boolean' },
+  wait: { type: 'boolean' },
+  window: { type: 'string' },
+  'max-failures': { type: 'string' },
+  'max-failure-percent': { type: 'string' },
+} as const;
+
+function parse(args: string[]) {
+  try {
+    return parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function numberFlag(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number in [${min}, ${max}], got ${JSON.stringify(value)}`);
+  return n;
+}
+
+export async function storyboardCommand(command: StoryboardCommand, args: string[]): Promise<number> {
+  const { values, positionals } = parse(args);
+  const [target, extra] = positionals;
+  if (!target) throw new UsageError(`${command} needs a ${command === 'validate' || command === 'render' ? 'storyboard file' : 'storyboard id'}`);
+  const json = Boolean(values.json);
+
+  if (command === 'validate') return validate(target, json);
+
+  const config = loadConfig(process.env);
+  const { storage } = createStorage(config);
+  if (command === 'render') {
+    const checked = await checkStoryboardFile(target);
+    if (checked.problems.length) return reportProblems(target, checked.problems, json);
+    const staged = await stageStoryboard(storage, checked);
+    return withClient(config, (client) => launch(client, config, staged, values, json));
+  }
+  if (command === 'retry') {
+    const staged = await readStagedRecord(storage, target);
+    if (!staged) throw new UsageError(`nothing staged for storyboard ${target} in ${config.STORAGE_URL}; render its file first`);
+    return withClient(config, (client) => launch(client, config, staged, values, json));
+  }
+  return withClient(config, async (client) => {
+    switch (command) {
+      case 'status': {
+        const report = await storyboardReport(client, storage, target);
+        printReport(report, json);
+        return report.status === 'failed' || (report.counts?.failed ?? 0) > 0 ? 1 : 0;
+      }
+      case 'pause':
+        await pauseStoryboard(client, target);
+        break;
+      case 'resume':
+        await resumeStoryboard(client, target);
+        break;
+      case 'cancel':
+        await cancelStoryboard(client, target);
+        break;
+      case 'window': {
+        const size = numberFlag('window', extra, 1, MAX_WINDOW);
+        if (size === undefined || !Number.isInteger(size)) throw new UsageError('window needs a size: seedance-flow window <storyboardId> <N>');
+        const now = await client.workflow.getHandle(target).executeUpdate(setWindowUpdate, { args: [size] });
+        if (!json) console.error(`window of ${target} is now ${now}`);
+        break;
+      }
+    }
+    if (json) console.log(JSON.stringify({ storyboardId: target, command, ok: true }));
+    else console.error(`${command}: sent to ${target}`);
+    return 0;
+  });
+}
+
+async function validate(file: string, json: boolean): Promise<number> {
+  const checked = await checkStoryboardFile(file);
+  if (checked.problems.length) return reportProblems(file, checked.problems, json);
+  const shots = checked.storyboard?.shots.length ?? 0;
+  if (json) console.log(JSON.stringify({ file, valid: true, storyboardId: checked.storyboard?.id, shots, problems: [] }));
+  else console.log(`${file}: valid storyboard ${checked.storyboard?.id} with ${shots} shots`);
+  return 0;
+}
+
+function reportProblems(file: string, problems: { path: string; message: string }[], json: boolean): number {
+  if (json) console.log(JSON.stringify({ file, valid: false, problems }));
+  else {
+    console.error(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}, nothing was started`);
+    for (const p of problems) console.error(`  ${p.path ? `${p.path}: ` : ''}${p.message}`);
+  }
+  return 2;
+}
+
+async function launch(
+  client: Client,
+  config: Config,
+  staged: StagedStoryboard,
+  values: ReturnType<typeof parse>['values'],
+  json: boolean,
+): Promise<number> {
+  const tolerance: Tolerance = {};
+  const maxFailures = numberFlag('max-failures', values['max-failures'], 0, Number.MAX_SAFE_INTEGER);
+  const maxPercent = numberFlag('max-failure-percent', values['max-failure-percent'], 0, 100);
+  if (maxFailures !== undefined) tolerance.maxFailures = Math.floor(maxFailures);
+  if (maxPercent !== undefined) tolerance.maxFailurePercent = maxPercent;
+  const window = numberFlag('window', values.window, 1, MAX_WINDOW);
+  const input: RenderStoryboardInput = {
+    ...staged,
+    tolerance,
+    schedule: pollScheduleFromConfig(config),
+    ...(window !== undefined ? { window: Math.floor(window) } : {}),
+  };
+  const { storage } = createStorage(config);
+  const handle = await startStoryboard(client, input, config.SEEDANCE_TASK_QUEUE);
+  if (!values.wait) {
+    if (json) console.log(JSON.stringify({ storyboardId: staged.storyboardId, workflowId: handle.workflowId, status: 'running' }));
+    else console.error(`started storyboard ${staged.storyboardId} (${staged.totalShots} shots); follow it with: seedance-flow status ${staged.storyboardId}`);
+    return 0;
+  }
+  if (!json) console.error(`rendering storyboard ${staged.storyboardId}: ${staged.totalShots} shots on task queue ${config.SEEDANCE_TASK_QUEUE}`);
+  const printer = json ? undefined : createProgressPrinter();
+  const report = await followStoryboard(client, storage, staged.storyboardId, (p) => printer?.update(p));
+  printer?.end();
+  printReport(report, json);
+  return report.status === 'completed' && (report.counts?.failed ?? 0) === 0 && (report.counts?.notStarted ?? 0) === 0 ? 0 : 1;
+}
+
+function printReport(r: StoryboardReport, json: boolean): void {
+  if (json) {
+    console.log(JSON.stringify(r));
+    return;
+  }
+  const c = r.counts;
+  console.log(`storyboard ${r.storyboardId}: ${r.status}${r.paused ? ` (PAUSED: ${r.pauseReason ?? ''})` : ''}`);
+  if (c) {
+    console.log(
+      `  stored ${c.stored}  failed ${c.failed}  pending ${c.pending}  submitted ${c.submitted}  rendering ${c.rendering}  copying ${c.copying}` +
+        `${c.notStarted ? `  not started ${c.notStarted}` : ''}  tokens ${r.tokensUsed ?? 0}`,
+    );
+  }
+  if (r.manifestUrl) console.log(`  manifest ${r.manifestUrl}`);
+  for (const s of r.shots ?? []) {
+    if ('failureType' in s && s.failureType) console.log(`  ${s.shotId}: ${s.status} ${s.failureType}: ${s.failureMessage ?? ''}`);
+    else if (r.status === 'running' || s.status !== 'stored') console.log(`  ${s.shotId}: ${s.status}`);
+  }
+  if (r.failureType) console.log(`  ${r.failureType}: ${r.message ?? ''}`);
+}
+
+async function withClient(config: Config, fn: (client: Client) => Promise<number>): Promise<number> {
+  const client = await connectClient(config);
+  try {
+    return await fn(client);
+  } finally {
+    await client.connection.close();
+  }
+}
