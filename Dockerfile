@@ -21,7 +21,9 @@ RUN npm run build \
 
 # ---- runtime ----
 FROM ${NODE_IMAGE}
-ENV NODE_ENV=production
+# SEEDANCE_USE_DIST: bin/seedance-flow.js runs the compiled dist/ (tsx, a dev
+# dependency, is pruned anyway; this just makes the choice explicit).
+ENV NODE_ENV=production SEEDANCE_USE_DIST=1
 WORKDIR /app
 # Files stay root-owned and read-only for the app user: the worker writes
 # renders to object storage (STORAGE_URL), never to its own filesystem.

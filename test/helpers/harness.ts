@@ -118,6 +118,12 @@ export async function s3Object(h: Harness, key: string): Promise<{ sha256: strin
   return { ...digest, metadata: res.Metadata ?? {} };
 }
 
+/** A small object's text (manifests, records). */
+export async function s3Text(h: Harness, key: string): Promise<string> {
+  const res = await h.s3.send(new GetObjectCommand({ Bucket: h.bucket, Key: key }));
+  return (await res.Body?.transformToString('utf8')) ?? '';
+}
+
 /** What the simulator serves at a URL, hashed. */
 export async function servedSha256(url: string): Promise<{ sha256: string; bytes: number }> {
   const res = await fetch(url);
