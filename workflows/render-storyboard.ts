@@ -56,6 +56,11 @@ interface Carry {
   pauseReason?: string;
   runs: number;
   startedAt: number;
+  /**
+   * The page the cursor stands in, when a run ended mid-page: its finished shots' outcomes
+   * (null for the rest), at most one page, so the next run can complete and record it.
+   */
+  partial?: { page: number; entries: (ManifestEntry | null)[] };
 }
 
 /**
@@ -156,6 +161,15 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
     if (!entry) {
       const shots = await loadShotPage({ storyboardId, stagedPrefix: input.stagedPrefix, page });
       entry = { entries: shots.map(() => undefined), open: shots.length, ids: shots.map((s) => s.id) };
+      if (carry.partial?.page === page) {
+        // Outcomes of this page's shots that an earlier run finished.
+        carry.partial.entries.forEach((e, i) => {
+          if (e && entry) {
+            entry.entries[i] = e;
+            entry.open--;
+          }
+        });
+      }
       pages.set(page, entry);
       loaded.set(page, shots);
     }
@@ -247,7 +261,12 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
   if (nextIndex < totalShots && !toleranceExceeded) {
     await Promise.all(flushes);
     log.info('continuing as new', { storyboardId, cursor: nextIndex, run: carry.runs });
-    await continueAsNew<typeof renderStoryboard>({ ...rawInput, carry: { ...carry, cursor: nextIndex } satisfies Carry });
+    const page = Math.floor(nextIndex / STAGE_PAGE_SIZE);
+    const open = pages.get(page);
+    const next: Carry = { ...carry, cursor: nextIndex };
+    if (open) next.partial = { page, entries: open.entries.map((e) => e ?? null) };
+    else delete next.partial;
+    await continueAsNew<typeof renderStoryboard>({ ...rawInput, carry: next });
   }
 
   // Shots never launched (tolerance exceeded) still get a manifest line.
