@@ -4,6 +4,10 @@
 'use strict';
 const path = require('node:path');
 
+// The AWS SDK warns on Node 20 about releases *after* January 2027; the locked SDK supports
+// Node 20, which this package declares in engines. Users can still opt back in.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 function hasTsx() {
   try {
     require.resolve('tsx/cjs');

@@ -77,6 +77,13 @@ export function validateStoryboard(doc: unknown): { storyboard?: ParsedStoryboar
   const seen = new Map<string, number>();
   rawShots.forEach((raw, i) => {
     const merged = raw && typeof raw === 'object' && !Array.isArray(raw) ? applyDefaults(defaults, raw as Record<string, unknown>) : raw;
+    // Duplicates are found even in shots that fail other rules.
+    const rawId = (raw as { id?: unknown } | null)?.id;
+    if (typeof rawId === 'string') {
+      const first = seen.get(rawId);
+      if (first !== undefined) problems.push({ path: `shots[${i}].id`, message: `duplicate shot id ${rawId} (also shots[${first}])` });
+      else seen.set(rawId, i);
+    }
     const parsed = FileShotSchema.safeParse(merged);
     if (!parsed.success) {
       problems.push(...toProblems(formatIssues(parsed.error, `shots[${i}]`)));
@@ -84,9 +91,6 @@ export function validateStoryboard(doc: unknown): { storyboard?: ParsedStoryboar
     }
     const shot = parsed.data;
     if (shot.prompt === undefined) problems.push({ path: `shots[${i}].prompt`, message: 'prompt is required' });
-    const first = seen.get(shot.id);
-    if (first !== undefined) problems.push({ path: `shots[${i}].id`, message: `duplicate shot id ${shot.id} (also shots[${first}])` });
-    else seen.set(shot.id, i);
     // The seed rules, checked with placeholder URLs: image locations are checked by the caller.
     const check = ShotSchema.safeParse(toShotInput({ ...shot, prompt: shot.prompt ?? 'x' }, () => 'https://placeholder.invalid/i.png'));
     if (!check.success) problems.push(...toProblems(formatIssues(check.error, `shots[${i}]`)));
