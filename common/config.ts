@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_POLL_SCHEDULE } from './poll-schedule';
+import { WORKER_ROLES } from './task-queues';
 
 const int = (min: number) => z.coerce.number().int().min(min);
 
@@ -33,6 +34,28 @@ export const ConfigSchema = z.object({
   SEEDANCE_POLL_DEADLINE_MS: int(1).default(DEFAULT_POLL_SCHEDULE.deadlineMs),
   /** How long in-flight activities get to finish on SIGINT/SIGTERM before they are handed back. */
   SEEDANCE_SHUTDOWN_GRACE_MS: int(0).default(30_000),
+  /** Which workers this process runs: any of workflows, provider, copy (comma-separated). */
+  SEEDANCE_WORKER_ROLES: z
+    .string()
+    .default('workflows,provider,copy')
+    .transform((v) => v.split(',').map((r) => r.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(WORKER_ROLES)).min(1, 'name at least one of workflows, provider, copy')),
+  /** Provider calls per second across ALL workers (Temporal enforces it on the provider task queue). */
+  SEEDANCE_PROVIDER_RPS: z.coerce.number().positive().default(10),
+  /** Provider calls in flight in this worker. */
+  SEEDANCE_PROVIDER_CONCURRENCY: int(1).default(50),
+  /** Copies in flight in this worker (each holds ~2 multipart parts of 8 MiB). */
+  SEEDANCE_COPY_CONCURRENCY: int(1).default(4),
+  /** Workflow tasks in flight in this worker. */
+  SEEDANCE_WORKFLOW_CONCURRENCY: int(1).default(100),
+  /** host:port of the Prometheus endpoint (SDK and seedance-flow metrics); unset: no endpoint. */
+  SEEDANCE_METRICS_ADDRESS: z
+    .string()
+    .regex(/^[^:\s]+:\d{1,5}$/, 'must be host:port, e.g. 0.0.0.0:9464')
+    .optional(),
+  /** `json` (one object per line, for log pipelines) or `text`. */
+  SEEDANCE_LOG_FORMAT: z.enum(['json', 'text']).default('json'),
+  SEEDANCE_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
 });
 
 export type Config = z.output<typeof ConfigSchema>;

@@ -162,6 +162,8 @@ export const RenderStoryboardInputSchema = z.object({
   shotTaskQueue: z.string().optional(),
   /** Continue-as-new after this many shots have been launched in one run (history hygiene). */
   shotsPerRun: z.number().int().min(1).max(5000).default(500),
+  /** Set the StoryboardId / ShotId search attributes (they must be registered on the namespace). */
+  searchAttributes: z.boolean().default(true),
   /** Carried across continue-as-new; callers leave it out. */
   carry: z.unknown().optional(),
 });

@@ -13,6 +13,13 @@ import { createStorage } from '../activities/storage/from-config';
 import { createS3Client, readS3Object } from '../activities/storage/s3';
 import { createStoryboardActivities } from '../activities/storyboard/activities';
 
+/** Provider activities (rate-limited queue), copy activities, and the workflow-side helpers. */
+export function createActivitiesByRole(config: Config) {
+  const all = createActivities(config);
+  const { submitTask, getTask, cancelTask, copyToStorage, ...workflowSide } = all;
+  return { provider: { submitTask, getTask, cancelTask }, copy: { copyToStorage }, workflows: workflowSide };
+}
+
 export function createActivities(config: Config) {
   const http = createProviderHttp({
     baseUrl: config.SEEDANCE_API_BASE_URL,

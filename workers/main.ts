@@ -2,19 +2,21 @@
  * `seedance-flow worker`: runs until SIGINT/SIGTERM, then shuts down gracefully.
  */
 import { loadConfig } from '../common/config';
-import { createWorker } from './worker';
+import { installRuntime } from './runtime';
+import { createWorkers } from './worker';
 
 export async function runWorker(env: Record<string, string | undefined> = process.env): Promise<void> {
   const config = loadConfig(env);
-  const { worker, connection } = await createWorker(config);
+  installRuntime(config);
+  const handle = await createWorkers(config, { env });
+  if (config.SEEDANCE_METRICS_ADDRESS) console.error(`seedance-flow worker: metrics on http://${config.SEEDANCE_METRICS_ADDRESS}/metrics`);
   console.error(
-    `seedance-flow worker: task queue ${config.SEEDANCE_TASK_QUEUE} on ${config.TEMPORAL_ADDRESS}/${config.TEMPORAL_NAMESPACE}, ` +
+    `seedance-flow worker: task queue ${config.SEEDANCE_TASK_QUEUE} (roles ${config.SEEDANCE_WORKER_ROLES.join(', ')}) on ${config.TEMPORAL_ADDRESS}/${config.TEMPORAL_NAMESPACE}, ` +
       `provider ${config.SEEDANCE_API_BASE_URL}, storage ${config.STORAGE_URL}`,
   );
   try {
-    await worker.run();
+    await handle.run();
   } finally {
-    await connection.close();
     console.error('seedance-flow worker: stopped');
   }
 }

@@ -1,40 +1,107 @@
 /**
- * The seedance-flow worker: runs renderVideo (and every workflow in workflows/) and the
- * provider and storage activities on one task queue.
+ * The seedance-flow workers. One process runs any of three roles, each a Temporal Worker on
+ * its own task queue (common/task-queues.ts):
+ *   workflows: renderVideo, renderStoryboard and their light storage activities;
+ *   provider:  submit/get/cancel, globally rate-limited with maxTaskQueueActivitiesPerSecond;
+ *   copy:      streaming copies into storage, with their own concurrency cap.
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Config } from '../common/config';
-import { createActivities } from './activities';
+import { copyTaskQueue, providerTaskQueue, type WorkerRole } from '../common/task-queues';
+import { temporalTarget } from '../client/temporal';
+import { createActivitiesByRole } from './activities';
 
 export interface WorkerHandle {
-  worker: Worker;
+  workers: Worker[];
   connection: NativeConnection;
+  /** Runs every worker until shutdown() (or SIGINT/SIGTERM), then closes the connection. */
+  run(): Promise<void>;
+  shutdown(): void;
 }
 
-export async function createWorker(config: Config, overrides: Partial<WorkerOptions> = {}): Promise<WorkerHandle> {
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+export async function createWorkers(
+  config: Config,
+  opts: { env?: Record<string, string | undefined>; overrides?: Partial<WorkerOptions> } = {},
+): Promise<WorkerHandle> {
+  const target = temporalTarget(config, opts.env);
+  const connection = await NativeConnection.connect(target.connectionOptions);
   try {
-    const worker = await Worker.create({
+    const activities = createActivitiesByRole(config);
+    const common = {
       connection,
-      namespace: config.TEMPORAL_NAMESPACE,
-      taskQueue: config.SEEDANCE_TASK_QUEUE,
-      activities: createActivities(config),
-      ...workflowSource(),
+      namespace: target.namespace,
       // On SIGINT/SIGTERM the SDK stops polling and gives running activities this long to
       // finish; after it they are cancelled and Temporal hands them to another worker.
       shutdownGraceTime: config.SEEDANCE_SHUTDOWN_GRACE_MS,
-      ...overrides,
-    });
-    return { worker, connection };
+    };
+    const queue = config.SEEDANCE_TASK_QUEUE;
+    const roles: Record<WorkerRole, () => Promise<Worker>> = {
+      workflows: () =>
+        Worker.create({
+          ...common,
+          taskQueue: queue,
+          ...workflowSource(),
+          activities: activities.workflows,
+          maxConcurrentWorkflowTaskExecutions: config.SEEDANCE_WORKFLOW_CONCURRENCY,
+          ...opts.overrides,
+        }),
+      provider: () =>
+        Worker.create({
+          ...common,
+          taskQueue: providerTaskQueue(queue),
+          activities: activities.provider,
+          maxTaskQueueActivitiesPerSecond: config.SEEDANCE_PROVIDER_RPS,
+          maxConcurrentActivityTaskExecutions: config.SEEDANCE_PROVIDER_CONCURRENCY,
+          ...opts.overrides,
+        }),
+      copy: () =>
+        Worker.create({
+          ...common,
+          taskQueue: copyTaskQueue(queue),
+          activities: activities.copy,
+          maxConcurrentActivityTaskExecutions: config.SEEDANCE_COPY_CONCURRENCY,
+          ...opts.overrides,
+        }),
+    };
+    const workers: Worker[] = [];
+    for (const role of new Set(config.SEEDANCE_WORKER_ROLES)) workers.push(await roles[role]());
+    return {
+      workers,
+      connection,
+      run: async () => {
+        try {
+          await Promise.all(workers.map((w) => w.run()));
+        } finally {
+          await connection.close();
+        }
+      },
+      shutdown: () => {
+        for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      },
+    };
   } catch (err) {
     await connection.close();
     throw err;
   }
 }
 
-/** A prebuilt bundle (npm run build) when present, else bundle workflows/ at start-up. */
+/**
+ * The workflow code: a bundle built ahead of time (`npm run build` writes
+ * dist/workflow-bundle.js; SEEDANCE_WORKFLOW_BUNDLE names another), else workflows/ bundled
+ * at start-up.
+ */
 function workflowSource(): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> {
-  const bundlePath = process.env.SEEDANCE_WORKFLOW_BUNDLE;
+  const bundlePath = process.env.SEEDANCE_WORKFLOW_BUNDLE ?? prebuiltBundle();
   if (bundlePath) return { workflowBundle: { codePath: bundlePath } };
   return { workflowsPath: require.resolve('../workflows') };
+}
+
+function prebuiltBundle(): string | undefined {
+  // Only when running compiled code from dist/: a source checkout bundles fresh sources.
+  if (!__filename.endsWith('.js')) return undefined;
+  try {
+    return require.resolve('../workflow-bundle.js');
+  } catch {
+    return undefined;
+  }
 }

@@ -15,9 +15,11 @@ import {
   log,
   proxyActivities,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { TypedSearchAttributes, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { ShotIdKey, StoryboardIdKey } from '../common/search-attributes';
 import type { StoryboardActivities } from '../activities/storyboard/activities';
 import { FailureType, type FailureDetails } from '../common/errors';
 import type { RenderVideoResult } from '../common/render';
@@ -89,6 +91,7 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
     startedAt: Date.now(),
   };
   carry.runs++;
+  if (input.searchAttributes) upsertSearchAttributes([{ key: StoryboardIdKey, value: storyboardId }]);
 
   // ---- state of this run ----
   const shotStates: Record<string, ShotState> = {};
@@ -213,6 +216,9 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
               notifyParent: true,
             },
           ],
+          ...(input.searchAttributes
+            ? { typedSearchAttributes: new TypedSearchAttributes([{ key: StoryboardIdKey, value: storyboardId }, { key: ShotIdKey, value: shotId }]) }
+            : {}),
           // A re-run renders again what is missing; stored shots never reach this point.
           workflowIdReusePolicy: 'ALLOW_DUPLICATE',
           // Stopping the storyboard cancels its shots, which cancel their provider tasks.

@@ -13,6 +13,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  metricMeter,
   proxyActivities,
   setHandler,
   sleep,
@@ -31,47 +32,72 @@ import {
 } from '../common/render';
 import { formatIssues, resolveShot, type ResolvedShot } from '../common/shot';
 import { submitRetryDelayMs, SUBMIT_MAX_ATTEMPTS } from '../common/submit-retry';
+import { copyTaskQueue, providerTaskQueue } from '../common/task-queues';
 import { shotPhaseSignal, type ShotPhaseEvent } from './signals';
 
 /** Query: the phase, task id, poll count and last provider status, at any moment. */
 export const renderVideoProgressQuery = defineQuery<RenderVideoProgress>('renderVideoProgress');
 
-// The submit is never retried by Temporal: a timed-out attempt may have been accepted.
-// The workflow retries it itself, and only on failures where nothing was accepted.
-const { submitTask } = proxyActivities<SeedanceActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { maximumAttempts: 1 },
-});
+// Activities run on queues derived from the workflow's own (see common/task-queues.ts).
+function activitiesOn(workflowQueue: string) {
+  const provider = providerTaskQueue(workflowQueue);
+  return {
+    // The submit is never retried by Temporal: a timed-out attempt may have been accepted.
+    // The workflow retries it itself, and only on failures where nothing was accepted.
+    ...pickActivity(
+      proxyActivities<SeedanceActivities>({ taskQueue: provider, startToCloseTimeout: '2 minutes', retry: { maximumAttempts: 1 } }),
+      'submitTask',
+    ),
+    // Reads are idempotent: Temporal retries them with backoff (Retry-After via nextRetryDelay).
+    ...pickActivity(
+      proxyActivities<SeedanceActivities>({
+        taskQueue: provider,
+        startToCloseTimeout: '30 seconds',
+        retry: {
+          initialInterval: '1 second',
+          backoffCoefficient: 2,
+          maximumInterval: '30 seconds',
+          maximumAttempts: 6,
+          nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
+        },
+      }),
+      'getTask',
+    ),
+    ...pickActivity(
+      proxyActivities<SeedanceActivities>({
+        taskQueue: provider,
+        startToCloseTimeout: '30 seconds',
+        retry: { maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+      }),
+      'cancelTask',
+    ),
+    // Long-running and heartbeating: a dead worker is noticed within the heartbeat timeout.
+    ...pickActivity(
+      proxyActivities<CopyActivities>({
+        taskQueue: copyTaskQueue(workflowQueue),
+        startToCloseTimeout: '2 hours',
+        heartbeatTimeout: '1 minute',
+        retry: {
+          initialInterval: '5 seconds',
+          backoffCoefficient: 2,
+          maximumInterval: '2 minutes',
+          maximumAttempts: 10,
+          nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
+        },
+      }),
+      'copyToStorage',
+    ),
+  };
+}
 
-// Reads are idempotent: Temporal retries them with backoff (Retry-After via nextRetryDelay).
-const { getTask } = proxyActivities<SeedanceActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    maximumAttempts: 6,
-    nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
-  },
-});
+function pickActivity<T extends object, K extends keyof T>(proxy: T, name: K): Pick<T, K> {
+  return { [name]: proxy[name] } as Pick<T, K>;
+}
 
-const { cancelTask } = proxyActivities<SeedanceActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
-});
-
-// Long-running and heartbeating: a dead worker is noticed within the heartbeat timeout.
-const { copyToStorage } = proxyActivities<CopyActivities>({
-  startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '1 minute',
-  retry: {
-    initialInterval: '5 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '2 minutes',
-    maximumAttempts: 10,
-    nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
-  },
-});
+/** The activity stubs for this execution's task queue (cheap proxies; no module-level state in workflows). */
+function activities(): ReturnType<typeof activitiesOn> {
+  return activitiesOn(workflowInfo().taskQueue);
+}
 
 /**
  * Renders one Seedance video durably: validate, submit once, poll on durable timers until a
@@ -100,7 +126,7 @@ export async function renderVideo(rawInput: RenderVideoInput): Promise<RenderVid
     const submitted = await submitOnce(shot, progress);
     task = { api: submitted.api, taskId: submitted.taskId };
     progress.taskId = task.taskId;
-    log.info('task submitted', { taskId: task.taskId, api: task.api });
+    log.info('task submitted', { taskId: task.taskId, api: task.api, ...shotContext() });
     notifyParent(input.notifyParent, 'submitted', task.taskId);
 
     progress.phase = 'polling';
@@ -110,8 +136,9 @@ export async function renderVideo(rawInput: RenderVideoInput): Promise<RenderVid
     const done = checkSucceeded(lastSnapshot, progress);
 
     progress.phase = 'copying';
+    const succeededAt = Date.now();
     notifyParent(input.notifyParent, 'copying', task.taskId);
-    const storage = await copyToStorage({
+    const storage = await activities().copyToStorage({
       url: done.videoUrl,
       key: progress.storageKey,
       taskId: task.taskId,
@@ -121,6 +148,11 @@ export async function renderVideo(rawInput: RenderVideoInput): Promise<RenderVid
       ...(done.usage ? { usage: done.usage } : {}),
     });
     progress.phase = 'stored';
+    metricMeter
+      .createHistogram('seedance_success_to_stored', 'int', 'ms', 'time from the poll that saw success to the video stored')
+      .record(Date.now() - succeededAt, { api: task.api });
+    metricMeter.createCounter('seedance_tokens', 'tokens', 'tokens reported by the provider for stored videos').add(done.usage?.totalTokens ?? 0, { api: task.api });
+    log.info('video stored', { taskId: task.taskId, key: storage.key, bytes: storage.bytes, ...shotContext() });
     return {
       status: 'stored',
       taskId: task.taskId,
@@ -148,7 +180,7 @@ export function defaultStorageKey(workflowId: string): string {
 async function submitOnce(shot: ResolvedShot, progress: RenderVideoProgress) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await submitTask(shot);
+      return await activities().submitTask(shot);
     } catch (err) {
       const failure = providerFailure(err);
       if (!failure) {
@@ -194,7 +226,7 @@ async function pollUntilTerminal(
     await sleep(delay);
     let snapshot: TaskSnapshot;
     try {
-      snapshot = await getTask(task);
+      snapshot = await activities().getTask(task);
     } catch (err) {
       const failure = providerFailure(err);
       const timedOut = err instanceof ActivityFailure && err.cause instanceof TimeoutFailure;
@@ -259,11 +291,17 @@ function checkSucceeded(snapshot: TaskSnapshot, progress: RenderVideoProgress): 
 async function cancelAtProvider(task: TaskRef | undefined, last: TaskSnapshot | undefined): Promise<void> {
   if (!task || (last && last.status !== 'queued' && last.status !== 'running' && last.status !== 'unknown')) return;
   try {
-    const result = await cancelTask(task);
+    const result = await activities().cancelTask(task);
     log.info('provider cancel', { taskId: task.taskId, ...result });
   } catch (err) {
     log.warn('provider cancel failed', { taskId: task.taskId, error: String(err) });
   }
+}
+
+/** Storyboard and shot ids for logs, from the `<storyboardId>/<shotId>` workflow id of storyboard shots. */
+function shotContext(): { storyboardId?: string; shotId?: string } {
+  const m = /^([^/]+)\/([^/]+)$/.exec(workflowInfo().workflowId);
+  return m ? { storyboardId: m[1] as string, shotId: m[2] as string } : {};
 }
 
 /**
@@ -291,6 +329,8 @@ function failureDetails(failure: ApplicationFailure): FailureDetails | undefined
 
 function fail(progress: RenderVideoProgress, details: FailureDetails, message: string): ApplicationFailure {
   const full = `${details.type}: ${message}`;
+  metricMeter.createCounter('seedance_render_failures', 'renders', 'renders that ended failed, by failure type').add(1, { type: details.type });
+  log.warn('render failed', { type: details.type, ...(details.taskId ? { taskId: details.taskId } : {}), ...shotContext() });
   progress.phase = 'failed';
   progress.failure = { type: details.type, message: full };
   return ApplicationFailure.create({ type: details.type, message: full, nonRetryable: true, details: [details] });

@@ -5,6 +5,7 @@
 import { Context } from '@temporalio/activity';
 import { shotFromInput, type ResolvedShot, type ShotInput } from '../../common/shot';
 import type { ApiFamily } from '../../common/shot';
+import { countMetric } from '../metrics';
 import { ProviderError } from './provider-error';
 import { resolveImageUrl, type S3ObjectReader } from './images';
 import type { SeedanceFamilyClient, SubmitResult, TaskSnapshot } from './types';
@@ -25,11 +26,14 @@ export interface CancelResult {
 }
 
 /** Runs a provider call and converts its ProviderError into the ApplicationFailure Temporal retries on. */
-async function asActivity<T>(fn: () => Promise<T>): Promise<T> {
+async function asActivity<T>(call: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof ProviderError) throw err.toApplicationFailure(Context.current().info.attempt);
+    if (err instanceof ProviderError) {
+      countMetric('seedance_provider_failures', 1, { type: err.type, call }, 'provider calls that failed, by failure type');
+      throw err.toApplicationFailure(Context.current().info.attempt);
+    }
     throw err;
   }
 }
@@ -43,12 +47,16 @@ export function createSeedanceActivities(deps: SeedanceDeps) {
   async function submitTask(input: ShotInput): Promise<SubmitResult> {
     const shot: ResolvedShot = shotFromInput(input);
     const images = await Promise.all(shot.images.map((img) => resolveImageUrl(img, deps.readS3)));
-    return asActivity(() => deps.clients[shot.api].submit(shot, images));
+    const result = await asActivity('submit', () => deps.clients[shot.api].submit(shot, images));
+    countMetric('seedance_submissions', 1, { api: shot.api, model: shot.model }, 'tasks accepted by the provider');
+    return result;
   }
 
   /** One cheap status read; polling cadence is the workflow's business. */
   async function getTask(ref: TaskRef): Promise<TaskSnapshot> {
-    return asActivity(() => deps.clients[ref.api].get(ref.taskId));
+    const snapshot = await asActivity('get', () => deps.clients[ref.api].get(ref.taskId));
+    countMetric('seedance_polls', 1, { api: ref.api, status: snapshot.status }, 'status polls, by normalized status');
+    return snapshot;
   }
 
   /** Cancels at the provider where the family allows it (tasks: queued only). */

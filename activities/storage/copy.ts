@@ -11,6 +11,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { FailureType } from '../../common/errors';
 import type { StoredObject, Usage } from '../../common/render';
 import { fromAxiosError } from '../seedance/provider-error';
+import { countMetric } from '../metrics';
 import type { StorageBackend } from './backend';
 
 export interface CopyToStorageInput {
@@ -140,6 +141,8 @@ export function createCopyActivity(deps: CopyDeps) {
       };
       await storage.writeText(recordKey(input.key), JSON.stringify(record, null, 2), 'application/json');
       ctx.heartbeat({ bytesCopied: counter.bytes, done: true });
+      countMetric('seedance_bytes_copied', counter.bytes, {}, 'bytes of video copied into storage');
+      countMetric('seedance_videos_stored', 1, {}, 'videos copied into storage');
       return { key: input.key, url: storage.urlOf(input.key), sha256: record.sha256, bytes: record.bytes, skipped: false };
     } catch (err) {
       throw asCopyFailure(err, input.taskId);

@@ -5,14 +5,14 @@
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { createS3Client } from '../../activities/storage/s3';
 import { connectClient } from '../../client/temporal';
 import { loadConfig, type Config } from '../../common/config';
 import { startSimulator, type RunningSimulator, type SimulatorConfigPatch } from '../../simulator';
-import { createWorker } from '../../workers/worker';
+import { createWorkers, type WorkerHandle } from '../../workers/worker';
 
 export const TEST_API_KEY = 'sk-test-NEVER-IN-HISTORY-4f9c2a7e1b';
 
@@ -33,7 +33,7 @@ export interface Harness {
   bucket: string;
   /** Key prefix inside the bucket for this test file. */
   prefix: string;
-  worker?: Worker;
+  workers?: WorkerHandle;
   stop(): Promise<void>;
 }
 
@@ -71,13 +71,12 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     ...opts.env,
   };
   const config = loadConfig(env);
-  const client = await connectClient(config);
-  let worker: Worker | undefined;
+  const client = await connectClient(config, env);
+  let workers: WorkerHandle | undefined;
   let running: Promise<void> | undefined;
   if (opts.inProcessWorker !== false) {
-    const handle = await createWorker(config);
-    worker = handle.worker;
-    running = worker.run().finally(() => handle.connection.close());
+    workers = await createWorkers(config, { env });
+    running = workers.run();
   }
   const s3 = createS3Client({ endpoint: infra.s3Endpoint });
   return {
@@ -87,9 +86,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     s3,
     bucket: infra.bucket,
     prefix,
-    ...(worker ? { worker } : {}),
+    ...(workers ? { workers } : {}),
     async stop() {
-      if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+      workers?.shutdown();
       await running;
       await client.connection.close();
       s3.destroy();

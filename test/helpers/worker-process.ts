@@ -34,9 +34,10 @@ export interface WorkerProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export async function spawnWorker(env: Record<string, string | undefined>): Promise<WorkerProcess> {
+/** `prebuilt`: run dist/ as built by `npm run build`, with its own workflow bundle. */
+export async function spawnWorker(env: Record<string, string | undefined>, opts: { prebuilt?: boolean } = {}): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/seedance-flow.js'), 'worker'], {
-    env: { ...env, SEEDANCE_WORKFLOW_BUNDLE: await workflowBundlePath() },
+    env: opts.prebuilt ? env : { ...env, SEEDANCE_WORKFLOW_BUNDLE: await workflowBundlePath() },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

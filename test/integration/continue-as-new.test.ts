@@ -5,6 +5,7 @@
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { randomUUID } from 'node:crypto';
+import { ShotIdKey, StoryboardIdKey } from '../../common/search-attributes';
 import type { ManifestEntry } from '../../common/storyboard';
 import { storyboardProgressQuery } from '../../workflows';
 import { startHarness, waitFor, type Harness } from '../helpers/harness';
@@ -27,6 +28,7 @@ beforeAll(async () => {
     server: {
       executable: { type: 'existing-path', path: temporal },
       extraArgs: ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${SUGGEST_CAN_AT}`, '--log-level', 'error'],
+      searchAttributes: [StoryboardIdKey, ShotIdKey],
     },
   });
   hLow = await startHarness({ env: { TEMPORAL_ADDRESS: lowered.address } });

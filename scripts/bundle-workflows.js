@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// `npm run build`, second step: bundle the compiled workflows ahead of time, so production
+// workers start without webpack (dist/workers/worker.js picks up dist/workflow-bundle.js).
+'use strict';
+const { bundleWorkflowCode } = require('@temporalio/worker');
+const { writeFileSync } = require('node:fs');
+const path = require('node:path');
+
+async function main() {
+  const dist = path.join(__dirname, '..', 'dist');
+  const { code } = await bundleWorkflowCode({ workflowsPath: path.join(dist, 'workflows', 'index.js') });
+  const out = path.join(dist, 'workflow-bundle.js');
+  writeFileSync(out, code);
+  console.log(`workflow bundle: ${out} (${(code.length / 1024).toFixed(0)} KiB)`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
