@@ -6,6 +6,7 @@ import { ConfigError } from '../common/config';
 import { runSimulatorFromEnv } from '../simulator';
 import { runWorker } from '../workers/main';
 import { storyboardCommand, STORYBOARD_COMMANDS } from './commands/storyboard';
+import { demoCommand } from './commands/demo';
 import { videoCommand } from './commands/video';
 import { ImageError } from './stage';
 import { UsageError } from './usage-error';
@@ -13,6 +14,8 @@ import { UsageError } from './usage-error';
 const USAGE = `usage: seedance-flow <command> [options]
 
 commands:
+  demo [storyboard] [--json]   render a storyboard (default: the example) with everything embedded:
+                               Temporal dev server, workers, ./renders/, the simulator unless GPTPROTO_API_KEY is set
   worker                       run a worker (SIGINT/SIGTERM: graceful shutdown)
   simulator                    run the local Seedance API simulator
   video --prompt TEXT          render one video and print where it is stored
@@ -36,6 +39,10 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     if (command === 'worker') return await runWorker();
     if (command === 'simulator') {
       await runSimulatorFromEnv();
+      return;
+    }
+    if (command === 'demo') {
+      process.exitCode = await demoCommand(rest);
       return;
     }
     if (command === 'video') {

@@ -218,6 +218,9 @@ export interface StoryboardResult {
   storyboardId: string;
   manifestKey: string;
   manifestUrl: string;
+  /** report.html beside the manifest, when it could be written. */
+  reportKey?: string;
+  reportUrl?: string;
   counts: StoryboardCounts & { notStarted: number };
   tokensUsed: number;
   /** The manifest's entries when it is small enough to travel in history (≤ 1000 shots). */

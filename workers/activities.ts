@@ -11,13 +11,15 @@ import { TasksClient } from '../activities/seedance/tasks-client';
 import { createStorageActivities } from '../activities/storage/activities';
 import { createStorage } from '../activities/storage/from-config';
 import { createS3Client, readS3Object } from '../activities/storage/s3';
+import { createReportActivities } from '../activities/report/activities';
 import { createStoryboardActivities } from '../activities/storyboard/activities';
 
 /** Provider activities (rate-limited queue), copy activities, and the workflow-side helpers. */
 export function createActivitiesByRole(config: Config) {
   const all = createActivities(config);
-  const { submitTask, getTask, cancelTask, copyToStorage, ...workflowSide } = all;
-  return { provider: { submitTask, getTask, cancelTask }, copy: { copyToStorage }, workflows: workflowSide };
+  const { submitTask, getTask, cancelTask, copyToStorage, writeReport, ...workflowSide } = all;
+  // The report downloads videos and runs ffmpeg: it belongs with the copies.
+  return { provider: { submitTask, getTask, cancelTask }, copy: { copyToStorage, writeReport }, workflows: workflowSide };
 }
 
 export function createActivities(config: Config) {
@@ -39,5 +41,6 @@ export function createActivities(config: Config) {
     }),
     ...createStorageActivities({ storage, maxBytes: config.COPY_MAX_BYTES }),
     ...createStoryboardActivities({ storage }),
+    ...createReportActivities({ storage, ...(s3 ? { s3 } : {}) }),
   };
 }

@@ -14,12 +14,14 @@ import {
   executeChild,
   log,
   proxyActivities,
+  isCancellation,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { TypedSearchAttributes, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ShotIdKey, StoryboardIdKey } from '../common/search-attributes';
+import type { ReportActivities } from '../activities/report/activities';
 import type { StoryboardActivities } from '../activities/storyboard/activities';
 import { FailureType, type FailureDetails } from '../common/errors';
 import type { RenderVideoResult } from '../common/render';
@@ -38,6 +40,7 @@ import {
   type Tolerance,
 } from '../common/storyboard';
 import { formatIssues } from '../common/shot';
+import { copyTaskQueue } from '../common/task-queues';
 import { renderVideo } from './render-video';
 import { pauseSignal, resumeSignal, setWindowUpdate, shotPhaseSignal, storyboardProgressQuery } from './signals';
 
@@ -287,12 +290,14 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
   await Promise.all(flushes);
 
   const manifest = await writeManifest({ storyboardId, totalShots });
+  const report = await writeReportOrWarn(storyboardId, input.stagedPrefix, totalShots);
   const final = progress();
   const notStarted = totalShots - carry.stored - carry.failed;
   return {
     storyboardId,
     manifestKey: manifest.manifestKey,
     manifestUrl: manifest.manifestUrl,
+    ...(report ? { reportKey: report.reportKey, reportUrl: report.reportUrl } : {}),
     counts: { ...final.counts, pending: 0, notStarted },
     tokensUsed: carry.tokensUsed,
     ...(manifest.entries ? { shots: manifest.entries } : {}),
@@ -308,6 +313,26 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
       flushes.push(recordOutcomes({ storyboardId, page, entries: p.entries as ManifestEntry[] }));
       pages.delete(page);
     }
+  }
+}
+
+/**
+ * report.html beside the manifest (thumbnails via ffmpeg, on the copy queue). The videos and
+ * the manifest are what users pay for; a report that cannot be made is logged, not fatal.
+ */
+async function writeReportOrWarn(storyboardId: string, stagedPrefix: string, totalShots: number) {
+  const { writeReport } = proxyActivities<ReportActivities>({
+    taskQueue: copyTaskQueue(workflowInfo().taskQueue),
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: '1 minute',
+    retry: { initialInterval: '5 seconds', maximumInterval: '2 minutes', maximumAttempts: 5 },
+  });
+  try {
+    return await writeReport({ storyboardId, stagedPrefix, totalShots });
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    log.warn('report not written', { storyboardId, error: String(err) });
+    return undefined;
   }
 }
 

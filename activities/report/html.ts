@@ -108,6 +108,9 @@ export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
 
+/** `requestedDuration` of a shot that left the duration to the model (`duration: -1`). */
+export const MODEL_DECIDES = 'model decides';
+
 const STATUS_LABEL: Record<ReportShot['status'], string> = { stored: 'stored', failed: 'failed', not_started: 'not started' };
 
 export function renderReportHtml(view: ReportView): string {
@@ -188,7 +191,7 @@ function shotArticle(s: ReportShot, index: number): string {
     s.status === 'failed'
       ? `<div class="failure" role="note"><strong>${escapeHtml(s.failureType ?? 'Failed')}</strong>${s.failureMessage ? `: <span class="reason">${escapeHtml(s.failureMessage)}</span>` : ''}</div>`
       : s.status === 'not_started'
-        ? '<div class="failure idle" role="note">Not started: the storyboard stopped launching shots before this one (failure tolerance exceeded or cancelled).</div>'
+        ? '<div class="failure idle" role="note">Not started: the storyboard stopped launching shots before reaching this one (e.g. its failure tolerance was exceeded).</div>'
         : '';
 
   const player =
@@ -225,7 +228,10 @@ function thumbnail(s: ReportShot): string {
 function durationText(s: ReportShot): string {
   const parts: string[] = [];
   if (s.videoSeconds !== undefined) parts.push(`${escapeHtml(s.videoSeconds.toFixed(1))} s`);
-  if (s.requestedDuration) parts.push(s.videoSeconds !== undefined ? `<span class="muted">(asked ${escapeHtml(s.requestedDuration)})</span>` : escapeHtml(s.requestedDuration));
+  if (s.requestedDuration) {
+    const asked = s.requestedDuration === MODEL_DECIDES ? "model's choice" : `asked ${s.requestedDuration}`;
+    parts.push(s.videoSeconds !== undefined ? `<span class="muted">(${escapeHtml(asked)})</span>` : escapeHtml(s.requestedDuration));
+  }
   return parts.length ? parts.join(' ') : '<span class="muted">provider default</span>';
 }
 

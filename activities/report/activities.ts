@@ -1,0 +1,295 @@
+/**
+ * The report activity: after a storyboard's manifest is written, `writeReport` puts a
+ * self-contained `report.html` beside it, with a first-frame thumbnail per stored video
+ * (`thumbs/<shotId>.jpg`) and a contact sheet of them (`contact-sheet.jpg`).
+ *
+ * Best effort where it should be: a video ffmpeg cannot decode, a missing video or a missing
+ * ffmpeg gives a placeholder (or no contact sheet), never a failed report. Storage errors
+ * are thrown, so Temporal retries the activity. Idempotent: a thumbnail already made from
+ * the same video (same sha256) is reused, so a retry does not decode everything again.
+ */
+import { Context } from '@temporalio/activity';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { DEFAULT_MODELS, inferApi, type ShotInput } from '../../common/shot';
+import { STAGE_PAGE_SIZE, storyboardKeys, type ManifestEntry, type StagedShot } from '../../common/storyboard';
+import type { StorageBackend } from '../storage/backend';
+import { FfmpegError, MAX_SHEET_TILES, extractThumbnail, makeContactSheet, resolveFfmpegPath } from './ffmpeg';
+import { MODEL_DECIDES, relativeHref, renderReportHtml, type ContactSheetView, type ReportShot, type ReportView } from './html';
+import { withLocalFile } from './local-file';
+
+export interface ReportDeps {
+  storage: StorageBackend;
+  /** ffmpeg binary; default FFMPEG_PATH, else the one @ffmpeg-installer/ffmpeg ships. */
+  ffmpegPath?: string;
+  /** The S3 client when storage is S3Storage (createStorage returns it). */
+  s3?: S3Client;
+  /** Videos decoded at once (default 2). */
+  concurrency?: number;
+}
+
+export interface WriteReportInput {
+  storyboardId: string;
+  stagedPrefix: string;
+  totalShots: number;
+}
+
+export interface WriteReportResult {
+  reportKey: string;
+  reportUrl: string;
+  contactSheetKey?: string;
+  /** Stored videos that have a thumbnail in the report. */
+  thumbnails: number;
+}
+
+/** Where the report's files live, beside the manifest and the videos. */
+export const reportKeys = {
+  report: (storyboardId: string) => `${storyboardId}/report.html`,
+  thumbnail: (storyboardId: string, shotId: string) => `${storyboardId}/thumbs/${shotId}.jpg`,
+  contactSheet: (storyboardId: string) => `${storyboardId}/contact-sheet.jpg`,
+};
+
+interface Manifest {
+  storyboardId: string;
+  writtenAt?: string;
+  totalShots?: number;
+  shots: ManifestEntry[];
+}
+
+/** Thumbnail metadata: which video it was made from, and what ffmpeg read of it. */
+const META_VIDEO_SHA = 'video-sha256';
+const META_VIDEO_SECONDS = 'video-seconds';
+const MAX_THUMB_BYTES = 8 * 1024 * 1024;
+const HEARTBEAT_EVERY_MS = 10_000;
+
+export interface ThumbOutcome {
+  /** Local copy of the thumbnail, for the contact sheet. */
+  file?: string;
+  videoSeconds?: number;
+  note?: string;
+}
+
+export function createReportActivities(deps: ReportDeps) {
+  const { storage } = deps;
+  const concurrency = Math.max(1, deps.concurrency ?? 2);
+
+  async function writeReport(input: WriteReportInput): Promise<WriteReportResult> {
+    const { storyboardId } = input;
+    const ctx = activityContext();
+    const signal = ctx?.cancellationSignal;
+
+    const manifestKey = storyboardKeys.manifest(storyboardId);
+    const manifestText = await storage.readText(manifestKey);
+    if (manifestText === null) throw new Error(`${storage.urlOf(manifestKey)} is missing: write the manifest first`);
+    const manifest = JSON.parse(manifestText) as Manifest;
+    const staged = await readStagedShots(storage, input.stagedPrefix, input.totalShots);
+
+    let ffmpeg: string | undefined;
+    let ffmpegProblem: string | undefined;
+    try {
+      ffmpeg = resolveFfmpegPath(deps.ffmpegPath);
+    } catch (err) {
+      ffmpegProblem = (err as Error).message;
+    }
+
+    const storedEntries = manifest.shots.filter((e) => e.status === 'stored');
+    const progress = { done: 0, total: storedEntries.length };
+    const beat = () => ctx?.heartbeat({ ...progress });
+    beat();
+    const timer = ctx ? setInterval(beat, HEARTBEAT_EVERY_MS) : undefined;
+    const tmp = await mkdtemp(path.join(os.tmpdir(), 'seedance-report-'));
+    try {
+      // ---- thumbnails, a few videos at a time ----
+      const thumbs = new Map<string, ThumbOutcome>();
+      await forEachLimited(storedEntries, concurrency, async (entry, i) => {
+        signal?.throwIfAborted();
+        thumbs.set(entry.shotId, await thumbnailFor(entry, i));
+        progress.done++;
+        beat();
+      });
+
+      async function thumbnailFor(entry: ManifestEntry, i: number): Promise<ThumbOutcome> {
+        const videoKey = entry.key ?? storyboardKeys.video(storyboardId, entry.shotId);
+        const thumbKey = reportKeys.thumbnail(storyboardId, entry.shotId);
+        const local = path.join(tmp, `thumb-${String(i).padStart(6, '0')}.jpg`);
+        const existing = await storage.stat(thumbKey);
+        if (existing && entry.sha256 && existing.metadata[META_VIDEO_SHA] === entry.sha256) {
+          await writeFile(local, await storage.readBytes(thumbKey, MAX_THUMB_BYTES));
+          const seconds = Number(existing.metadata[META_VIDEO_SECONDS]);
+          return { file: local, ...(Number.isFinite(seconds) && existing.metadata[META_VIDEO_SECONDS] ? { videoSeconds: seconds } : {}) };
+        }
+        if (!ffmpeg) return { note: `no ffmpeg to make thumbnails (${ffmpegProblem ?? 'unknown'})` };
+        if (!(await storage.stat(videoKey))) return { note: 'the video is not in storage' };
+        const bin = ffmpeg;
+        const made = await withLocalFile(
+          storage,
+          videoKey,
+          (file) =>
+            extractThumbnail(bin, file, local, signal).catch((err: unknown) => {
+              // Undecodable: a placeholder, with the message naming the key rather than a local path.
+              if (err instanceof FfmpegError) return new FfmpegError(err.message.split(file).join(path.basename(videoKey)), err.stderr);
+              throw err;
+            }),
+          { ...(deps.s3 ? { s3: deps.s3 } : {}), tmpDir: tmp, ...(signal ? { signal } : {}) },
+        );
+        if (made instanceof FfmpegError) {
+          signal?.throwIfAborted();
+          return { note: `ffmpeg could not decode the video (${made.message.replace(/^ffmpeg failed /, '')})` };
+        }
+        const metadata: Record<string, string> = {};
+        if (entry.sha256) metadata[META_VIDEO_SHA] = entry.sha256;
+        if (made.durationSeconds !== undefined) metadata[META_VIDEO_SECONDS] = String(made.durationSeconds);
+        await storage.upload(thumbKey, createReadStream(local), { contentType: 'image/jpeg', metadata, ...(signal ? { signal } : {}) });
+        return { file: local, ...(made.durationSeconds !== undefined ? { videoSeconds: made.durationSeconds } : {}) };
+      }
+
+      // ---- the contact sheet ----
+      const withThumbs = storedEntries.filter((e) => thumbs.get(e.shotId)?.file);
+      let contactSheet: ContactSheetView | undefined;
+      let contactSheetKey: string | undefined;
+      let contactSheetNote: string | undefined;
+      if (withThumbs.length > 0 && ffmpeg) {
+        const tiles = withThumbs.slice(0, MAX_SHEET_TILES);
+        const sheetFile = path.join(tmp, 'contact-sheet.jpg');
+        try {
+          await makeContactSheet(
+            ffmpeg,
+            tiles.map((e) => thumbs.get(e.shotId)?.file as string),
+            sheetFile,
+            signal,
+          );
+          contactSheetKey = reportKeys.contactSheet(storyboardId);
+          await storage.upload(contactSheetKey, createReadStream(sheetFile), {
+            contentType: 'image/jpeg',
+            metadata: { tiles: String(tiles.length) },
+            ...(signal ? { signal } : {}),
+          });
+          contactSheet = { href: relativeHref('contact-sheet.jpg'), tiles: tiles.map((e) => e.shotId), thumbnails: withThumbs.length };
+        } catch (err) {
+          if (!(err instanceof FfmpegError)) throw err;
+          signal?.throwIfAborted();
+          contactSheetNote = `The contact sheet could not be made: ${err.message}`;
+        }
+      } else if (storedEntries.length > 0) {
+        contactSheetNote = 'No thumbnails, so no contact sheet.';
+      }
+
+      // ---- the page ----
+      const view: ReportView = {
+        storyboardId,
+        totalShots: input.totalShots,
+        ...(manifest.writtenAt ? { manifestWrittenAt: manifest.writtenAt } : {}),
+        generatedAt: new Date().toISOString(),
+        manifestHref: relativeHref('manifest.json'),
+        shots: manifest.shots.map((entry) => shotView(storyboardId, entry, staged.get(entry.shotId), thumbs.get(entry.shotId))),
+        ...(contactSheet ? { contactSheet } : {}),
+        ...(contactSheetNote ? { contactSheetNote } : {}),
+      };
+      const reportKey = reportKeys.report(storyboardId);
+      await storage.writeText(reportKey, renderReportHtml(view), 'text/html; charset=utf-8');
+      beat();
+      return {
+        reportKey,
+        reportUrl: storage.urlOf(reportKey),
+        ...(contactSheetKey ? { contactSheetKey } : {}),
+        thumbnails: withThumbs.length,
+      };
+    } finally {
+      if (timer) clearInterval(timer);
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  return { writeReport };
+}
+
+export type ReportActivities = ReturnType<typeof createReportActivities>;
+
+/** The activity's context when running as one; undefined when called directly (tests, tools). */
+function activityContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Staged shots by id; a missing page only costs the report its prompts. */
+async function readStagedShots(storage: StorageBackend, prefix: string, totalShots: number): Promise<Map<string, ShotInput>> {
+  const shots = new Map<string, ShotInput>();
+  const pages = Math.ceil(totalShots / STAGE_PAGE_SIZE);
+  for (let page = 0; page < pages; page++) {
+    const text = await storage.readText(storyboardKeys.stagedPage(prefix, page));
+    if (text === null) continue;
+    for (const s of JSON.parse(text) as StagedShot[]) shots.set(s.id, s.shot);
+  }
+  return shots;
+}
+
+/** The manifest entry, the staged shot and its thumbnail as the page shows them. */
+export function shotView(storyboardId: string, entry: ManifestEntry, shot: ShotInput | undefined, thumb: ThumbOutcome | undefined): ReportShot {
+  const view: ReportShot = { shotId: entry.shotId, status: entry.status };
+  if (shot) {
+    const api = shot.api ?? inferApi(shot.model);
+    view.prompt = shot.prompt;
+    view.api = api;
+    view.model = shot.model ?? DEFAULT_MODELS[api];
+    if (!shot.model) view.modelIsDefault = true;
+    const requested = requestedDuration(shot);
+    if (requested) view.requestedDuration = requested;
+    if (shot.ratio) view.ratio = shot.ratio;
+    if (shot.resolution) view.resolution = shot.resolution;
+  }
+  const seed = entry.seed ?? shot?.seed;
+  if (seed !== undefined) view.seed = seed;
+  if (entry.usage?.totalTokens !== undefined) view.tokens = entry.usage.totalTokens;
+  if (entry.bytes !== undefined) view.bytes = entry.bytes;
+  if (entry.sha256) view.sha256 = entry.sha256;
+  if (entry.taskId) view.taskId = entry.taskId;
+  if (entry.failureType) view.failureType = entry.failureType;
+  if (entry.failureMessage) view.failureMessage = entry.failureMessage;
+  if (entry.reused) view.reused = true;
+  if (entry.status === 'stored') {
+    const rel = relativeKey(storyboardId, entry.key ?? storyboardKeys.video(storyboardId, entry.shotId));
+    if (rel) view.video = rel;
+    if (thumb?.file) view.thumbnail = relativeHref('thumbs', `${entry.shotId}.jpg`);
+    else view.thumbnailNote = thumb?.note ?? 'no thumbnail';
+    if (thumb?.videoSeconds !== undefined) view.videoSeconds = thumb.videoSeconds;
+  }
+  return view;
+}
+
+function requestedDuration(shot: ShotInput): string | undefined {
+  if (shot.duration === -1) return MODEL_DECIDES;
+  if (shot.duration !== undefined) return `${shot.duration} s`;
+  if (shot.frames !== undefined) return `${shot.frames} frames`;
+  return undefined;
+}
+
+/** `<storyboardId>/a/b.mp4` → `a/b.mp4` (URL-encoded); a key outside the folder has no relative link. */
+function relativeKey(storyboardId: string, key: string): string | undefined {
+  const prefix = `${storyboardId}/`;
+  if (!key.startsWith(prefix)) return undefined;
+  return relativeHref(...key.slice(prefix.length).split('/'));
+}
+
+/** Runs `fn` over `items`, at most `limit` at once; after a failure no new item starts, and it is thrown. */
+async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { err: unknown } | undefined;
+  const worker = async () => {
+    while (!failure && next < items.length) {
+      const i = next++;
+      try {
+        await fn(items[i] as T, i);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.err;
+}

@@ -1,0 +1,160 @@
+/**
+ * `seedance-flow demo [storyboard]`: renders a storyboard end to end with nothing configured:
+ * an embedded Temporal dev server (the binary scripts/infra.sh installs; the SDK's download
+ * as a fallback where internet exists), in-process workers, filesystem storage under
+ * ./renders/, and the built-in simulator unless GPTPROTO_API_KEY is set.
+ */
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createStorage } from '../../activities/storage/from-config';
+import { loadConfig, pollScheduleFromConfig } from '../../common/config';
+import { ShotIdKey, StoryboardIdKey } from '../../common/search-attributes';
+import { startSimulator, type RunningSimulator } from '../../simulator';
+import { installRuntime } from '../../workers/runtime';
+import { createWorkers } from '../../workers/worker';
+import { createProgressPrinter } from '../progress-view';
+import { followStoryboard, startStoryboard } from '../storyboard';
+import { checkStoryboardFile, stageStoryboard } from '../storyboard-file';
+import { connectClient } from '../temporal';
+import { UsageError } from '../usage-error';
+
+const ROOT = path.resolve(__dirname, '../..');
+const DEFAULT_STORYBOARD = path.join(ROOT, 'examples', 'lighthouse-keeper.yaml');
+const say = (line: string) => console.error(`[demo] ${line}`);
+
+export async function demoCommand(args: string[]): Promise<number> {
+  const { values, positionals } = (() => {
+    try {
+      return parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, window: { type: 'string' } } });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  })();
+  const file = positionals[0] ?? DEFAULT_STORYBOARD;
+  const checked = await checkStoryboardFile(file);
+  if (checked.problems.length) {
+    for (const p of checked.problems) console.error(`  ${p.path}: ${p.message}`);
+    throw new UsageError(`${file} is not a valid storyboard`);
+  }
+
+  let sim: RunningSimulator | undefined;
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    TEMPORAL_NAMESPACE: 'default',
+    SEEDANCE_TASK_QUEUE: process.env.SEEDANCE_TASK_QUEUE ?? 'seedance-flow-demo',
+    STORAGE_URL: process.env.STORAGE_URL ?? 'file://./renders',
+    SEEDANCE_LOG_FORMAT: process.env.SEEDANCE_LOG_FORMAT ?? 'text',
+    SEEDANCE_LOG_LEVEL: process.env.SEEDANCE_LOG_LEVEL ?? 'ERROR',
+  };
+  if (!env.GPTPROTO_API_KEY) {
+    sim = await startSimulator({ config: { renderMs: 4000, queueMs: 500 } });
+    say('GPTPROTO_API_KEY is not set: using the built-in SIMULATOR. These are NOT real Seedance renders;');
+    say(`the simulator (${sim.url}) serves a placeholder clip. Set GPTPROTO_API_KEY to render for real.`);
+    Object.assign(env, {
+      GPTPROTO_API_KEY: 'sk-simulator',
+      SEEDANCE_API_BASE_URL: sim.url,
+      SEEDANCE_POLL_INITIAL_MS: env.SEEDANCE_POLL_INITIAL_MS ?? '2000',
+      SEEDANCE_POLL_MAX_INTERVAL_MS: env.SEEDANCE_POLL_MAX_INTERVAL_MS ?? '2000',
+    });
+  } else {
+    say(`rendering for real through ${env.SEEDANCE_API_BASE_URL ?? 'https://gptproto.com'} (this costs money)`);
+  }
+  // The runtime (logs, metrics) must exist before the embedded server's client does.
+  installRuntime(loadConfig(env));
+  const temporal = await startEmbeddedTemporal();
+  env.TEMPORAL_ADDRESS = temporal.address;
+  const config = loadConfig(env);
+  const workers = await createWorkers(config, { env });
+  const running = workers.run();
+  const client = await connectClient(config, env);
+  try {
+    const { storage } = createStorage(config);
+    say(`staging ${checked.storyboard?.shots.length} shots of ${checked.storyboard?.id} into ${config.STORAGE_URL}`);
+    const staged = await stageStoryboard(storage, checked);
+    await startStoryboard(
+      client,
+      { ...staged, schedule: pollScheduleFromConfig(config), ...(values.window ? { window: Number(values.window) } : {}) },
+      config.SEEDANCE_TASK_QUEUE,
+    );
+    say(`Temporal UI: ${temporal.uiUrl} (workflow ${staged.storyboardId})`);
+    const printer = values.json ? undefined : createProgressPrinter();
+    const report = await followStoryboard(client, storage, staged.storyboardId, (p) => printer?.update(p));
+    printer?.end();
+    if (values.json) console.log(JSON.stringify(report));
+    const dir = storage.urlOf(staged.storyboardId);
+    console.error('');
+    console.error(`storyboard ${staged.storyboardId}: ${report.status}, ${report.counts?.stored ?? 0} stored, ${report.counts?.failed ?? 0} failed${sim ? ' (SIMULATED)' : ''}`);
+    console.error(`  videos:   ${dir}/`);
+    console.error(`  manifest: ${dir}/manifest.json`);
+    if (await storage.stat(`${staged.storyboardId}/report.html`)) console.error(`  report:   ${dir}/report.html`);
+    console.error(`  Temporal UI (while this runs): ${temporal.uiUrl}`);
+    return report.status === 'completed' && (report.counts?.failed ?? 0) === 0 ? 0 : 1;
+  } finally {
+    await client.connection.close();
+    workers.shutdown();
+    await running;
+    await temporal.env.teardown();
+    await sim?.close();
+  }
+}
+
+interface EmbeddedTemporal {
+  env: TestWorkflowEnvironment;
+  address: string;
+  uiUrl: string;
+}
+
+/** The Temporal dev server binary: TEMPORAL_CLI_PATH, the cache scripts/infra.sh fills, or install it now. */
+function temporalBinary(): string | undefined {
+  const cacheDir = process.env.SEEDANCE_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'seedance-flow');
+  const candidates = [process.env.TEMPORAL_CLI_PATH, path.join(cacheDir, 'bin', 'temporal')];
+  const found = candidates.find((c): c is string => !!c && existsSync(c));
+  if (found) return found;
+  const script = path.join(ROOT, 'scripts', 'infra.sh');
+  if (!existsSync(script)) return undefined;
+  say('the Temporal dev server is not installed yet: building it with `go install` (first run only, several minutes)...');
+  try {
+    execFileSync('bash', [script, 'install'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  } catch {
+    say('could not build the Temporal dev server here (is Go installed?)');
+    return undefined;
+  }
+  return candidates.find((c): c is string => !!c && existsSync(c));
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function startEmbeddedTemporal(): Promise<EmbeddedTemporal> {
+  const binary = temporalBinary();
+  const uiPort = await freePort();
+  const stateDir = path.resolve('.seedance-demo');
+  mkdirSync(stateDir, { recursive: true });
+  say(binary ? `starting the embedded Temporal dev server (${binary})` : 'starting a Temporal dev server downloaded by the SDK (needs internet)');
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      ...(binary ? { executable: { type: 'existing-path' as const, path: binary } } : {}),
+      ip: '127.0.0.1',
+      ui: true,
+      uiPort,
+      // A file, so the demo's workflows can still be inspected in the UI of a later run.
+      dbFilename: path.join(stateDir, 'temporal.db'),
+      searchAttributes: [StoryboardIdKey, ShotIdKey],
+      log: { format: 'pretty', level: 'error' },
+    },
+  });
+  return { env, address: env.address, uiUrl: `http://127.0.0.1:${uiPort}` };
+}
