@@ -142,3 +142,19 @@ test('progress answers at any moment with counts by state, per-shot state and to
   const url = `${h.sim.url}/videos/${result.shots?.[0]?.taskId}.mp4`;
   expect(result.shots?.[0]?.sha256).toBe((await servedSha256(url)).sha256);
 });
+
+test('cancelling a storyboard cancels its running shots and their queued provider tasks', async () => {
+  h.sim.configure({ queueMs: 120_000, renderMs: 180_000 });
+  const id = uniqueId('cancel');
+  const handle = await startBoard(h, await stageBoard(h, boardDoc(id, 6)), { window: 3 });
+  await waitFor('three shots submitted', () => handle.query(storyboardProgressQuery), (p) => p.counts.submitted + p.counts.rendering === 3, 60_000);
+  await handle.cancel();
+  await expect(handle.result()).rejects.toMatchObject({ cause: { name: 'CancelledFailure' } });
+  const shots = boardDoc(id, 6).shots.slice(0, 3);
+  for (const s of shots) {
+    const child = h.client.workflow.getHandle(`${id}/${s.id}`);
+    await waitFor(`${s.id} cancelled`, async () => (await child.describe()).status.name, (st) => st === 'CANCELLED', 30_000);
+  }
+  await waitFor('provider tasks cancelled', () => h.sim.stats().tasks.filter((t) => t.status === 'cancelled').length, (n) => n === 3, 30_000);
+  expect(h.sim.stats().submissions).toBe(3);
+});
