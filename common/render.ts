@@ -42,18 +42,22 @@ export interface StoredObject {
   skipped: boolean;
 }
 
-export interface RenderVideoResult {
-  status: 'stored';
-  taskId: string;
-  api: ApiFamily;
-  model: string;
-  storage: StoredObject;
+/** What the provider reports about a finished video (both families, where present). */
+export interface VideoFacts {
   seed?: number;
   usage?: Usage;
   duration?: number;
   frames?: number;
   resolution?: string;
   ratio?: string;
+}
+
+export interface RenderVideoResult extends VideoFacts {
+  status: 'stored';
+  taskId: string;
+  api: ApiFamily;
+  model: string;
+  storage: StoredObject;
   polls: number;
 }
 

@@ -3,12 +3,12 @@
  * Both API families normalize into this shape; it carries references only (URLs), never bytes.
  */
 import type { ApiFamily, ResolvedShot } from '../../common/shot';
-import type { Usage } from '../../common/render';
+import type { VideoFacts } from '../../common/render';
 
 export const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'expired', 'cancelled', 'unknown'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
-export interface TaskSnapshot {
+export interface TaskSnapshot extends VideoFacts {
   taskId: string;
   api: ApiFamily;
   status: TaskStatus;
@@ -16,12 +16,6 @@ export interface TaskSnapshot {
   rawStatus: string;
   videoUrl?: string;
   lastFrameUrl?: string;
-  seed?: number;
-  usage?: Usage;
-  duration?: number;
-  frames?: number;
-  resolution?: string;
-  ratio?: string;
   fps?: number;
   error?: { code?: string; message?: string };
 }

@@ -2,14 +2,11 @@
  * `seedance-flow video` as a user runs it: a child process, configuration from the
  * environment, one JSON object on stdout with --json, exit codes that scripts can trust.
  */
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { TEST_API_KEY, s3Object, startHarness, type Harness } from '../helpers/harness';
+import { runCli } from '../helpers/cli';
+import { s3Object, startHarness, type Harness } from '../helpers/harness';
 
 jest.setTimeout(120_000);
-const run = promisify(execFile);
-const BIN = path.resolve(__dirname, '../../bin/seedance-flow.js');
 
 let h: Harness;
 beforeAll(async () => {
@@ -20,26 +17,7 @@ afterAll(async () => {
 });
 beforeEach(() => h.sim.reset());
 
-async function cli(args: string[], env: Record<string, string> = {}) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      env: {
-        ...process.env,
-        GPTPROTO_API_KEY: TEST_API_KEY,
-        SEEDANCE_API_BASE_URL: h.sim.url,
-        SEEDANCE_TASK_QUEUE: h.config.SEEDANCE_TASK_QUEUE,
-        STORAGE_URL: h.config.STORAGE_URL,
-        SEEDANCE_POLL_INITIAL_MS: '300',
-        SEEDANCE_POLL_MAX_INTERVAL_MS: '1000',
-        ...env,
-      },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(h, args, env);
 
 test('video --json renders with a local first frame and prints one object', async () => {
   const image = path.resolve(__dirname, '../fixtures/first-frame.png');

@@ -1,16 +1,13 @@
 /**
  * The storyboard commands as a user runs them: validate, render --wait --json, status, retry.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { TEST_API_KEY, s3Object, startHarness, type Harness } from '../helpers/harness';
+import { runCli } from '../helpers/cli';
+import { s3Object, startHarness, type Harness } from '../helpers/harness';
 
 jest.setTimeout(240_000);
-const run = promisify(execFile);
-const BIN = path.resolve(__dirname, '../../bin/seedance-flow.js');
 const EXAMPLE = path.resolve(__dirname, '../../examples/lighthouse-keeper.yaml');
 
 let h: Harness;
@@ -21,25 +18,7 @@ afterAll(async () => {
   await h?.stop();
 });
 
-async function cli(args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      env: {
-        ...process.env,
-        GPTPROTO_API_KEY: TEST_API_KEY,
-        SEEDANCE_API_BASE_URL: h.sim.url,
-        SEEDANCE_TASK_QUEUE: h.config.SEEDANCE_TASK_QUEUE,
-        STORAGE_URL: h.config.STORAGE_URL,
-        SEEDANCE_POLL_INITIAL_MS: '300',
-        SEEDANCE_POLL_MAX_INTERVAL_MS: '800',
-      },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(h, args, env);
 
 test('validate: the example is valid; a bad file lists every problem with its path and exits 2', async () => {
   const ok = await cli(['validate', EXAMPLE, '--json']);
