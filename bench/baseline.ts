@@ -9,8 +9,9 @@
  * then the same `<key>.json` record. It leaves out what only durability needs: the check for
  * an object a previous run stored (two requests per shot), heartbeats and cancellation.
  *
- * Run in a child process by the benchmark: `tsx bench/baseline.ts <run|copy> <options.json>`;
- * prints one JSON line with the result.
+ * Run in a child process by the benchmark: `tsx bench/baseline.ts <run|copy|activity> <options.json>`;
+ * prints one JSON line with the result. `activity` is a diagnostic, not the baseline: the
+ * product's own copyToStorage activity, run without a worker under MockActivityEnvironment.
  */
 import axios from 'axios';
 import { readFileSync } from 'node:fs';
@@ -25,6 +26,7 @@ import { HashCounter, recordKey, sha256Hex, type VideoRecord } from '../activiti
 import { createStorage } from '../activities/storage/from-config';
 import { loadConfig, requireApiKey, type Config } from '../common/config';
 import { PollScheduleSchema, nextPollDelayMs, type PollSchedule, type PollScheduleInput } from '../common/poll-schedule';
+import type { StoredObject } from '../common/render';
 import { shotFromInput, type ApiFamily, type ShotInput } from '../common/shot';
 import { storyboardKeys } from '../common/storyboard';
 import { submitRetryDelayMs } from '../common/submit-retry';
@@ -47,6 +49,8 @@ export interface BaselineShotOutcome {
   status: 'stored' | 'failed';
   taskId?: string;
   polls: number;
+  /** Submit to stored (or failed). */
+  ms: number;
   bytes?: number;
   sha256?: string;
   error?: string;
@@ -57,6 +61,8 @@ export interface BaselineRunResult {
   stored: number;
   failed: number;
   polls: number;
+  /** Each shot's time, submit to stored, in milliseconds. */
+  shotMs: number[];
   cpuSeconds: number;
   maxRssBytes: number;
   firstError?: string;
@@ -91,6 +97,7 @@ async function renderOne(
   const shot = shotFromInput(item.shot);
   const client = api[shot.api];
   let polls = 0;
+  const t0 = Date.now();
   try {
     let taskId: string | undefined;
     for (let attempt = 1; !taskId; attempt++) {
@@ -124,9 +131,9 @@ async function renderOne(
       prompt: shot.prompt,
       ...(snapshot.seed !== undefined ? { seed: snapshot.seed } : {}),
     });
-    return { shotId: item.id, status: 'stored', taskId, polls, ...copied };
+    return { shotId: item.id, status: 'stored', taskId, polls, ms: Date.now() - t0, ...copied };
   } catch (err) {
-    return { shotId: item.id, status: 'failed', polls, error: err instanceof Error ? err.message : String(err) };
+    return { shotId: item.id, status: 'failed', polls, ms: Date.now() - t0, error: err instanceof Error ? err.message : String(err) };
   }
 }
 
@@ -189,6 +196,7 @@ export async function runBaseline(o: BaselineRunOptions): Promise<BaselineRunRes
     stored: outcomes.length - failed.length,
     failed: failed.length,
     polls: outcomes.reduce((s, x) => s + x.polls, 0),
+    shotMs: outcomes.map((x) => x.ms),
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     ...(failed[0]?.error ? { firstError: failed[0].error } : {}),
@@ -208,23 +216,49 @@ export interface BaselineCopyResult {
   /** RSS just before the copy started and the process's peak RSS, in bytes. */
   rssBeforeBytes: number;
   maxRssBytes: number;
+  /** CPU seconds (user + system, all threads) the process spent on the copy. */
+  cpuSeconds: number;
 }
 
 /** One copy, measured from inside the process (peak RSS is the kernel's, via getrusage). */
-export async function runBaselineCopy(o: BaselineCopyOptions): Promise<BaselineCopyResult> {
+export async function runBaselineCopy(o: BaselineCopyOptions, asActivity = false): Promise<BaselineCopyResult> {
   const config = loadConfig(o.env);
   const { storage } = createStorage(config);
+  const copy = asActivity ? await activityCopy(storage, config.COPY_MAX_BYTES) : undefined;
   const rssBeforeBytes = process.memoryUsage().rss;
+  const cpu0 = process.cpuUsage();
   const t0 = Date.now();
-  const { sha256, bytes } = await copyVideo(storage, config.COPY_MAX_BYTES, o.url, o.key, { taskId: 'baseline-copy', model: 'bench', prompt: 'bench' });
-  return { ms: Date.now() - t0, bytes, sha256, rssBeforeBytes, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
+  const meta = { taskId: 'baseline-copy', model: 'bench', prompt: 'bench' };
+  const { sha256, bytes } = copy ? await copy(o.url, o.key, meta) : await copyVideo(storage, config.COPY_MAX_BYTES, o.url, o.key, meta);
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    ms: Date.now() - t0,
+    bytes,
+    sha256,
+    rssBeforeBytes,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  };
+}
+
+/** The copyToStorage activity itself, in an activity context of its own (no worker, no server). */
+async function activityCopy(storage: StorageBackend, maxBytes: number) {
+  // Loaded only here: the testing package brings the worker's native runtime with it.
+  const { MockActivityEnvironment } = await import('@temporalio/testing');
+  const { createCopyActivity } = await import('../activities/storage/copy');
+  const { copyToStorage } = createCopyActivity({ storage, maxBytes });
+  return async (url: string, key: string, meta: { taskId: string; model: string; prompt: string }) => {
+    const env = new MockActivityEnvironment();
+    const stored: StoredObject = await env.run(copyToStorage, { url, key, ...meta });
+    return { sha256: stored.sha256, bytes: stored.bytes };
+  };
 }
 
 async function main(): Promise<void> {
   const [mode, file] = process.argv.slice(2);
-  if (!file || (mode !== 'run' && mode !== 'copy')) throw new Error('usage: tsx bench/baseline.ts <run|copy> <options.json>');
+  if (!file || (mode !== 'run' && mode !== 'copy' && mode !== 'activity')) throw new Error('usage: tsx bench/baseline.ts <run|copy|activity> <options.json>');
   const options = JSON.parse(readFileSync(file, 'utf8')) as BaselineRunOptions & BaselineCopyOptions;
-  const result = mode === 'run' ? await runBaseline(options) : await runBaselineCopy(options);
+  const result = mode === 'run' ? await runBaseline(options) : await runBaselineCopy(options, mode === 'activity');
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

@@ -14,7 +14,7 @@ import type { Config } from '../../common/config';
 import type { PollScheduleInput } from '../../common/poll-schedule';
 import type { StoryboardResult } from '../../common/storyboard';
 import type { BaselineCopyOptions, BaselineCopyResult, BaselineRunOptions, BaselineRunResult } from '../baseline';
-import { ROOT, TMP_DIR } from './util';
+import { ROOT, TMP_DIR, percentile } from './util';
 
 export interface BenchShot {
   id: string;
@@ -50,12 +50,18 @@ export interface StoryboardRun {
 export async function runStoryboard(
   client: Client,
   staged: StagedStoryboard,
-  o: { taskQueue: string; window: number; schedule: PollScheduleInput; shotsPerRun?: number },
+  o: { taskQueue: string; window: number; schedule: PollScheduleInput; shotsPerRun?: number; searchAttributes?: boolean },
 ): Promise<StoryboardRun> {
   const t0 = Date.now();
   const handle = await startStoryboard(
     client,
-    { ...staged, window: o.window, schedule: o.schedule, ...(o.shotsPerRun ? { shotsPerRun: o.shotsPerRun } : {}) },
+    {
+      ...staged,
+      window: o.window,
+      schedule: o.schedule,
+      ...(o.shotsPerRun ? { shotsPerRun: o.shotsPerRun } : {}),
+      ...(o.searchAttributes === false ? { searchAttributes: false } : {}),
+    },
     o.taskQueue,
   );
   const result = await handle.result();
@@ -121,7 +127,7 @@ async function lastRunPhases(handle: WorkflowHandle): Promise<{ manifestSchedule
 
 async function countRuns(client: Client, workflowId: string): Promise<number> {
   let n = 0;
-  for await (const _ of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) n++;
+  for await (const wf of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) if (wf.workflowId === workflowId) n++;
   return n;
 }
 
@@ -178,8 +184,8 @@ export async function historyFigures(client: Client, storyboardId: string): Prom
 
 /** Runs bench/baseline.ts in a child process (its own event loop and memory, like the worker's). */
 export async function runBaselineChild(mode: 'run', options: BaselineRunOptions): Promise<BaselineRunResult>;
-export async function runBaselineChild(mode: 'copy', options: BaselineCopyOptions): Promise<BaselineCopyResult>;
-export async function runBaselineChild(mode: 'run' | 'copy', options: BaselineRunOptions | BaselineCopyOptions): Promise<unknown> {
+export async function runBaselineChild(mode: 'copy' | 'activity', options: BaselineCopyOptions): Promise<BaselineCopyResult>;
+export async function runBaselineChild(mode: 'run' | 'copy' | 'activity', options: BaselineRunOptions | BaselineCopyOptions): Promise<unknown> {
   mkdirSync(TMP_DIR, { recursive: true });
   const file = path.join(TMP_DIR, `baseline-${process.pid}-${Date.now()}.json`);
   writeFileSync(file, JSON.stringify(options));
@@ -200,4 +206,73 @@ export async function runBaselineChild(mode: 'run' | 'copy', options: BaselineRu
       else resolve(JSON.parse(last));
     });
   });
+}
+
+export interface ParentDiagnostics {
+  runs: number;
+  /** Events in all the storyboard's runs, per shot, and the signals among them. */
+  eventsPerShot: number;
+  signalsPerShot: number;
+  /** StartChildWorkflowExecutionInitiated to ChildWorkflowExecutionStarted in the parent's history. */
+  childStartLatencyMs: { p50: number; p95: number; max: number };
+  /** StartChildWorkflowExecutionInitiated to the child's completion: a shot's whole time, as the parent sees it. */
+  shotLatencyMs: { p50: number; p95: number };
+  /** The parent's workflow tasks: scheduled to started (queueing) and started to completed. */
+  workflowTasks: number;
+  wftScheduleToStartMs: { p50: number; p95: number };
+  wftStartToCompleteMs: { p50: number; p95: number };
+  wftTimeouts: number;
+}
+
+/** Where the storyboard's own workflow spends time, from the histories of all its runs. */
+export async function parentDiagnostics(client: Client, storyboardId: string, shots: number): Promise<ParentDiagnostics> {
+  const runIds: string[] = [];
+  for await (const wf of client.workflow.list({ query: `WorkflowId = "${storyboardId}"` })) runIds.push(wf.runId);
+  const startLatency: number[] = [];
+  const shotLatency: number[] = [];
+  const toStart: number[] = [];
+  const toComplete: number[] = [];
+  let events = 0;
+  let signals = 0;
+  let timeouts = 0;
+  for (const runId of runIds) {
+    const history = await client.workflow.getHandle(storyboardId, runId).fetchHistory();
+    const initiated = new Map<string, number>();
+    let scheduled = NaN;
+    let started = NaN;
+    for (const e of (history.events ?? []) as HistoryEvent[]) {
+      events++;
+      const t = tsMs(e.eventTime);
+      if (e.workflowExecutionSignaledEventAttributes) signals++;
+      if (e.startChildWorkflowExecutionInitiatedEventAttributes) initiated.set(String(e.eventId), t);
+      const cs = e.childWorkflowExecutionStartedEventAttributes;
+      if (cs) {
+        const at = initiated.get(String(cs.initiatedEventId));
+        if (at !== undefined) startLatency.push(t - at);
+      }
+      const cc = e.childWorkflowExecutionCompletedEventAttributes ?? e.childWorkflowExecutionFailedEventAttributes;
+      if (cc) {
+        const at = initiated.get(String(cc.initiatedEventId));
+        if (at !== undefined) shotLatency.push(t - at);
+      }
+      if (e.workflowTaskScheduledEventAttributes) scheduled = t;
+      if (e.workflowTaskStartedEventAttributes) {
+        started = t;
+        toStart.push(t - scheduled);
+      }
+      if (e.workflowTaskCompletedEventAttributes) toComplete.push(t - started);
+      if (e.workflowTaskTimedOutEventAttributes) timeouts++;
+    }
+  }
+  return {
+    runs: runIds.length,
+    eventsPerShot: events / shots,
+    signalsPerShot: signals / shots,
+    childStartLatencyMs: { p50: percentile(startLatency, 50), p95: percentile(startLatency, 95), max: Math.max(...startLatency) },
+    shotLatencyMs: { p50: percentile(shotLatency, 50), p95: percentile(shotLatency, 95) },
+    workflowTasks: toComplete.length,
+    wftScheduleToStartMs: { p50: percentile(toStart, 50), p95: percentile(toStart, 95) },
+    wftStartToCompleteMs: { p50: percentile(toComplete, 50), p95: percentile(toComplete, 95) },
+    wftTimeouts: timeouts,
+  };
 }

@@ -8,8 +8,8 @@ import { mulberry32, type Prng } from '../../simulator/prng';
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const BENCH_DIR = path.join(ROOT, 'bench');
 export const RESULTS_DIR = path.join(BENCH_DIR, 'results');
-/** Scratch files (workflow bundle, temporary storyboard files); gitignored. */
-export const TMP_DIR = path.join(RESULTS_DIR, 'tmp');
+/** Scratch files of this invocation (workflow bundle, storyboard files); bench/results/tmp/ is gitignored. */
+export const TMP_DIR = path.join(RESULTS_DIR, 'tmp', `run-${process.pid}`);
 
 const started = Date.now();
 

@@ -1,0 +1,66 @@
+/**
+ * Scenario 4, scale: storyboards of 1,000 and 10,000 shots. Wall time, the largest history of
+ * any workflow involved (the storyboard's runs and its shots, from visibility), the worker's
+ * peak RSS (VmHWM of its process) and the Temporal server's CPU share over the run.
+ */
+import os from 'node:os';
+import { DEFAULT_POLL_SCHEDULE } from '../../common/poll-schedule';
+import type { RunningSimulator } from '../../simulator';
+import { scaledSchedule, type BenchContext } from '../lib/context';
+import { runSystem, startFlowWorker, stopFlowWorker, type RunFigures } from '../lib/systems';
+import { describeDistribution, log, median, round, sampleRenderTimes, type Distribution } from '../lib/util';
+
+export interface ScaleConfig {
+  shots: number[];
+  window: number;
+  render: Distribution;
+  scheduleScale: number;
+}
+export const SCALE_FULL: ScaleConfig = { shots: [1000, 10_000], window: 100, render: { kind: 'uniform', minMs: 2000, maxMs: 4000 }, scheduleScale: 5 };
+export const SCALE_QUICK: ScaleConfig = { shots: [50, 100], window: 50, render: { kind: 'uniform', minMs: 2000, maxMs: 4000 }, scheduleScale: 5 };
+
+export interface ScaleRow extends RunFigures {
+  /** Taken from scenario 1's identical run rather than run again. */
+  reused: boolean;
+  /** Temporal server CPU over the run, as a share of the whole machine (all cores). */
+  temporalShare: number;
+  cpus: number;
+}
+
+export interface ScaleResult {
+  config: ScaleConfig & { renderDescription: string; schedule: ReturnType<typeof scaledSchedule> };
+  rows: ScaleRow[];
+}
+
+/**
+ * `reuse`: storyboard runs of scenario 1 with this very workload (same window, renders and
+ * schedule); a size they cover is not run again (its median-time run is taken).
+ */
+export async function scaleScenario(ctx: BenchContext, sim: RunningSimulator, cfg: ScaleConfig, reuse: RunFigures[] = []): Promise<ScaleResult> {
+  const schedule = scaledSchedule(DEFAULT_POLL_SCHEDULE, cfg.scheduleScale);
+  const cpus = os.cpus().length;
+  const rows: ScaleRow[] = [];
+  let flow: Awaited<ReturnType<typeof startFlowWorker>> | undefined;
+  for (const n of cfg.shots) {
+    const earlier = reuse.filter((r) => r.system === 'storyboard' && r.shots === n && r.window === cfg.window && r.history);
+    let f: RunFigures;
+    if (earlier.length) {
+      const mid = median(earlier.map((r) => r.wallMs));
+      f = earlier.reduce((a, b) => (Math.abs(b.wallMs - mid) < Math.abs(a.wallMs - mid) ? b : a));
+      log(`S4 scale: ${n} shots, window ${cfg.window}: the same workload ran in scenario 1; using that run`);
+    } else {
+      flow ??= await startFlowWorker(ctx, sim, 's4', { SEEDANCE_PROVIDER_RPS: '1000' });
+      log(`S4 scale: storyboard of ${n} shots, window ${cfg.window}`);
+      f = await runSystem(ctx, 'storyboard', flow, { label: `s4-n${n}`, renderMs: sampleRenderTimes(cfg.render, n, 4), window: cfg.window, schedule });
+    }
+    const row: ScaleRow = { ...f, temporalShare: (f.cores.temporal ?? NaN) / cpus, cpus, reused: earlier.length > 0 };
+    rows.push(row);
+    log(
+      `  ${n} shots: ${round(f.wallMs / 1000, 1)} s to all stored (${round(f.shotsPerSecond, 2)} shots/s), ` +
+        `largest history ${f.history?.maxEvents ?? '?'} events / ${round((f.history?.maxBytes ?? NaN) / 1024)} KiB, ` +
+        `worker peak ${round(f.peakRssBytes / 2 ** 20)} MiB, Temporal ${round((f.cores.temporal ?? NaN) * 100)}% of a core`,
+    );
+  }
+  if (flow) await stopFlowWorker(flow);
+  return { config: { ...cfg, renderDescription: describeDistribution(cfg.render), schedule }, rows };
+}
