@@ -22,7 +22,7 @@ import { ProviderError } from '../activities/seedance/provider-error';
 import { TasksClient } from '../activities/seedance/tasks-client';
 import type { SeedanceFamilyClient, TaskSnapshot } from '../activities/seedance/types';
 import type { StorageBackend } from '../activities/storage/backend';
-import { HashCounter, recordKey, sha256Hex, type VideoRecord } from '../activities/storage/copy';
+import { HashCounter, createCopyActivity, recordKey, sha256Hex, type VideoRecord } from '../activities/storage/copy';
 import { createStorage } from '../activities/storage/from-config';
 import { loadConfig, requireApiKey, type Config } from '../common/config';
 import { PollScheduleSchema, nextPollDelayMs, type PollSchedule, type PollScheduleInput } from '../common/poll-schedule';
@@ -245,7 +245,6 @@ export async function runBaselineCopy(o: BaselineCopyOptions, asActivity = false
 async function activityCopy(storage: StorageBackend, maxBytes: number) {
   // Loaded only here: the testing package brings the worker's native runtime with it.
   const { MockActivityEnvironment } = await import('@temporalio/testing');
-  const { createCopyActivity } = await import('../activities/storage/copy');
   const { copyToStorage } = createCopyActivity({ storage, maxBytes });
   return async (url: string, key: string, meta: { taskId: string; model: string; prompt: string }) => {
     const env = new MockActivityEnvironment();

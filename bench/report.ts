@@ -6,6 +6,7 @@ import type { OverheadResult } from './scenarios/overhead';
 import type { PollingResult, ScheduleFigures } from './scenarios/polling';
 import type { ScaleResult } from './scenarios/scale';
 import type { RunFigures } from './lib/systems';
+import { describeSchedule } from './lib/context';
 import { renderSvg, type Panel } from './lib/svg';
 import { MiB, round } from './lib/util';
 
@@ -53,8 +54,7 @@ function overheadMd(o: OverheadResult): string {
   const out: string[] = [];
   out.push(`## 1. Orchestration overhead`);
   out.push(
-    `${c.shots} shots, window ${c.window}, renders ${c.renderDescription}, poll schedule = default ÷ ${c.scheduleScale} ` +
-      `(${c.schedule.initialDelayMs / 1000} s, ×${c.schedule.backoffFactor}, cap ${c.schedule.maxIntervalMs / 1000} s), ` +
+    `${c.shots} shots, window ${c.window}, renders ${c.renderDescription}, poll schedule ${describeSchedule(c.schedule)} (both sides), ` +
       `${c.repeats} run(s) each, medians. Worker with SEEDANCE_PROVIDER_RPS=${c.providerRps} (the baseline has no provider rate limit).`,
   );
   const by = (sys: string) => o.runs.filter((r) => r.system === sys);
@@ -175,14 +175,15 @@ function pollingMd(p: PollingResult): string {
       ),
     );
   }
-  const cur = p.model[0];
-  if (cur) {
-    out.push('');
-    out.push(
-      `Proposed default: ${p.proposed.name.replace(/^proposed \(|\)$/g, '')} — ${n(p.proposed.polls.mean, 1)} polls/shot vs ${n(cur.polls.mean, 1)} ` +
-        `(${pct(1 - p.proposed.polls.mean / cur.polls.mean)} fewer), latency p95 ${n(p.proposed.latency.p95, 1)} s vs ${n(cur.latency.p95, 1)} s.`,
-    );
-  }
+  const prev = p.previous;
+  out.push('');
+  out.push(
+    `Proposed default (the fewest polls at no worse p50 and p95 than the previous default, on both distributions; ` +
+      `first poll at most 15 s after its 30 s cap; ${p.searched} schedules searched): ${p.proposed.name.replace(/^proposed \(|\)$/g, '')} — ` +
+      `${n(p.proposed.polls.mean, 1)} polls/shot vs ${n(prev.polls.mean, 1)} (${pct(1 - p.proposed.polls.mean / prev.polls.mean)} fewer), ` +
+      `latency p50 ${n(p.proposed.latency.p50, 1)} s vs ${n(prev.latency.p50, 1)} s, p95 ${n(p.proposed.latency.p95, 1)} s vs ${n(prev.latency.p95, 1)} s. ` +
+      (p.currentIsProposed ? 'The product default is this schedule.' : 'The product default is not this schedule.'),
+  );
   return out.join('\n');
 }
 
@@ -228,7 +229,7 @@ function scaleMd(sc: ScaleResult): string {
   const c = sc.config;
   const out: string[] = [];
   out.push(`## 4. Scale (storyboards)`);
-  out.push(`Window ${c.window}, renders ${c.renderDescription}, poll schedule = default ÷ ${c.scheduleScale}.`);
+  out.push(`Window ${c.window}, renders ${c.renderDescription}, poll schedule ${describeSchedule(c.schedule)}.`);
   out.push(
     table(
       ['shots', 'to all stored', 'with report', 'shots/s', 'runs (continue-as-new)', 'largest history: events', 'largest history: bytes', 'worker peak RSS', 'Temporal CPU (cores / machine share)', 'worker CPU', 'MinIO CPU'],

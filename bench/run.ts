@@ -172,7 +172,7 @@ async function main(): Promise<number> {
             const cfg = opts.scaleShots ? { ...base, shots: opts.scaleShots } : base;
             // Scenario 1's storyboard runs are this very workload when renders and schedule match.
             const o = results.overhead?.config;
-            const same = o && JSON.stringify(o.render) === JSON.stringify(cfg.render) && o.scheduleScale === cfg.scheduleScale;
+            const same = o && JSON.stringify(o.render) === JSON.stringify(cfg.render) && JSON.stringify(o.schedule) === JSON.stringify(cfg.schedule);
             results.scale = await scaleScenario(ctx, sim, cfg, same ? (results.overhead?.runs ?? []) : []);
             break;
           }

@@ -3,9 +3,8 @@
  * baseline, a storyboard, and plain renderVideo workflows; wall time of seedance-flow over
  * the baseline's. Then throughput (shots per second) as the window grows.
  */
-import { DEFAULT_POLL_SCHEDULE } from '../../common/poll-schedule';
 import type { RunningSimulator } from '../../simulator';
-import { scaledSchedule, type BenchContext } from '../lib/context';
+import { SECONDS_SCHEDULE, SWEEP_SCHEDULE, withDeadline, type BenchContext, type FastSchedule } from '../lib/context';
 import { runSystem, startFlowWorker, stopFlowWorker, type RunFigures, type SystemName } from '../lib/systems';
 import { describeDistribution, log, median, round, sampleRenderTimes, type Distribution } from '../lib/util';
 
@@ -18,10 +17,10 @@ export interface OverheadConfig {
   /** Which diagnostic systems run (`--diagnose` adds the variants that tell signals from search attributes). */
   diagnostics: SystemName[];
   render: Distribution;
-  /** Every duration of the default poll schedule divided by this (renders take seconds here, not minutes). */
-  scheduleScale: number;
-  /** Throughput by window: short renders and a fast schedule (default ÷ scheduleScale), so the orchestration is the limit. */
-  sweep: { windows: number[]; shots: number; render: Distribution; scheduleScale: number; systems: SystemName[] };
+  /** Renders take seconds here, not minutes: a schedule of seconds, the same on both sides. */
+  schedule: FastSchedule;
+  /** Throughput by window: short renders and a faster schedule, so the orchestration is the limit. */
+  sweep: { windows: number[]; shots: number; render: Distribution; schedule: FastSchedule; systems: SystemName[] };
 }
 
 export const OVERHEAD_FULL: OverheadConfig = {
@@ -31,8 +30,8 @@ export const OVERHEAD_FULL: OverheadConfig = {
   directRepeats: 1,
   diagnostics: ['direct', 'fanout'],
   render: { kind: 'uniform', minMs: 2000, maxMs: 4000 },
-  scheduleScale: 5,
-  sweep: { windows: [25, 100, 500], shots: 500, render: { kind: 'fixed', ms: 1000 }, scheduleScale: 20, systems: ['baseline', 'storyboard'] },
+  schedule: SECONDS_SCHEDULE,
+  sweep: { windows: [25, 100, 500], shots: 500, render: { kind: 'fixed', ms: 1000 }, schedule: SWEEP_SCHEDULE, systems: ['baseline', 'storyboard'] },
 };
 
 export const OVERHEAD_QUICK: OverheadConfig = {
@@ -42,12 +41,12 @@ export const OVERHEAD_QUICK: OverheadConfig = {
   directRepeats: 1,
   diagnostics: ['fanout'],
   render: { kind: 'uniform', minMs: 2000, maxMs: 4000 },
-  scheduleScale: 5,
-  sweep: { windows: [10, 50], shots: 40, render: { kind: 'fixed', ms: 1000 }, scheduleScale: 20, systems: ['baseline', 'storyboard'] },
+  schedule: SECONDS_SCHEDULE,
+  sweep: { windows: [10, 50], shots: 40, render: { kind: 'fixed', ms: 1000 }, schedule: SWEEP_SCHEDULE, systems: ['baseline', 'storyboard'] },
 };
 
 export interface OverheadResult {
-  config: OverheadConfig & { schedule: ReturnType<typeof scaledSchedule>; renderDescription: string; providerRps: string };
+  config: OverheadConfig & { renderDescription: string; providerRps: string };
   runs: RunFigures[];
   summary: {
     medianWallMs: Record<string, number>;
@@ -77,7 +76,7 @@ export async function overheadScenario(ctx: BenchContext, sim: RunningSimulator,
   // calls/s across all workers) is lifted so that both sides face the same provider.
   const providerRps = '1000';
   const flow = await startFlowWorker(ctx, sim, 's1', { SEEDANCE_PROVIDER_RPS: providerRps });
-  const schedule = scaledSchedule(DEFAULT_POLL_SCHEDULE, cfg.scheduleScale);
+  const schedule = withDeadline(cfg.schedule);
   const renderMs = sampleRenderTimes(cfg.render, cfg.shots, 1);
   const runs: RunFigures[] = [];
   for (let r = 0; r < cfg.repeats; r++) {
@@ -96,7 +95,7 @@ export async function overheadScenario(ctx: BenchContext, sim: RunningSimulator,
   const providerCallsPerShot = 1 + median(basePolls);
 
   const sweepRender = (n: number) => sampleRenderTimes(cfg.sweep.render, n, 2);
-  const sweepSchedule = scaledSchedule(DEFAULT_POLL_SCHEDULE, cfg.sweep.scheduleScale);
+  const sweepSchedule = withDeadline(cfg.sweep.schedule);
   const sweep: RunFigures[] = [];
   for (const window of cfg.sweep.windows) {
     for (const system of cfg.sweep.systems) {
@@ -114,7 +113,7 @@ export async function overheadScenario(ctx: BenchContext, sim: RunningSimulator,
   }
   await stopFlowWorker(flow);
   return {
-    config: { ...cfg, schedule, renderDescription: describeDistribution(cfg.render), providerRps },
+    config: { ...cfg, renderDescription: describeDistribution(cfg.render), providerRps },
     runs,
     summary: {
       medianWallMs,

@@ -4,9 +4,8 @@
  * peak RSS (VmHWM of its process) and the Temporal server's CPU share over the run.
  */
 import os from 'node:os';
-import { DEFAULT_POLL_SCHEDULE } from '../../common/poll-schedule';
 import type { RunningSimulator } from '../../simulator';
-import { scaledSchedule, type BenchContext } from '../lib/context';
+import { SECONDS_SCHEDULE, withDeadline, type BenchContext, type FastSchedule } from '../lib/context';
 import { runSystem, startFlowWorker, stopFlowWorker, type RunFigures } from '../lib/systems';
 import { describeDistribution, log, median, round, sampleRenderTimes, type Distribution } from '../lib/util';
 
@@ -14,10 +13,10 @@ export interface ScaleConfig {
   shots: number[];
   window: number;
   render: Distribution;
-  scheduleScale: number;
+  schedule: FastSchedule;
 }
-export const SCALE_FULL: ScaleConfig = { shots: [1000, 10_000], window: 100, render: { kind: 'uniform', minMs: 2000, maxMs: 4000 }, scheduleScale: 5 };
-export const SCALE_QUICK: ScaleConfig = { shots: [50, 100], window: 50, render: { kind: 'uniform', minMs: 2000, maxMs: 4000 }, scheduleScale: 5 };
+export const SCALE_FULL: ScaleConfig = { shots: [1000, 10_000], window: 100, render: { kind: 'uniform', minMs: 2000, maxMs: 4000 }, schedule: SECONDS_SCHEDULE };
+export const SCALE_QUICK: ScaleConfig = { shots: [50, 100], window: 50, render: { kind: 'uniform', minMs: 2000, maxMs: 4000 }, schedule: SECONDS_SCHEDULE };
 
 export interface ScaleRow extends RunFigures {
   /** Taken from scenario 1's identical run rather than run again. */
@@ -28,7 +27,7 @@ export interface ScaleRow extends RunFigures {
 }
 
 export interface ScaleResult {
-  config: ScaleConfig & { renderDescription: string; schedule: ReturnType<typeof scaledSchedule> };
+  config: ScaleConfig & { renderDescription: string };
   rows: ScaleRow[];
 }
 
@@ -37,7 +36,7 @@ export interface ScaleResult {
  * schedule); a size they cover is not run again (its median-time run is taken).
  */
 export async function scaleScenario(ctx: BenchContext, sim: RunningSimulator, cfg: ScaleConfig, reuse: RunFigures[] = []): Promise<ScaleResult> {
-  const schedule = scaledSchedule(DEFAULT_POLL_SCHEDULE, cfg.scheduleScale);
+  const schedule = withDeadline(cfg.schedule);
   const cpus = os.cpus().length;
   const rows: ScaleRow[] = [];
   let flow: Awaited<ReturnType<typeof startFlowWorker>> | undefined;
@@ -62,5 +61,5 @@ export async function scaleScenario(ctx: BenchContext, sim: RunningSimulator, cf
     );
   }
   if (flow) await stopFlowWorker(flow);
-  return { config: { ...cfg, renderDescription: describeDistribution(cfg.render), schedule }, rows };
+  return { config: { ...cfg, renderDescription: describeDistribution(cfg.render) }, rows };
 }
