@@ -45,16 +45,18 @@ const USAGE = `usage: npm run bench -- [--quick] [--only overhead,polling,copy,s
   --scale-shots  storyboard sizes for the scale scenario
   --copy-sizes   video sizes in MiB for the copy scenario`;
 
+class UsageError extends Error {}
+
 function parseArgs(argv: string[]): Options {
   const o: Options = { quick: false, diagnose: false, only: [...SCENARIOS], keep: false };
   const list = (v: string | undefined, what: string) => {
-    if (!v) throw new Error(`${what} needs a value\n${USAGE}`);
+    if (!v) throw new UsageError(`${what} needs a value\n${USAGE}`);
     return v.split(',').map((x) => x.trim()).filter(Boolean);
   };
   const numbers = (v: string | undefined, what: string) =>
     list(v, what).map((x) => {
       const num = Number(x);
-      if (!Number.isFinite(num) || num <= 0) throw new Error(`${what}: ${x} is not a positive number`);
+      if (!Number.isFinite(num) || num <= 0) throw new UsageError(`${what}: ${x} is not a positive number`);
       return num;
     });
   for (let i = 0; i < argv.length; i++) {
@@ -73,7 +75,7 @@ function parseArgs(argv: string[]): Options {
       case '--only':
         o.only = list(value(), '--only').map((x) => {
           const name = (ALIASES[x] ?? x) as Scenario;
-          if (!SCENARIOS.includes(name)) throw new Error(`unknown scenario ${x}\n${USAGE}`);
+          if (!SCENARIOS.includes(name)) throw new UsageError(`unknown scenario ${x}\n${USAGE}`);
           return name;
         });
         break;
@@ -89,7 +91,7 @@ function parseArgs(argv: string[]): Options {
         process.exit(0);
         break;
       default:
-        throw new Error(`unknown option ${argv[i]}\n${USAGE}`);
+        throw new UsageError(`unknown option ${argv[i]}\n${USAGE}`);
     }
   }
   return o;
@@ -205,6 +207,10 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
+    if (err instanceof UsageError) {
+      console.error(err.message);
+      process.exit(2);
+    }
     console.error(err instanceof Error ? (err.stack ?? err.message) : err);
     process.exit(1);
   },

@@ -9,7 +9,7 @@
  *   fanoutSignals, storyboardNoSearchAttributes: the same with the children's phase signals on,
  *               and the storyboard with `searchAttributes: false` (`--diagnose`: which part costs).
  */
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { PollScheduleInput } from '../../common/poll-schedule';
 import type { RenderVideoResult } from '../../common/render';
 import type { RunningSimulator } from '../../simulator';
@@ -90,8 +90,15 @@ export async function stopFlowWorker(flow: FlowWorker): Promise<void> {
   await flow.worker.stop();
 }
 
+let runtimeInstalled = false;
+
 /** A worker in this process for the diagnostic parent of bench/workflows/fanout.ts. */
 async function startFanoutWorker(ctx: BenchContext, taskQueue: string): Promise<{ taskQueue: string; stop(): Promise<void> }> {
+  if (!runtimeInstalled) {
+    // Warnings only, on stderr: stdout carries the benchmark's tables.
+    Runtime.install({ logger: new DefaultLogger('ERROR', (entry) => process.stderr.write(`[fanout worker] ${entry.level} ${entry.message}\n`)) });
+    runtimeInstalled = true;
+  }
   const connection = await NativeConnection.connect({ address: ctx.infra.env.TEMPORAL_ADDRESS as string });
   const worker = await Worker.create({
     connection,
