@@ -21,7 +21,10 @@ export const RenderVideoInputSchema = z.object({
   schedule: PollScheduleSchema.partial().optional(),
   /** Consecutive unknown statuses tolerated before failing with UnknownTaskStatus. */
   maxUnknownStatusPolls: z.number().int().min(1).max(100).default(5),
-  /** Signal phase changes to the parent workflow (set by renderStoryboard). */
+  /**
+   * Report phase changes (submitted, rendering, copying) to the parent workflow as batched
+   * `shotPhases` signals, sent by the activities (set by renderStoryboard).
+   */
   notifyParent: z.boolean().default(false),
 });
 export type RenderVideoInput = z.input<typeof RenderVideoInputSchema>;

@@ -13,16 +13,22 @@ import { createStorage } from '../activities/storage/from-config';
 import { createS3Client, readS3Object } from '../activities/storage/s3';
 import { createReportActivities } from '../activities/report/activities';
 import { createStoryboardActivities } from '../activities/storyboard/activities';
+import type { PhaseReporter } from '../activities/phase-reporter';
+
+export interface ActivityWiring {
+  /** Storyboard progress from the shots' activities (absent: none is sent). */
+  phases?: PhaseReporter;
+}
 
 /** Provider activities (rate-limited queue), copy activities, and the workflow-side helpers. */
-export function createActivitiesByRole(config: Config) {
-  const all = createActivities(config);
+export function createActivitiesByRole(config: Config, wiring: ActivityWiring = {}) {
+  const all = createActivities(config, wiring);
   const { submitTask, getTask, cancelTask, copyToStorage, writeReport, ...workflowSide } = all;
   // The report downloads videos and runs ffmpeg: it belongs with the copies.
   return { provider: { submitTask, getTask, cancelTask }, copy: { copyToStorage, writeReport }, workflows: workflowSide };
 }
 
-export function createActivities(config: Config) {
+export function createActivities(config: Config, wiring: ActivityWiring = {}) {
   const http = createProviderHttp({
     baseUrl: config.SEEDANCE_API_BASE_URL,
     apiKey: requireApiKey(config),
@@ -38,8 +44,9 @@ export function createActivities(config: Config) {
         imageReader ??= createS3Client({ endpoint: config.AWS_ENDPOINT_URL_S3, region: config.AWS_REGION });
         return readS3Object(imageReader, bucket, key, max);
       },
+      ...(wiring.phases ? { phases: wiring.phases } : {}),
     }),
-    ...createStorageActivities({ storage, maxBytes: config.COPY_MAX_BYTES }),
+    ...createStorageActivities({ storage, maxBytes: config.COPY_MAX_BYTES, ...(wiring.phases ? { phases: wiring.phases } : {}) }),
     ...createStoryboardActivities({ storage }),
     ...createReportActivities({ storage, ...(s3 ? { s3 } : {}) }),
   };

@@ -5,7 +5,10 @@
  *   provider:  submit/get/cancel, globally rate-limited with maxTaskQueueActivitiesPerSecond;
  *   copy:      streaming copies into storage, with their own concurrency cap.
  */
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { PhaseReporter } from '../activities/phase-reporter';
+import { shotPhasesSignal } from '../workflows/signals';
 import type { Config } from '../common/config';
 import { copyTaskQueue, providerTaskQueue, type WorkerRole } from '../common/task-queues';
 import { temporalTarget } from '../client/temporal';
@@ -26,7 +29,8 @@ export async function createWorkers(
   const target = temporalTarget(config, opts.env);
   const connection = await NativeConnection.connect(target.connectionOptions);
   try {
-    const activities = createActivitiesByRole(config);
+    const phases = phaseReporter(connection, target.namespace);
+    const activities = createActivitiesByRole(config, { phases });
     const common = {
       connection,
       namespace: target.namespace,
@@ -72,6 +76,7 @@ export async function createWorkers(
         try {
           await Promise.all(workers.map((w) => w.run()));
         } finally {
+          await phases.flush();
           await connection.close();
         }
       },
@@ -83,6 +88,16 @@ export async function createWorkers(
     await connection.close();
     throw err;
   }
+}
+
+/** Batched storyboard progress, signalled over the worker's own connection. */
+function phaseReporter(connection: NativeConnection, namespace: string): PhaseReporter {
+  const client = new Client({ connection, namespace });
+  return new PhaseReporter({
+    send: (parent, updates) => client.workflow.getHandle(parent).signal(shotPhasesSignal, { updates }),
+    onError: (parent, err) =>
+      Runtime.instance().logger.debug('storyboard progress not sent', { storyboardWorkflowId: parent, error: String(err) }),
+  });
 }
 
 /**

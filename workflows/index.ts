@@ -8,7 +8,7 @@ export {
   pauseSignal,
   resumeSignal,
   setWindowUpdate,
-  shotPhaseSignal,
+  shotPhasesSignal,
   storyboardProgressQuery,
   type ShotPhaseEvent,
 } from './signals';

@@ -28,6 +28,7 @@ import type { RenderVideoResult } from '../common/render';
 import {
   MAX_WINDOW,
   RenderStoryboardInputSchema,
+  SHOT_STATES,
   STAGE_PAGE_SIZE,
   shotWorkflowId,
   storyboardKeys,
@@ -42,7 +43,7 @@ import {
 import { formatIssues } from '../common/shot';
 import { copyTaskQueue } from '../common/task-queues';
 import { renderVideo } from './render-video';
-import { pauseSignal, resumeSignal, setWindowUpdate, shotPhaseSignal, storyboardProgressQuery } from './signals';
+import { pauseSignal, resumeSignal, setWindowUpdate, shotPhasesSignal, storyboardProgressQuery } from './signals';
 
 const { loadShotPage, recordOutcomes, writeManifest } = proxyActivities<StoryboardActivities>({
   startToCloseTimeout: '2 minutes',
@@ -150,10 +151,13 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
       },
     },
   );
-  setHandler(shotPhaseSignal, (event) => {
-    const shotId = idByWorkflow.get(event.workflowId);
-    // A late signal must not move a finished shot backwards.
-    if (shotId && shotStates[shotId] !== 'stored' && shotStates[shotId] !== 'failed') shotStates[shotId] = event.phase;
+  setHandler(shotPhasesSignal, ({ updates }) => {
+    for (const event of updates) {
+      const shotId = idByWorkflow.get(event.workflowId);
+      const current = shotId ? shotStates[shotId] : undefined;
+      // Batches from several workers can arrive late or out of order: a shot only moves forward.
+      if (shotId && current && SHOT_STATES.indexOf(event.phase) > SHOT_STATES.indexOf(current)) shotStates[shotId] = event.phase;
+    }
   });
 
   function pause(reason: string): void {

@@ -10,7 +10,6 @@ import {
   CancellationScope,
   TimeoutFailure,
   defineQuery,
-  getExternalWorkflowHandle,
   isCancellation,
   log,
   metricMeter,
@@ -33,7 +32,7 @@ import {
 import { formatIssues, resolveShot, type ResolvedShot } from '../common/shot';
 import { submitRetryDelayMs, SUBMIT_MAX_ATTEMPTS } from '../common/submit-retry';
 import { copyTaskQueue, providerTaskQueue } from '../common/task-queues';
-import { shotPhaseSignal, type ShotPhaseEvent } from './signals';
+import type { PhaseReport } from '../activities/phase-reporter';
 
 /** Query: the phase, task id, poll count and last provider status, at any moment. */
 export const renderVideoProgressQuery = defineQuery<RenderVideoProgress>('renderVideoProgress');
@@ -118,35 +117,35 @@ export async function renderVideo(rawInput: RenderVideoInput): Promise<RenderVid
   const shot = resolveShot(input.shot);
   const schedule: PollSchedule = PollScheduleSchema.parse(input.schedule ?? {});
   progress.storageKey = input.storageKey ?? defaultStorageKey(workflowInfo().workflowId);
+  const report = phaseReport(input.notifyParent);
 
   let task: TaskRef | undefined;
   let lastSnapshot: TaskSnapshot | undefined;
   try {
     progress.phase = 'submitting';
-    const submitted = await submitOnce(shot, progress);
+    const submitted = await submitOnce(shot, progress, report);
     task = { api: submitted.api, taskId: submitted.taskId };
     progress.taskId = task.taskId;
     log.info('task submitted', { taskId: task.taskId, api: task.api, ...shotContext() });
-    notifyParent(input.notifyParent, 'submitted', task.taskId);
 
     progress.phase = 'polling';
-    lastSnapshot = await pollUntilTerminal(task, schedule, input.maxUnknownStatusPolls, progress, () =>
-      notifyParent(input.notifyParent, 'rendering', task?.taskId),
-    );
+    lastSnapshot = await pollUntilTerminal(task, schedule, input.maxUnknownStatusPolls, progress, report);
     const done = checkSucceeded(lastSnapshot, progress);
 
     progress.phase = 'copying';
     const succeededAt = Date.now();
-    notifyParent(input.notifyParent, 'copying', task.taskId);
-    const storage = await activities().copyToStorage({
-      url: done.videoUrl,
-      key: progress.storageKey,
-      taskId: task.taskId,
-      model: shot.model,
-      prompt: shot.prompt,
-      ...(done.seed !== undefined ? { seed: done.seed } : {}),
-      ...(done.usage ? { usage: done.usage } : {}),
-    });
+    const storage = await activities().copyToStorage(
+      {
+        url: done.videoUrl,
+        key: progress.storageKey,
+        taskId: task.taskId,
+        model: shot.model,
+        prompt: shot.prompt,
+        ...(done.seed !== undefined ? { seed: done.seed } : {}),
+        ...(done.usage ? { usage: done.usage } : {}),
+      },
+      report,
+    );
     progress.phase = 'stored';
     metricMeter
       .createHistogram('seedance_success_to_stored', 'int', 'ms', 'time from the poll that saw success to the video stored')
@@ -177,10 +176,10 @@ export function defaultStorageKey(workflowId: string): string {
   return `videos/${workflowId.replace(/[^A-Za-z0-9._\-/]/g, '_').replace(/\.\.+/g, '_')}.mp4`;
 }
 
-async function submitOnce(shot: ResolvedShot, progress: RenderVideoProgress) {
+async function submitOnce(shot: ResolvedShot, progress: RenderVideoProgress, report: PhaseReport | undefined) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await activities().submitTask(shot);
+      return await activities().submitTask(shot, report);
     } catch (err) {
       const failure = providerFailure(err);
       if (!failure) {
@@ -209,7 +208,7 @@ async function pollUntilTerminal(
   schedule: PollSchedule,
   maxUnknown: number,
   progress: RenderVideoProgress,
-  onRunning: () => void,
+  report: PhaseReport | undefined,
 ): Promise<TaskSnapshot> {
   const acceptedAt = Date.now();
   let sawRunning = false;
@@ -226,7 +225,8 @@ async function pollUntilTerminal(
     await sleep(delay);
     let snapshot: TaskSnapshot;
     try {
-      snapshot = await activities().getTask(task);
+      // Only until the parent has heard "rendering": later polls have nothing to tell it.
+      snapshot = await activities().getTask(task, sawRunning ? undefined : report);
     } catch (err) {
       const failure = providerFailure(err);
       const timedOut = err instanceof ActivityFailure && err.cause instanceof TimeoutFailure;
@@ -255,10 +255,7 @@ async function pollUntilTerminal(
       continue;
     }
     unknownInARow = 0;
-    if (snapshot.status === 'running' && !sawRunning) {
-      sawRunning = true;
-      onRunning();
-    }
+    if (snapshot.status === 'running') sawRunning = true;
     if (snapshot.status !== 'queued' && snapshot.status !== 'running') return snapshot;
   }
 }
@@ -305,15 +302,13 @@ function shotContext(): { storyboardId?: string; shotId?: string } {
 }
 
 /**
- * Tells a storyboard parent about a phase change. Fire-and-forget: a parent that is gone or
- * busy must never fail or slow the render.
+ * Where the activities report this shot's phases: the storyboard parent, when asked to. The
+ * activities send them in batches (activities/phase-reporter.ts); the workflow itself sends
+ * nothing, so progress costs its history no events and the render no time.
  */
-function notifyParent(enabled: boolean, phase: ShotPhaseEvent['phase'], taskId?: string): void {
-  const { parent, workflowId } = workflowInfo();
-  if (!enabled || !parent) return;
-  void getExternalWorkflowHandle(parent.workflowId)
-    .signal(shotPhaseSignal, { workflowId, phase, ...(taskId ? { taskId } : {}) })
-    .catch((err: unknown) => log.debug('parent not notified', { error: String(err) }));
+function phaseReport(enabled: boolean): PhaseReport | undefined {
+  const { parent } = workflowInfo();
+  return enabled && parent ? { parentWorkflowId: parent.workflowId } : undefined;
 }
 
 /** The typed ApplicationFailure inside an activity failure, if the activity raised one. */

@@ -5,13 +5,20 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { StoryboardProgress } from '../common/storyboard';
 
-/** A child renderVideo tells its storyboard what it is doing (submitted, rendering, copying). */
+/** What a storyboard's child renderVideo is doing (submitted, rendering, copying). */
 export interface ShotPhaseEvent {
+  /** The child's workflow id. */
   workflowId: string;
   phase: 'submitted' | 'rendering' | 'copying';
   taskId?: string;
 }
-export const shotPhaseSignal = defineSignal<[ShotPhaseEvent]>('shotPhase');
+/**
+ * Phase changes of a storyboard's children, batched. Sent by the worker's activities (see
+ * activities/phase-reporter.ts), not by the children: a child signalling its parent costs both
+ * histories events and an extra workflow task each, which the benchmark measured as most of the
+ * storyboard's overhead. Progress only: outcomes come from the children's completions.
+ */
+export const shotPhasesSignal = defineSignal<[{ updates: ShotPhaseEvent[] }]>('shotPhases');
 
 /** Counts by state, per-shot state, tokens used, window, pause state: at any moment. */
 export const storyboardProgressQuery = defineQuery<StoryboardProgress>('storyboardProgress');

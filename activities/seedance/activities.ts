@@ -6,6 +6,7 @@ import { Context } from '@temporalio/activity';
 import { shotFromInput, type ResolvedShot, type ShotInput } from '../../common/shot';
 import type { ApiFamily } from '../../common/shot';
 import { countMetric } from '../metrics';
+import type { PhaseReport, PhaseReporter } from '../phase-reporter';
 import { ProviderError } from './provider-error';
 import { resolveImageUrl, type S3ObjectReader } from './images';
 import type { SeedanceFamilyClient, SubmitResult, TaskSnapshot } from './types';
@@ -13,6 +14,8 @@ import type { SeedanceFamilyClient, SubmitResult, TaskSnapshot } from './types';
 export interface SeedanceDeps {
   clients: Record<ApiFamily, SeedanceFamilyClient>;
   readS3: S3ObjectReader;
+  /** Tells storyboards their shots' phases; absent, nothing is reported. */
+  phases?: PhaseReporter;
 }
 
 export interface TaskRef {
@@ -44,18 +47,20 @@ export function createSeedanceActivities(deps: SeedanceDeps) {
    * cannot have accepted it (429, 5xx, connection refused); a request that went out without
    * an answer fails as SubmitOutcomeUnknown, never silently resubmitted.
    */
-  async function submitTask(input: ShotInput): Promise<SubmitResult> {
+  async function submitTask(input: ShotInput, report?: PhaseReport): Promise<SubmitResult> {
     const shot: ResolvedShot = shotFromInput(input);
     const images = await Promise.all(shot.images.map((img) => resolveImageUrl(img, deps.readS3)));
     const result = await asActivity('submit', () => deps.clients[shot.api].submit(shot, images));
     countMetric('seedance_submissions', 1, { api: shot.api, model: shot.model }, 'tasks accepted by the provider');
+    deps.phases?.fromActivity(report, 'submitted', result.taskId);
     return result;
   }
 
   /** One cheap status read; polling cadence is the workflow's business. */
-  async function getTask(ref: TaskRef): Promise<TaskSnapshot> {
+  async function getTask(ref: TaskRef, report?: PhaseReport): Promise<TaskSnapshot> {
     const snapshot = await asActivity('get', () => deps.clients[ref.api].get(ref.taskId));
     countMetric('seedance_polls', 1, { api: ref.api, status: snapshot.status }, 'status polls, by normalized status');
+    if (snapshot.status === 'running') deps.phases?.fromActivity(report, 'rendering', ref.taskId);
     return snapshot;
   }
 

@@ -13,6 +13,7 @@ import type { StoredObject, Usage } from '../../common/render';
 import { fromAxiosError } from '../seedance/provider-error';
 import { countMetric } from '../metrics';
 import type { StorageBackend } from './backend';
+import type { PhaseReport, PhaseReporter } from '../phase-reporter';
 
 export interface CopyToStorageInput {
   url: string;
@@ -33,6 +34,8 @@ export interface CopyDeps {
   connectTimeoutMs?: number;
   /** How often to heartbeat progress. */
   heartbeatIntervalMs?: number;
+  /** Tells storyboards their shots' phases; absent, nothing is reported. */
+  phases?: PhaseReporter;
 }
 
 /** Written beside each video after its upload completes: its presence means "done". */
@@ -93,8 +96,9 @@ export function createCopyActivity(deps: CopyDeps) {
   const heartbeatEvery = deps.heartbeatIntervalMs ?? 2000;
 
   /** Streams the provider's output into storage, or returns the object a previous run stored. */
-  async function copyToStorage(input: CopyToStorageInput): Promise<StoredObject> {
+  async function copyToStorage(input: CopyToStorageInput, report?: PhaseReport): Promise<StoredObject> {
     const ctx = Context.current();
+    deps.phases?.fromActivity(report, 'copying', input.taskId);
     if (!/^https?:\/\//i.test(input.url)) {
       throw ApplicationFailure.create({
         type: FailureType.InvalidOutputUrl,

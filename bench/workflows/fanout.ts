@@ -14,7 +14,7 @@ export interface FanoutInput {
   schedule: PollScheduleInput;
   /** The seedance-flow worker's task queue, where the renderVideo children run. */
   taskQueue: string;
-  /** Children signal their phases to this parent, as a storyboard's do (nobody handles them here). */
+  /** Children's activities signal their phases to this parent, as for a storyboard (nobody handles them here). */
   notifyParent?: boolean;
 }
 

@@ -1,0 +1,79 @@
+/**
+ * Tells storyboards what their shots are doing, in batches.
+ *
+ * The shot's activities know the moment a phase starts (the provider accepted the task, a
+ * poll saw it running, the copy began). Sending that from here costs the storyboard one signal
+ * per flush for all its shots, where a signal from each child workflow cost both histories
+ * events and an extra workflow task per phase: 2.8 signals per shot were most of the
+ * storyboard's orchestration overhead in the benchmark (bench/, scenario 1).
+ *
+ * Best effort by design: a lost batch (worker killed between flushes, parent gone) leaves a
+ * shot showing an earlier phase until its next one; stored/failed come from the child's
+ * completion, which is durable.
+ */
+import { Context } from '@temporalio/activity';
+import type { ShotPhaseEvent } from '../workflows/signals';
+
+/** Where an activity reports its workflow's phase: the storyboard's workflow id. */
+export interface PhaseReport {
+  parentWorkflowId: string;
+}
+
+export type SendPhases = (parentWorkflowId: string, updates: ShotPhaseEvent[]) => Promise<void>;
+
+export interface PhaseReporterOptions {
+  send: SendPhases;
+  /** How long updates wait to share a signal. */
+  intervalMs?: number;
+  /** Called when a batch could not be sent (it is dropped, see above). */
+  onError?: (parentWorkflowId: string, err: unknown) => void;
+}
+
+export class PhaseReporter {
+  // parent -> child workflow id -> latest phase: a shot that moved twice between flushes sends once.
+  private pending = new Map<string, Map<string, ShotPhaseEvent>>();
+  private timer: NodeJS.Timeout | undefined;
+  private sending: Promise<void> = Promise.resolve();
+  private readonly intervalMs: number;
+
+  constructor(private readonly options: PhaseReporterOptions) {
+    this.intervalMs = options.intervalMs ?? 1000;
+  }
+
+  /** Queues a phase for the next flush; never throws, never waits. */
+  report(report: PhaseReport | undefined, event: ShotPhaseEvent): void {
+    if (!report) return;
+    let forParent = this.pending.get(report.parentWorkflowId);
+    if (!forParent) this.pending.set(report.parentWorkflowId, (forParent = new Map()));
+    forParent.set(event.workflowId, event);
+    if (!this.timer) {
+      this.timer = setTimeout(() => void this.flush(), this.intervalMs);
+      // Progress must not keep a finished process alive; shutdown calls flush() itself.
+      this.timer.unref();
+    }
+  }
+
+  /** From inside an activity: the phase of the workflow that scheduled it. */
+  fromActivity(report: PhaseReport | undefined, phase: ShotPhaseEvent['phase'], taskId?: string): void {
+    const workflowId = Context.current().info.workflowExecution?.workflowId;
+    if (!report || !workflowId) return;
+    this.report(report, { workflowId, phase, ...(taskId ? { taskId } : {}) });
+  }
+
+  /** Sends everything queued, one signal per storyboard; resolves when sent (or dropped). */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.pending;
+    this.pending = new Map();
+    // Chained, so batches for the same storyboard leave in the order they were queued.
+    this.sending = this.sending.then(() =>
+      Promise.all(
+        [...batch].map(([parent, updates]) =>
+          this.options.send(parent, [...updates.values()]).catch((err: unknown) => this.options.onError?.(parent, err)),
+        ),
+      ).then(() => undefined),
+    );
+    return this.sending;
+  }
+}

@@ -1,0 +1,57 @@
+import { PhaseReporter, type SendPhases } from '../../activities/phase-reporter';
+import type { ShotPhaseEvent } from '../../workflows/signals';
+
+function recorder(fail?: (parent: string) => boolean) {
+  const sent: Array<{ parent: string; updates: ShotPhaseEvent[] }> = [];
+  const send: SendPhases = async (parent, updates) => {
+    if (fail?.(parent)) throw new Error(`no workflow ${parent}`);
+    sent.push({ parent, updates });
+  };
+  return { sent, send };
+}
+
+describe('PhaseReporter', () => {
+  test('one signal per storyboard per flush, with only the latest phase of each shot', async () => {
+    const { sent, send } = recorder();
+    const r = new PhaseReporter({ send, intervalMs: 60_000 });
+    r.report({ parentWorkflowId: 'sb1' }, { workflowId: 'sb1/a', phase: 'submitted', taskId: 't1' });
+    r.report({ parentWorkflowId: 'sb1' }, { workflowId: 'sb1/b', phase: 'submitted' });
+    r.report({ parentWorkflowId: 'sb2' }, { workflowId: 'sb2/a', phase: 'copying' });
+    r.report({ parentWorkflowId: 'sb1' }, { workflowId: 'sb1/a', phase: 'rendering', taskId: 't1' });
+    r.report(undefined, { workflowId: 'solo', phase: 'submitted' });
+    expect(sent).toEqual([]);
+    await r.flush();
+    expect(sent).toEqual([
+      {
+        parent: 'sb1',
+        updates: [
+          { workflowId: 'sb1/a', phase: 'rendering', taskId: 't1' },
+          { workflowId: 'sb1/b', phase: 'submitted' },
+        ],
+      },
+      { parent: 'sb2', updates: [{ workflowId: 'sb2/a', phase: 'copying' }] },
+    ]);
+    await r.flush();
+    expect(sent).toHaveLength(2);
+  });
+
+  test('flushes by itself after the interval', async () => {
+    const { sent, send } = recorder();
+    const r = new PhaseReporter({ send, intervalMs: 20 });
+    r.report({ parentWorkflowId: 'sb' }, { workflowId: 'sb/a', phase: 'submitted' });
+    const deadline = Date.now() + 5000;
+    while (sent.length === 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 10));
+    expect(sent).toEqual([{ parent: 'sb', updates: [{ workflowId: 'sb/a', phase: 'submitted' }] }]);
+  });
+
+  test('a storyboard that cannot be signalled loses its batch, never the others, and never throws', async () => {
+    const { sent, send } = recorder((p) => p === 'gone');
+    const errors: string[] = [];
+    const r = new PhaseReporter({ send, intervalMs: 60_000, onError: (p) => errors.push(p) });
+    r.report({ parentWorkflowId: 'gone' }, { workflowId: 'gone/a', phase: 'copying' });
+    r.report({ parentWorkflowId: 'here' }, { workflowId: 'here/a', phase: 'copying' });
+    await expect(r.flush()).resolves.toBeUndefined();
+    expect(errors).toEqual(['gone']);
+    expect(sent.map((s) => s.parent)).toEqual(['here']);
+  });
+});
