@@ -37,7 +37,10 @@ export interface WorkerProcess {
 }
 
 export async function startWorkerProcess(env: Record<string, string | undefined>): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/seedance-flow.js'), 'worker'], {
+  // e.g. BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the worker
+  // (Node refuses --cpu-prof in NODE_OPTIONS).
+  const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/seedance-flow.js'), 'worker'], {
     env: { ...env, SEEDANCE_WORKFLOW_BUNDLE: await workflowBundle() },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
