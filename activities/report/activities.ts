@@ -29,7 +29,16 @@ export interface ReportDeps {
   s3?: S3Client;
   /** Videos decoded at once (default 2). */
   concurrency?: number;
+  /** Stored shots that get a thumbnail, in storyboard order (default {@link MAX_THUMBNAILS}). */
+  maxThumbnails?: number;
 }
+
+/**
+ * Each thumbnail downloads its whole video from storage (ffmpeg needs a file): for a
+ * 10,000-shot storyboard that is 10,000 downloads, minutes of work and, on S3, real egress.
+ * Past this many the rows show the video link and a note instead.
+ */
+export const MAX_THUMBNAILS = 1000;
 
 export interface WriteReportInput {
   storyboardId: string;
@@ -95,8 +104,10 @@ export function createReportActivities(deps: ReportDeps) {
       ffmpegProblem = (err as Error).message;
     }
 
+    const maxThumbnails = deps.maxThumbnails ?? MAX_THUMBNAILS;
     const storedEntries = manifest.shots.filter((e) => e.status === 'stored');
-    const progress = { done: 0, total: storedEntries.length };
+    const thumbnailed = storedEntries.slice(0, maxThumbnails);
+    const progress = { done: 0, total: thumbnailed.length };
     const beat = () => ctx?.heartbeat({ ...progress });
     beat();
     const timer = ctx ? setInterval(beat, HEARTBEAT_EVERY_MS) : undefined;
@@ -104,7 +115,10 @@ export function createReportActivities(deps: ReportDeps) {
     try {
       // ---- thumbnails, a few videos at a time ----
       const thumbs = new Map<string, ThumbOutcome>();
-      await forEachLimited(storedEntries, concurrency, async (entry, i) => {
+      for (const entry of storedEntries.slice(maxThumbnails)) {
+        thumbs.set(entry.shotId, { note: `no thumbnail: a report makes them for the first ${maxThumbnails.toLocaleString('en-US')} stored shots` });
+      }
+      await forEachLimited(thumbnailed, concurrency, async (entry, i) => {
         signal?.throwIfAborted();
         thumbs.set(entry.shotId, await thumbnailFor(entry, i));
         progress.done++;

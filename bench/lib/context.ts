@@ -86,6 +86,8 @@ export interface FastSchedule {
  * divided by 5).
  */
 export const SECONDS_SCHEDULE: FastSchedule = { initialDelayMs: 2000, backoffFactor: 1.5, maxIntervalMs: 6000 };
+/** Scenario 1's longer renders (15-30 s): the product default's shape (a first look, then a fixed interval) divided by 5. */
+export const LONGER_SCHEDULE: FastSchedule = { initialDelayMs: 9_000, backoffFactor: 1, maxIntervalMs: 6_000 };
 /** Scenario 1's throughput sweep: 1 s renders, the same shape divided by 4. */
 export const SWEEP_SCHEDULE: FastSchedule = { initialDelayMs: 500, backoffFactor: 1.5, maxIntervalMs: 1500 };
 

@@ -4,7 +4,7 @@
  * the baseline's. Then throughput (shots per second) as the window grows.
  */
 import type { RunningSimulator } from '../../simulator';
-import { SECONDS_SCHEDULE, SWEEP_SCHEDULE, withDeadline, type BenchContext, type FastSchedule } from '../lib/context';
+import { LONGER_SCHEDULE, SECONDS_SCHEDULE, SWEEP_SCHEDULE, withDeadline, type BenchContext, type FastSchedule } from '../lib/context';
 import { runSystem, startFlowWorker, stopFlowWorker, type RunFigures, type SystemName } from '../lib/systems';
 import { describeDistribution, log, median, round, sampleRenderTimes, type Distribution } from '../lib/util';
 
@@ -21,6 +21,11 @@ export interface OverheadConfig {
   schedule: FastSchedule;
   /** Throughput by window: short renders and a faster schedule, so the orchestration is the limit. */
   sweep: { windows: number[]; shots: number; render: Distribution; schedule: FastSchedule; systems: SystemName[] };
+  /**
+   * The same comparison with renders closer to real ones (time-scaled), where the window, not
+   * the orchestration, sets the pace: what the per-shot overhead costs once it is amortized.
+   */
+  longer?: { shots: number; window: number; render: Distribution; schedule: FastSchedule };
 }
 
 export const OVERHEAD_FULL: OverheadConfig = {
@@ -28,10 +33,12 @@ export const OVERHEAD_FULL: OverheadConfig = {
   window: 100,
   repeats: 2,
   directRepeats: 1,
-  diagnostics: ['direct', 'fanout'],
+  // The diagnostic systems cost three minutes at this size: `--diagnose` runs them.
+  diagnostics: [],
   render: { kind: 'uniform', minMs: 2000, maxMs: 4000 },
   schedule: SECONDS_SCHEDULE,
-  sweep: { windows: [25, 100, 500], shots: 500, render: { kind: 'fixed', ms: 1000 }, schedule: SWEEP_SCHEDULE, systems: ['baseline', 'storyboard'] },
+  sweep: { windows: [25, 100, 500], shots: 300, render: { kind: 'fixed', ms: 1000 }, schedule: SWEEP_SCHEDULE, systems: ['baseline', 'storyboard'] },
+  longer: { shots: 100, window: 100, render: { kind: 'uniform', minMs: 15_000, maxMs: 30_000 }, schedule: LONGER_SCHEDULE },
 };
 
 export const OVERHEAD_QUICK: OverheadConfig = {
@@ -39,7 +46,7 @@ export const OVERHEAD_QUICK: OverheadConfig = {
   window: 50,
   repeats: 1,
   directRepeats: 1,
-  diagnostics: ['fanout'],
+  diagnostics: ['direct'],
   render: { kind: 'uniform', minMs: 2000, maxMs: 4000 },
   schedule: SECONDS_SCHEDULE,
   sweep: { windows: [10, 50], shots: 40, render: { kind: 'fixed', ms: 1000 }, schedule: SWEEP_SCHEDULE, systems: ['baseline', 'storyboard'] },
@@ -61,6 +68,8 @@ export interface OverheadResult {
   };
   sweep: RunFigures[];
   best: Record<string, { window: number; shotsPerSecond: number }>;
+  /** Baseline then storyboard with cfg.longer's renders; empty when not configured. */
+  longer: RunFigures[];
 }
 
 /** Systems in a different order each repeat, so a slow spell on the shared machine hits each alike. */
@@ -111,6 +120,17 @@ export async function overheadScenario(ctx: BenchContext, sim: RunningSimulator,
     const top = mine.reduce<RunFigures | undefined>((a, b) => (!a || b.shotsPerSecond > a.shotsPerSecond ? b : a), undefined);
     if (top) best[system] = { window: top.window, shotsPerSecond: top.shotsPerSecond };
   }
+  const longer: RunFigures[] = [];
+  if (cfg.longer) {
+    const l = cfg.longer;
+    const longerRender = sampleRenderTimes(l.render, l.shots, 3);
+    for (const system of ['baseline', 'storyboard'] as const) {
+      log(`S1 longer renders: ${system}, ${l.shots} shots, window ${l.window}, renders ${describeDistribution(l.render)}`);
+      const f = await runSystem(ctx, system, flow, { label: 's1-long', renderMs: longerRender, window: l.window, schedule: withDeadline(l.schedule) }, { histories: false });
+      log(`  ${system}: ${round(f.wallMs / 1000, 1)} s, ${f.stored}/${f.shots} stored`);
+      longer.push(f);
+    }
+  }
   await stopFlowWorker(flow);
   return {
     config: { ...cfg, renderDescription: describeDistribution(cfg.render), providerRps },
@@ -126,5 +146,6 @@ export async function overheadScenario(ctx: BenchContext, sim: RunningSimulator,
     },
     sweep,
     best,
+    longer,
   };
 }

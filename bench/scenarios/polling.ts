@@ -30,7 +30,7 @@ export interface PollingConfig {
   modelSamples: number;
   measured: { scale: number; shots: number; concurrency: number } | null;
 }
-export const POLLING_FULL: PollingConfig = { modelSamples: 20_000, measured: { scale: 6, shots: 60, concurrency: 10 } };
+export const POLLING_FULL: PollingConfig = { modelSamples: 20_000, measured: { scale: 10, shots: 40, concurrency: 20 } };
 export const POLLING_QUICK: PollingConfig = { modelSamples: 20_000, measured: { scale: 30, shots: 12, concurrency: 6 } };
 
 export type ScheduleShape = Pick<PollSchedule, 'initialDelayMs' | 'backoffFactor' | 'maxIntervalMs'>;

@@ -319,6 +319,26 @@ describe('storyboard report', () => {
     expect(statSync(thumb).mtimeMs).toBe(madeAt);
   }, 60_000);
 
+  test('past maxThumbnails, stored shots keep their video link and say why they have no thumbnail', async () => {
+    const fx = await makeStoryboard(
+      'report-thumb-cap',
+      ['a', 'b', 'c', 'd'].map((id) => ({ id, shot: { prompt: `shot ${id}` }, outcome: 'stored' as const, video: SAMPLE })),
+    );
+    cleanup.push(fx.dir);
+    const { writeReport } = createReportActivities({ storage: fx.storage, maxThumbnails: 2 });
+    const env = new MockActivityEnvironment();
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+    const result: WriteReportResult = await env.run(writeReport, { storyboardId: fx.storyboardId, stagedPrefix: fx.stagedPrefix, totalShots: fx.totalShots });
+    expect(result.thumbnails).toBe(2);
+    expect(beats).toContainEqual({ done: 2, total: 2 });
+    const html = readFileSync(fx.storage.pathOf(result.reportKey), 'utf8');
+    expect(html.match(/<img class="thumb"/g)).toHaveLength(2);
+    expect(html.match(/aria-label="No preview: no thumbnail: a report makes them for the first 2 stored shots"/g)).toHaveLength(2);
+    for (const id of ['c', 'd']) expect(html).toContain(`<source src="${id}.mp4" type="video/mp4">`);
+    expect(existsSync(fx.storage.pathOf(reportKeys.thumbnail(fx.storyboardId, 'c')))).toBe(false);
+  }, 60_000);
+
   test(`a large storyboard: the contact sheet is capped at ${MAX_SHEET_TILES} tiles and the page says so`, async () => {
     const count = MAX_SHEET_TILES + 5;
     const fx = await makeStoryboard(
