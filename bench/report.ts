@@ -178,8 +178,8 @@ function parentMd(runs: RunFigures[], title: string): string {
     ),
     '',
     'Child start latency: from the parent recording StartChildWorkflowExecutionInitiated to ChildWorkflowExecutionStarted. ' +
-      'Every child start, phase signal (submitted, rendering, copying) and child completion is an update of the one storyboard execution ' +
-      'and a workflow task for it; those are serialized, so the parent, not the shots, sets the pace.',
+      'Every child start and completion is an update of the one storyboard execution and a workflow task for it, serialized; ' +
+      "phase changes (submitted, rendering, copying) arrive batched, one shotPhases signal per storyboard per second from the shots' activities.",
   ].join('\n');
 }
 
