@@ -4,7 +4,7 @@
  */
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { waitFor } from './harness';
@@ -57,19 +57,5 @@ export async function spawnWorker(env: Record<string, string | undefined>, opts:
   };
 }
 
-/** Resident memory from /proc, in bytes: now (VmRSS) and the peak since the last reset (VmHWM). */
-export function memoryOf(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
-  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
-}
-
-/** Resets the kernel's peak-RSS counter (VmHWM) so the next peak belongs to what follows. */
-export function resetPeak(pid: number): boolean {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
-    return true;
-  } catch {
-    return false;
-  }
-}
+// The benchmark's /proc readers: one implementation of VmRSS/VmHWM and the peak reset.
+export { memoryOf, resetPeak } from '../../bench/lib/procfs';
