@@ -36,6 +36,7 @@ export function createActivities(config: Config, wiring: ActivityWiring = {}) {
     timeoutMs: config.SEEDANCE_REQUEST_TIMEOUT_MS,
   });
   const { storage, s3 } = createStorage(config);
+  const phaseDeps = wiring.phases ? { phases: wiring.phases } : {};
   let imageReader: S3Client | undefined = s3;
   return {
     ...createSeedanceActivities({
@@ -44,9 +45,9 @@ export function createActivities(config: Config, wiring: ActivityWiring = {}) {
         imageReader ??= createS3Client({ endpoint: config.AWS_ENDPOINT_URL_S3, region: config.AWS_REGION });
         return readS3Object(imageReader, bucket, key, max);
       },
-      ...(wiring.phases ? { phases: wiring.phases } : {}),
+      ...phaseDeps,
     }),
-    ...createStorageActivities({ storage, maxBytes: config.COPY_MAX_BYTES, ...(wiring.phases ? { phases: wiring.phases } : {}) }),
+    ...createStorageActivities({ storage, maxBytes: config.COPY_MAX_BYTES, ...phaseDeps }),
     ...createStoryboardActivities({ storage }),
     ...createReportActivities({ storage, ...(s3 ? { s3 } : {}) }),
   };
