@@ -52,6 +52,16 @@ export const FailureType = {
   OutputTooLarge: 'OutputTooLarge',
   /** Object storage refused or failed a write or read. */
   StorageError: 'StorageError',
+  /**
+   * Object storage could not be reached, timed out or failed while a submit was being
+   * prepared (reading staged images): nothing was sent to the provider.
+   */
+  StorageUnavailable: 'StorageUnavailable',
+  /**
+   * A submit attempt stopped before its request left: its time was nearly up, Temporal no
+   * longer knew the attempt, or the worker died while preparing. Nothing can have been billed.
+   */
+  SubmitNotSent: 'SubmitNotSent',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
@@ -88,6 +98,11 @@ export const FAILURE_TYPES: Record<FailureType, FailureTypeInfo> = {
   InvalidOutputUrl: { retryable: false, why: 'We only fetch http(s) URLs the provider gave us.' },
   OutputTooLarge: { retryable: false, why: 'The limit protects storage and cost; raise it deliberately.' },
   StorageError: { retryable: true, why: 'Object storage outages are usually short; the copy restarts cleanly.' },
+  StorageUnavailable: {
+    retryable: true,
+    why: 'An unreachable store says nothing about the input; the shot waits for it instead of failing, and nothing was sent.',
+  },
+  SubmitNotSent: { retryable: true, why: 'The request provably never left, so a new attempt cannot pay twice.' },
 };
 
 /** Types that Temporal must never retry, for activity retry policies. */

@@ -4,7 +4,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { requireApiKey, type Config } from '../common/config';
-import { createSeedanceActivities } from '../activities/seedance/activities';
+import { createSeedanceActivities, type SeedanceDeps } from '../activities/seedance/activities';
 import { createProviderHttp } from '../activities/seedance/http';
 import { PredictionsClient } from '../activities/seedance/predictions-client';
 import { TasksClient } from '../activities/seedance/tasks-client';
@@ -18,17 +18,23 @@ import type { PhaseReporter } from '../activities/phase-reporter';
 export interface ActivityWiring {
   /** Storyboard progress from the shots' activities (absent: none is sent). */
   phases?: PhaseReporter;
+  /** Acknowledged heartbeats for submit attempts (see SeedanceDeps.heartbeat). */
+  heartbeat: SeedanceDeps['heartbeat'];
 }
 
 /** Provider activities (rate-limited queue), copy activities, and the workflow-side helpers. */
-export function createActivitiesByRole(config: Config, wiring: ActivityWiring = {}) {
+export function createActivitiesByRole(config: Config, wiring: ActivityWiring) {
   const all = createActivities(config, wiring);
-  const { submitTask, getTask, cancelTask, copyToStorage, writeReport, ...workflowSide } = all;
+  const { createTask, submitTask, getTask, cancelTask, copyToStorage, writeReport, ...workflowSide } = all;
   // The report downloads videos and runs ffmpeg: it belongs with the copies.
-  return { provider: { submitTask, getTask, cancelTask }, copy: { copyToStorage, writeReport }, workflows: workflowSide };
+  return {
+    provider: { createTask, submitTask, getTask, cancelTask },
+    copy: { copyToStorage, writeReport },
+    workflows: workflowSide,
+  };
 }
 
-export function createActivities(config: Config, wiring: ActivityWiring = {}) {
+export function createActivities(config: Config, wiring: ActivityWiring) {
   const http = createProviderHttp({
     baseUrl: config.SEEDANCE_API_BASE_URL,
     apiKey: requireApiKey(config),
@@ -41,10 +47,12 @@ export function createActivities(config: Config, wiring: ActivityWiring = {}) {
   return {
     ...createSeedanceActivities({
       clients: { tasks: new TasksClient(http), predictions: new PredictionsClient(http) },
-      readS3: (bucket, key, max) => {
+      readS3: (bucket, key, max, signal) => {
         imageReader ??= createS3Client({ endpoint: config.AWS_ENDPOINT_URL_S3, region: config.AWS_REGION });
-        return readS3Object(imageReader, bucket, key, max);
+        return readS3Object(imageReader, bucket, key, max, signal);
       },
+      heartbeat: wiring.heartbeat,
+      requestTimeoutMs: config.SEEDANCE_REQUEST_TIMEOUT_MS,
       ...phaseDeps,
     }),
     ...createStorageActivities({ storage, maxBytes: config.COPY_MAX_BYTES, ...phaseDeps }),

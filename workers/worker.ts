@@ -29,8 +29,13 @@ export async function createWorkers(
   const target = temporalTarget(config, opts.env);
   const connection = await NativeConnection.connect(target.connectionOptions);
   try {
-    const phases = phaseReporter(connection, target.namespace);
-    const activities = createActivitiesByRole(config, { phases });
+    // One client over the worker's own connection: progress signals and submit heartbeats.
+    const client = new Client({ connection, namespace: target.namespace });
+    const phases = phaseReporter(client);
+    const activities = createActivitiesByRole(config, {
+      phases,
+      heartbeat: (taskToken, details) => client.activity.heartbeat(taskToken, details),
+    });
     const common = {
       connection,
       namespace: target.namespace,
@@ -91,8 +96,7 @@ export async function createWorkers(
 }
 
 /** Batched storyboard progress, signalled over the worker's own connection. */
-function phaseReporter(connection: NativeConnection, namespace: string): PhaseReporter {
-  const client = new Client({ connection, namespace });
+function phaseReporter(client: Client): PhaseReporter {
   return new PhaseReporter({
     send: (parent, updates) => client.workflow.getHandle(parent).signal(shotPhasesSignal, { updates }),
     onError: (parent, err) =>

@@ -45,8 +45,12 @@ import { copyTaskQueue } from '../common/task-queues';
 import { renderVideo } from './render-video';
 import { pauseSignal, resumeSignal, setWindowUpdate, shotPhasesSignal, storyboardProgressQuery } from './signals';
 
+// They heartbeat while they work: a worker that dies mid-page is noticed in seconds (the
+// heartbeat timeout) and the page is read again elsewhere, instead of stalling every launch
+// for the start-to-close timeout.
 const { loadShotPage, recordOutcomes, writeManifest } = proxyActivities<StoryboardActivities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 20 },
 });
 

@@ -13,6 +13,7 @@ import {
   isCancellation,
   log,
   metricMeter,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -21,7 +22,7 @@ import {
 import type { SeedanceActivities, TaskRef } from '../activities/seedance/activities';
 import type { TaskSnapshot } from '../activities/seedance/types';
 import type { CopyActivities } from '../activities/storage/activities';
-import { FailureType, NON_RETRYABLE_TYPES, isContentPolicyCode, type FailureDetails } from '../common/errors';
+import { FailureType, NON_RETRYABLE_TYPES, isContentPolicyCode, isRetryable, type FailureDetails } from '../common/errors';
 import { PollScheduleSchema, nextPollDelayMs, type PollSchedule } from '../common/poll-schedule';
 import {
   RenderVideoInputSchema,
@@ -30,9 +31,18 @@ import {
   type RenderVideoResult,
 } from '../common/render';
 import { formatIssues, resolveShot, type ResolvedShot } from '../common/shot';
+import {
+  CREATE_TASK_HEARTBEAT_TIMEOUT_MS,
+  CREATE_TASK_START_TO_CLOSE_MS,
+  requestMayHaveLeft,
+  sendingSince,
+} from '../common/submit-attempt';
 import { submitRetryDelayMs, SUBMIT_MAX_ATTEMPTS } from '../common/submit-retry';
 import { copyTaskQueue, providerTaskQueue } from '../common/task-queues';
 import type { PhaseReport } from '../activities/phase-reporter';
+
+/** Marks histories whose submits go through createTask and are judged by their heartbeats. */
+export const CONFIRMED_SUBMIT_PATCH = 'confirmed-submit-attempts';
 
 /** Query: the phase, task id, poll count and last provider status, at any moment. */
 export const renderVideoProgressQuery = defineQuery<RenderVideoProgress>('renderVideoProgress');
@@ -42,7 +52,19 @@ function activitiesOn(workflowQueue: string) {
   const provider = providerTaskQueue(workflowQueue);
   return {
     // The submit is never retried by Temporal: a timed-out attempt may have been accepted.
-    // The workflow retries it itself, and only on failures where nothing was accepted.
+    // The workflow retries it itself, and only on failures where nothing was accepted. The
+    // short heartbeat timeout makes a dead worker visible in seconds; its last heartbeat says
+    // whether the request had left (common/submit-attempt.ts).
+    ...pickActivity(
+      proxyActivities<SeedanceActivities>({
+        taskQueue: provider,
+        startToCloseTimeout: CREATE_TASK_START_TO_CLOSE_MS,
+        heartbeatTimeout: CREATE_TASK_HEARTBEAT_TIMEOUT_MS,
+        retry: { maximumAttempts: 1 },
+      }),
+      'createTask',
+    ),
+    // Renders started before createTask existed replay and finish with the old call.
     ...pickActivity(
       proxyActivities<SeedanceActivities>({ taskQueue: provider, startToCloseTimeout: '2 minutes', retry: { maximumAttempts: 1 } }),
       'submitTask',
@@ -70,12 +92,13 @@ function activitiesOn(workflowQueue: string) {
       }),
       'cancelTask',
     ),
-    // Long-running and heartbeating: a dead worker is noticed within the heartbeat timeout.
+    // Long-running and heartbeating on a timer: a dead worker is noticed within the
+    // heartbeat timeout, and the copy starts again elsewhere.
     ...pickActivity(
       proxyActivities<CopyActivities>({
         taskQueue: copyTaskQueue(workflowQueue),
         startToCloseTimeout: '2 hours',
-        heartbeatTimeout: '1 minute',
+        heartbeatTimeout: '15 seconds',
         retry: {
           initialInterval: '5 seconds',
           backoffCoefficient: 2,
@@ -177,30 +200,53 @@ export function defaultStorageKey(workflowId: string): string {
 }
 
 async function submitOnce(shot: ResolvedShot, progress: RenderVideoProgress, report: PhaseReport | undefined) {
+  // Histories recorded before createTask existed called submitTask, and judged every timeout
+  // as "maybe sent": they replay, and finish, exactly that way.
+  const confirmed = patched(CONFIRMED_SUBMIT_PATCH);
   for (let attempt = 1; ; attempt++) {
+    let retry: { type: string; hintMs?: number };
     try {
-      return await activities().submitTask(shot, report);
+      return confirmed ? await activities().createTask(shot, report) : await activities().submitTask(shot, report);
     } catch (err) {
-      const failure = providerFailure(err);
-      if (!failure) {
-        if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
-          // The worker died or hung mid-submit: the POST may have gone out.
-          throw fail(
-            progress,
-            { type: FailureType.SubmitOutcomeUnknown },
-            'the submit activity timed out; the task may exist and be billed, so it is not resubmitted',
-          );
-        }
-        throw err;
-      }
-      const details = failureDetails(failure);
-      if (failure.nonRetryable || attempt >= SUBMIT_MAX_ATTEMPTS) throw err;
-      const delay = submitRetryDelayMs(attempt, details?.nextRetryDelayMs);
-      log.warn('submit not accepted; retrying', { type: failure.type, attempt, delayMs: delay });
-      progress.lastStatus = `retrying submit after ${failure.type}`;
-      await sleep(delay);
+      retry = judgeSubmitFailure(err, confirmed, progress);
     }
+    if (attempt >= SUBMIT_MAX_ATTEMPTS) {
+      throw fail(progress, { type: retry.type as FailureType }, `the submit was not accepted after ${attempt} attempts (last: ${progress.lastStatus ?? retry.type})`);
+    }
+    const delay = submitRetryDelayMs(attempt, retry.hintMs);
+    log.warn('submit not accepted; retrying', { type: retry.type, attempt, delayMs: delay });
+    progress.lastStatus = `retrying submit after ${retry.type}`;
+    await sleep(delay);
   }
+}
+
+/**
+ * Decides what a failed submit attempt means: retry (nothing can have been accepted) or stop.
+ * Throws the failure that ends the render; returns the retry's type and delay hint.
+ */
+function judgeSubmitFailure(err: unknown, confirmed: boolean, progress: RenderVideoProgress): { type: string; hintMs?: number } {
+  if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
+    const beat = err.cause.lastHeartbeatDetails;
+    if (!confirmed || requestMayHaveLeft(beat)) {
+      // The worker died or hung while the POST may have been on the wire.
+      const since = sendingSince(beat);
+      throw fail(
+        progress,
+        { type: FailureType.SubmitOutcomeUnknown },
+        `the submit attempt stopped ${since !== undefined ? `while its request was in flight (sent at ${new Date(since).toISOString()})` : 'without an answer'}; the task may exist and be billed, so it is not resubmitted`,
+      );
+    }
+    // No "sending" beat was recorded, so the request never left: trying again cannot pay twice.
+    log.warn('submit attempt stopped before its request left; retrying', { timeoutType: String(err.cause.timeoutType) });
+    return { type: FailureType.SubmitNotSent };
+  }
+  const failure = providerFailure(err);
+  if (!failure) throw err;
+  // An older worker without createTask during a rolling upgrade: it refused before doing anything.
+  if (failure.type === 'NotFoundError') return { type: FailureType.SubmitNotSent };
+  if (failure.nonRetryable || !isRetryable(failure.type ?? '')) throw err;
+  const hintMs = failureDetails(failure)?.nextRetryDelayMs;
+  return { type: failure.type ?? 'Error', ...(hintMs !== undefined ? { hintMs } : {}) };
 }
 
 async function pollUntilTerminal(

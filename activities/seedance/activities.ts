@@ -2,18 +2,34 @@
  * The provider activities: submitTask (the only place a task is POSTed), getTask and
  * cancelTask. Built by a factory so workers inject their clients (and tests their fakes).
  */
-import { Context } from '@temporalio/activity';
-import { shotFromInput, type ResolvedShot, type ShotInput } from '../../common/shot';
+import { Context, type Info } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { ZodError } from 'zod';
+import { SEND_MARGIN_MS, type SubmitBeat } from '../../common/submit-attempt';
+import { formatIssues, shotFromInput, type ResolvedShot, type ShotInput } from '../../common/shot';
 import type { ApiFamily } from '../../common/shot';
 import { countMetric } from '../metrics';
 import type { PhaseReport, PhaseReporter } from '../phase-reporter';
+import { AttemptBeacon, beatIntervalMs } from './attempt-beacon';
 import { ProviderError } from './provider-error';
 import { resolveImageUrl, type S3ObjectReader } from './images';
-import type { SeedanceFamilyClient, SubmitResult, TaskSnapshot } from './types';
+import { invalidRequest, notSent } from './submit-failures';
+import type { PreparedSubmit, SeedanceFamilyClient, SubmitResult, TaskSnapshot } from './types';
+
+/** The provider's limit on one request body is 64 MB (PROVIDER-NOTES); inline images stay below it. */
+export const MAX_INLINE_IMAGE_BYTES = 60 * 1024 * 1024;
 
 export interface SeedanceDeps {
   clients: Record<ApiFamily, SeedanceFamilyClient>;
   readS3: S3ObjectReader;
+  /**
+   * Records heartbeat details for an attempt and resolves once Temporal has them
+   * (`client.activity.heartbeat(taskToken, details)`): how a submit proves its request had
+   * not left when its worker dies.
+   */
+  heartbeat: (taskToken: Uint8Array, details: SubmitBeat) => Promise<void>;
+  /** The provider request timeout: a request is sent only when the attempt can outlast it. */
+  requestTimeoutMs: number;
   /** Tells storyboards their shots' phases; absent, nothing is reported. */
   phases?: PhaseReporter;
 }
@@ -43,17 +59,60 @@ async function asActivity<T>(call: string, fn: () => Promise<T>): Promise<T> {
 
 export function createSeedanceActivities(deps: SeedanceDeps) {
   /**
-   * POSTs the task once. Temporal retries this activity only for failures where the provider
-   * cannot have accepted it (429, 5xx, connection refused); a request that went out without
-   * an answer fails as SubmitOutcomeUnknown, never silently resubmitted.
+   * Creates the provider task: prepare, confirm, then POST once.
+   *
+   * 1. Prepare everything that can fail slowly or be retried safely (read and inline staged
+   *    images, bounded in size and time; build and validate the body). Failures here are
+   *    typed by cause and nothing has been sent.
+   * 2. Refuse to send unless the attempt has comfortably more time left than one request.
+   * 3. Record `sending` in the attempt's heartbeat, acknowledged by Temporal, which also
+   *    proves the attempt is still alive (a timed-out attempt stops here).
+   * 4. POST, and nothing else.
+   *
+   * A worker that dies before step 3 leaves no `sending` beat: the workflow retries, nothing
+   * can have been billed. One that dies after it is `SubmitOutcomeUnknown`, never resubmitted.
+   * Temporal never retries this activity; the workflow does, on durable timers.
    */
-  async function submitTask(input: ShotInput, report?: PhaseReport): Promise<SubmitResult> {
-    const shot: ResolvedShot = shotFromInput(input);
-    const images = await Promise.all(shot.images.map((img) => resolveImageUrl(img, deps.readS3)));
-    const result = await asActivity('submit', () => deps.clients[shot.api].submit(shot, images));
-    countMetric('seedance_submissions', 1, { api: shot.api, model: shot.model }, 'tasks accepted by the provider');
-    deps.phases?.fromActivity(report, 'submitted', result.taskId);
-    return result;
+  async function createTask(input: ShotInput, report?: PhaseReport): Promise<SubmitResult> {
+    const ctx = Context.current();
+    const { info } = ctx;
+    const beacon = new AttemptBeacon((details) => deps.heartbeat(info.taskToken, details), beatIntervalMs(info.heartbeatTimeoutMs));
+    beacon.start();
+    try {
+      const stop = AbortSignal.any([beacon.signal, ctx.cancellationSignal]);
+      const stopped = () => stoppedBeforeSending(ctx.cancellationSignal.aborted, beacon.signal);
+      const { shot, prepared } = await prepareSubmit(input, stop).catch((err: unknown) => {
+        throw stop.aborted ? stopped() : err;
+      });
+      if (stop.aborted) throw stopped();
+      ensureTimeToSend(info, deps.requestTimeoutMs);
+      await beacon.confirmSending();
+      const result = await asActivity('submit', () => deps.clients[shot.api].send(prepared));
+      countMetric('seedance_submissions', 1, { api: shot.api, model: shot.model }, 'tasks accepted by the provider');
+      deps.phases?.fromActivity(report, 'submitted', result.taskId);
+      return result;
+    } finally {
+      beacon.stop();
+    }
+  }
+
+  async function prepareSubmit(input: ShotInput, signal: AbortSignal): Promise<{ shot: ResolvedShot; prepared: PreparedSubmit }> {
+    let shot: ResolvedShot;
+    try {
+      shot = shotFromInput(input);
+    } catch (err) {
+      throw asInvalid(err);
+    }
+    const images = await Promise.all(shot.images.map((img) => resolveImageUrl(img, deps.readS3, signal)));
+    const inline = images.reduce((sum, url) => sum + (url.startsWith('data:') ? url.length : 0), 0);
+    if (inline > MAX_INLINE_IMAGE_BYTES) {
+      throw invalidRequest(`the inlined images add up to ${inline} bytes, over the ${MAX_INLINE_IMAGE_BYTES}-byte request budget`);
+    }
+    try {
+      return { shot, prepared: deps.clients[shot.api].prepare(shot, images) };
+    } catch (err) {
+      throw asInvalid(err);
+    }
   }
 
   /** One cheap status read; polling cadence is the workflow's business. */
@@ -80,7 +139,48 @@ export function createSeedanceActivities(deps: SeedanceDeps) {
     }
   }
 
-  return { submitTask, getTask, cancelTask };
+  return {
+    createTask,
+    /**
+     * The same activity under its earlier name, for renders started before createTask
+     * existed (their histories schedule `submitTask`, and their workflows judge a timeout
+     * the old way). A new name keeps an older worker from ever running an attempt that a
+     * newer workflow would judge by its heartbeats.
+     */
+    submitTask: createTask,
+    getTask,
+    cancelTask,
+  };
+}
+
+/**
+ * Refuses to send when the attempt could be timed out before the answer is recorded (its
+ * start is not in the activity info, so the schedule time gives a conservative deadline).
+ */
+export function ensureTimeToSend(info: Pick<Info, 'currentAttemptScheduledTimestampMs' | 'startToCloseTimeoutMs' | 'scheduledTimestampMs' | 'scheduleToCloseTimeoutMs'>, requestTimeoutMs: number, now = Date.now()): void {
+  const ends: number[] = [];
+  if (info.startToCloseTimeoutMs > 0) ends.push(info.currentAttemptScheduledTimestampMs + info.startToCloseTimeoutMs);
+  if (info.scheduleToCloseTimeoutMs > 0) ends.push(info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs);
+  if (!ends.length) return;
+  const left = Math.min(...ends) - now;
+  if (left < requestTimeoutMs + SEND_MARGIN_MS) {
+    throw notSent(`only ${Math.max(0, Math.round(left / 1000))} s left in this attempt, less than the ${Math.round((requestTimeoutMs + SEND_MARGIN_MS) / 1000)} s one request may need; not sent`);
+  }
+}
+
+function stoppedBeforeSending(cancelled: boolean, beacon: AbortSignal): Error {
+  if (cancelled) return new CancelledFailure('the submit was cancelled before its request was sent');
+  const reason: unknown = beacon.reason;
+  if (reason instanceof ApplicationFailure || reason instanceof CancelledFailure) return reason;
+  if ((reason as { name?: string } | undefined)?.name === 'ActivityCancelledError') {
+    return new CancelledFailure('the submit was cancelled before its request was sent');
+  }
+  return notSent('Temporal no longer knows this attempt (it timed out); a new attempt will send instead');
+}
+
+function asInvalid(err: unknown): unknown {
+  if (err instanceof ZodError) return invalidRequest(`the shot cannot be sent: ${formatIssues(err).join('; ')}`);
+  return err;
 }
 
 export type SeedanceActivities = ReturnType<typeof createSeedanceActivities>;

@@ -1,19 +1,27 @@
 /**
  * Images reach the provider as URLs it can fetch or as data URLs. Our own references
- * (`s3://`, `file://`) are read here, inside the submit activity, and inlined as base64 at
+ * (`s3://`, `file://`) are read here, while a submit is prepared, and inlined as base64 at
  * request time, so image bytes never enter workflow history.
+ *
+ * Read failures are told apart by cause: a missing, oversized or non-image object is an
+ * invalid request; a store that cannot be reached or answers too slowly is
+ * `StorageUnavailable`, retried, because nothing about the input is wrong.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { fileURLToPath } from 'node:url';
-import { FailureType } from '../../common/errors';
 import type { ImageRef } from '../../common/shot';
+import { isObjectMissing, ObjectTooLargeError } from '../storage/backend';
 import { readLocalFile } from '../storage/fs';
+import { invalidRequest, storageUnavailable } from './submit-failures';
 
 /** The provider's limit per image (PROVIDER-NOTES.md). */
 export const MAX_IMAGE_BYTES = 30 * 1024 * 1024;
 
+/** One staged image read may take this long before the store counts as unavailable. */
+export const IMAGE_READ_TIMEOUT_MS = 20_000;
+
 /** Reads `s3://bucket/key` objects; supplied by the storage wiring. */
-export type S3ObjectReader = (bucket: string, key: string, maxBytes: number) => Promise<Buffer>;
+export type S3ObjectReader = (bucket: string, key: string, maxBytes: number, signal?: AbortSignal) => Promise<Buffer>;
 
 const SIGNATURES: Array<{ mime: string; test: (b: Buffer) => boolean }> = [
   { mime: 'image/jpeg', test: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
@@ -31,34 +39,42 @@ export function sniffImageType(bytes: Buffer): string | undefined {
 
 export function toDataUrl(bytes: Buffer, source: string): string {
   const mime = sniffImageType(bytes);
-  if (!mime) {
-    throw ApplicationFailure.create({
-      type: FailureType.InvalidRequest,
-      message: `${FailureType.InvalidRequest}: ${source} is not a jpeg, png, webp, bmp, tiff or gif image`,
-      nonRetryable: true,
-    });
-  }
+  if (!mime) throw invalidRequest(`${source} is not a jpeg, png, webp, bmp, tiff or gif image`);
   return `data:${mime};base64,${bytes.toString('base64')}`;
 }
 
-export async function resolveImageUrl(ref: ImageRef, readS3: S3ObjectReader): Promise<string> {
+/**
+ * The provider-ready URL of one image: http(s) passes through, our references are read
+ * (bounded in size and time, abortable) and inlined.
+ */
+export async function resolveImageUrl(ref: ImageRef, readS3: S3ObjectReader, signal?: AbortSignal): Promise<string> {
   if (/^https?:\/\//i.test(ref.url)) return ref.url;
+  const timeout = AbortSignal.timeout(IMAGE_READ_TIMEOUT_MS);
+  const bounded = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  let bytes: Buffer;
   try {
-    let bytes: Buffer;
-    if (ref.url.startsWith('s3://')) {
-      const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(ref.url);
-      if (!m) throw new Error(`bad s3 reference ${ref.url}`);
-      bytes = await readS3(m[1] as string, m[2] as string, MAX_IMAGE_BYTES);
-    } else {
+    if (/^s3:\/\//i.test(ref.url)) {
+      const m = /^s3:\/\/([^/]+)\/(.+)$/i.exec(ref.url);
+      if (!m) throw invalidRequest(`bad s3 reference ${ref.url}`);
+      bytes = await readS3(m[1] as string, m[2] as string, MAX_IMAGE_BYTES, bounded);
+    } else if (/^file:\/\//i.test(ref.url)) {
       bytes = await readLocalFile(fileURLToPath(ref.url), MAX_IMAGE_BYTES);
+    } else {
+      throw invalidRequest(`image reference ${JSON.stringify(ref.url.slice(0, 80))} is not http(s), s3:// or file://`);
     }
-    return toDataUrl(bytes, ref.url);
   } catch (err) {
-    if (err instanceof ApplicationFailure) throw err;
-    throw ApplicationFailure.create({
-      type: FailureType.InvalidRequest,
-      message: `${FailureType.InvalidRequest}: cannot read image ${ref.url}: ${(err as Error).message}`,
-      nonRetryable: true,
-    });
+    throw classifyReadError(err, ref.url, signal, timeout);
   }
+  return toDataUrl(bytes, ref.url);
+}
+
+function classifyReadError(err: unknown, url: string, outer: AbortSignal | undefined, timeout: AbortSignal): unknown {
+  if (err instanceof ApplicationFailure) return err;
+  // The attempt itself was stopped (cancelled, or Temporal gave it up): let the caller say so.
+  if (outer?.aborted) return outer.reason ?? err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof ObjectTooLargeError) return invalidRequest(`image ${url}: ${message}`);
+  if (isObjectMissing(err)) return invalidRequest(`image ${url} does not exist (was it staged?)`);
+  if (timeout.aborted) return storageUnavailable(`reading image ${url} took over ${IMAGE_READ_TIMEOUT_MS / 1000} s`);
+  return storageUnavailable(`cannot read image ${url}: ${message}`);
 }

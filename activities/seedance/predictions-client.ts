@@ -14,7 +14,7 @@ import {
   type PredictionsSubmitRequest,
 } from './schemas';
 import { normalizeStatus } from './status';
-import type { SeedanceFamilyClient, SubmitResult, TaskSnapshot } from './types';
+import type { PreparedSubmit, SeedanceFamilyClient, SubmitResult, TaskSnapshot } from './types';
 
 export function buildPredictionsRequest(shot: ResolvedShot, images: string[]): PredictionsSubmitRequest {
   return PredictionsSubmitRequestSchema.parse({
@@ -50,16 +50,24 @@ export class PredictionsClient implements SeedanceFamilyClient {
   readonly api = 'predictions' as const;
   constructor(private readonly http: AxiosInstance) {}
 
-  async submit(shot: ResolvedShot, images: string[]): Promise<SubmitResult> {
+  prepare(shot: ResolvedShot, images: string[]): PreparedSubmit {
     const body = buildPredictionsRequest(shot, images);
+    return { api: 'predictions', model: shot.model, path: predictionsPath(shot.model, body.image !== undefined), body };
+  }
+
+  async send(prepared: PreparedSubmit): Promise<SubmitResult> {
     const envelope = await providerRequest(this.http, {
       method: 'POST',
-      url: predictionsPath(shot.model, body.image !== undefined),
-      data: body,
+      url: prepared.path,
+      data: prepared.body,
       call: 'submit',
       schema: PredictionEnvelopeSchema,
     });
-    return { taskId: envelope.data.id, api: 'predictions', model: shot.model };
+    return { taskId: envelope.data.id, api: 'predictions', model: prepared.model };
+  }
+
+  submit(shot: ResolvedShot, images: string[]): Promise<SubmitResult> {
+    return this.send(this.prepare(shot, images));
   }
 
   async get(taskId: string): Promise<TaskSnapshot> {

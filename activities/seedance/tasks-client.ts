@@ -8,7 +8,7 @@ import { providerRequest } from './request';
 import { TasksSubmitRequestSchema, TasksSubmitResponseSchema, TasksTaskSchema, type TasksSubmitRequest } from './schemas';
 import { normalizeStatus } from './status';
 import { z } from 'zod';
-import type { SeedanceFamilyClient, SubmitResult, TaskSnapshot } from './types';
+import type { PreparedSubmit, SeedanceFamilyClient, SubmitResult, TaskSnapshot } from './types';
 
 const TASKS_PATH = '/api/v3/contents/generations/tasks';
 
@@ -61,15 +61,23 @@ export class TasksClient implements SeedanceFamilyClient {
   readonly api = 'tasks' as const;
   constructor(private readonly http: AxiosInstance) {}
 
-  async submit(shot: ResolvedShot, images: string[]): Promise<SubmitResult> {
+  prepare(shot: ResolvedShot, images: string[]): PreparedSubmit {
+    return { api: 'tasks', model: shot.model, path: TASKS_PATH, body: buildTasksRequest(shot, images) };
+  }
+
+  async send(prepared: PreparedSubmit): Promise<SubmitResult> {
     const body = await providerRequest(this.http, {
       method: 'POST',
-      url: TASKS_PATH,
-      data: buildTasksRequest(shot, images),
+      url: prepared.path,
+      data: prepared.body,
       call: 'submit',
       schema: TasksSubmitResponseSchema,
     });
-    return { taskId: body.id, api: 'tasks', model: shot.model };
+    return { taskId: body.id, api: 'tasks', model: prepared.model };
+  }
+
+  submit(shot: ResolvedShot, images: string[]): Promise<SubmitResult> {
+    return this.send(this.prepare(shot, images));
   }
 
   async get(taskId: string): Promise<TaskSnapshot> {

@@ -26,10 +26,26 @@ export interface SubmitResult {
   model: string;
 }
 
+/** A submit request built and checked, ready to POST: preparing it sends nothing. */
+export interface PreparedSubmit {
+  api: ApiFamily;
+  model: string;
+  /** Path under the provider's base URL. */
+  path: string;
+  body: unknown;
+}
+
 /** One API family's HTTP calls. Implementations throw ProviderError, nothing else. */
 export interface SeedanceFamilyClient {
   readonly api: ApiFamily;
-  /** POST once. `images` are provider-ready URLs (http(s) or data URLs), in shot order. */
+  /**
+   * Builds and validates the request body (throws zod errors for a shot the family cannot
+   * express). `images` are provider-ready URLs (http(s) or data URLs), in shot order.
+   */
+  prepare(shot: ResolvedShot, images: string[]): PreparedSubmit;
+  /** POSTs a prepared request once, and nothing else. */
+  send(prepared: PreparedSubmit): Promise<SubmitResult>;
+  /** prepare + send, for tools that need no attempt bookkeeping (benchmarks). */
   submit(shot: ResolvedShot, images: string[]): Promise<SubmitResult>;
   get(taskId: string): Promise<TaskSnapshot>;
   /** `undefined` when the family has no cancel call. */

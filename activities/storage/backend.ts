@@ -28,6 +28,21 @@ export interface StorageBackend {
   readBytes(key: string, maxBytes: number): Promise<Buffer>;
 }
 
+/** A read refused because the object is larger than the reader allows. */
+export class ObjectTooLargeError extends Error {
+  override readonly name = 'ObjectTooLargeError';
+}
+
+/**
+ * True for "there is no such object" from either backend (S3 NoSuchKey/404, ENOENT): a
+ * wrong reference, as opposed to a store that cannot be reached.
+ */
+export function isObjectMissing(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  if (!e) return false;
+  return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404 || e.code === 'ENOENT' || e.code === 'EISDIR';
+}
+
 /** `s3://bucket/prefix` or `file:///dir`, parsed. */
 export type StorageLocation = { kind: 's3'; bucket: string; prefix: string } | { kind: 'file'; dir: string };
 

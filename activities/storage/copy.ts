@@ -11,6 +11,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { FailureType } from '../../common/errors';
 import type { StoredObject, Usage } from '../../common/render';
 import { fromAxiosError } from '../seedance/provider-error';
+import { whileHeartbeating } from '../heartbeat';
 import { countMetric } from '../metrics';
 import type { StorageBackend } from './backend';
 import type { PhaseReport, PhaseReporter } from '../phase-reporter';
@@ -34,6 +35,8 @@ export interface CopyDeps {
   connectTimeoutMs?: number;
   /** How often to heartbeat progress. */
   heartbeatIntervalMs?: number;
+  /** A transfer that moves no bytes for this long is ended and retried. */
+  stallTimeoutMs?: number;
   /** Tells storyboards their shots' phases; absent, nothing is reported. */
   phases?: PhaseReporter;
 }
@@ -94,6 +97,7 @@ export function sha256Hex(text: string): string {
 export function createCopyActivity(deps: CopyDeps) {
   const { storage, maxBytes } = deps;
   const heartbeatEvery = deps.heartbeatIntervalMs ?? 2000;
+  const stallMs = deps.stallTimeoutMs ?? 120_000;
 
   /** Streams the provider's output into storage, or returns the object a previous run stored. */
   async function copyToStorage(input: CopyToStorageInput, report?: PhaseReport): Promise<StoredObject> {
@@ -116,23 +120,42 @@ export function createCopyActivity(deps: CopyDeps) {
     const controller = new AbortController();
     const onCancel = () => controller.abort();
     ctx.cancellationSignal.addEventListener('abort', onCancel, { once: true });
+    // Beats on a timer, not on bytes: while both multipart parts upload, no bytes move for a
+    // while, and a short heartbeat timeout must only ever mean "this worker is gone". A
+    // transfer that stops moving is ended by the stall watchdog instead, and retried.
+    let copied = 0;
+    let movedAt = Date.now();
+    let stalled: ApplicationFailure | undefined;
+    const watchdog = setInterval(() => {
+      if (Date.now() - movedAt < stallMs) return;
+      stalled = ApplicationFailure.create({
+        type: FailureType.RequestTimedOut,
+        message: `${FailureType.RequestTimedOut}: the copy of ${input.taskId} moved no bytes for ${Math.round(stallMs / 1000)} s (at ${copied} bytes)`,
+        details: [{ type: FailureType.RequestTimedOut, taskId: input.taskId }],
+      });
+      controller.abort(stalled);
+    }, Math.min(stallMs, 1000));
+    watchdog.unref();
     try {
-      const body = await openDownload(input, controller.signal);
-      let lastBeat = 0;
-      const counter = new HashCounter(maxBytes, (bytes) => {
-        const now = Date.now();
-        if (now - lastBeat >= heartbeatEvery) {
-          lastBeat = now;
-          ctx.heartbeat({ bytesCopied: bytes });
-        }
-      });
-      body.on('error', (err) => counter.destroy(err));
-      body.pipe(counter);
-      await storage.upload(input.key, counter, {
-        contentType: 'video/mp4',
-        metadata: objectMetadata(input),
-        signal: controller.signal,
-      });
+      const counter = await whileHeartbeating(
+        async () => {
+          const body = await openDownload(input, controller.signal);
+          const hashing = new HashCounter(maxBytes, (bytes) => {
+            copied = bytes;
+            movedAt = Date.now();
+          });
+          body.on('error', (err) => hashing.destroy(err));
+          body.pipe(hashing);
+          await storage.upload(input.key, hashing, {
+            contentType: 'video/mp4',
+            metadata: objectMetadata(input),
+            signal: controller.signal,
+          });
+          return hashing;
+        },
+        () => ({ bytesCopied: copied }),
+        heartbeatEvery,
+      );
       const record: VideoRecord = {
         sha256: counter.hash.digest('hex'),
         bytes: counter.bytes,
@@ -149,8 +172,9 @@ export function createCopyActivity(deps: CopyDeps) {
       countMetric('seedance_videos_stored', 1, {}, 'videos copied into storage');
       return { key: input.key, url: storage.urlOf(input.key), sha256: record.sha256, bytes: record.bytes, skipped: false };
     } catch (err) {
-      throw asCopyFailure(err, input.taskId);
+      throw stalled ?? asCopyFailure(err, input.taskId);
     } finally {
+      clearInterval(watchdog);
       ctx.cancellationSignal.removeEventListener('abort', onCancel);
     }
   }

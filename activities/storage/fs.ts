@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
-import type { ObjectInfo, StorageBackend, UploadOptions } from './backend';
+import { ObjectTooLargeError, type ObjectInfo, type StorageBackend, type UploadOptions } from './backend';
 
 export class FileStorage implements StorageBackend {
   constructor(readonly dir: string) {}
@@ -77,6 +77,6 @@ export class FileStorage implements StorageBackend {
 
 export async function readLocalFile(file: string, maxBytes: number): Promise<Buffer> {
   const s = await stat(file);
-  if (s.size > maxBytes) throw new Error(`${file} is ${s.size} bytes, over the ${maxBytes}-byte limit`);
+  if (s.size > maxBytes) throw new ObjectTooLargeError(`${file} is ${s.size} bytes, over the ${maxBytes}-byte limit`);
   return readFile(file);
 }

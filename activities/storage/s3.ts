@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
-import { joinKey, type ObjectInfo, type StorageBackend, type UploadOptions } from './backend';
+import { joinKey, ObjectTooLargeError, type ObjectInfo, type StorageBackend, type UploadOptions } from './backend';
 
 export const PART_SIZE = 8 * 1024 * 1024;
 export const QUEUE_SIZE = 2;
@@ -23,10 +23,20 @@ export interface S3ClientOptions {
   region?: string;
 }
 
+/**
+ * Without these the SDK waits forever on a store that accepts connections and never answers
+ * (a paused or overloaded server): an activity would then outlive its own timeout and act
+ * after Temporal gave it up. `requestTimeout` is socket inactivity, so long transfers that keep
+ * moving are not cut off.
+ */
+export const S3_CONNECTION_TIMEOUT_MS = 5_000;
+export const S3_REQUEST_TIMEOUT_MS = 30_000;
+
 export function createS3Client(opts: S3ClientOptions = {}): S3Client {
   return new S3Client({
     region: opts.region ?? process.env.AWS_REGION ?? 'us-east-1',
     ...(opts.endpoint ? { endpoint: opts.endpoint, forcePathStyle: true } : {}),
+    requestHandler: { connectionTimeout: S3_CONNECTION_TIMEOUT_MS, requestTimeout: S3_REQUEST_TIMEOUT_MS },
   });
 }
 
@@ -100,14 +110,36 @@ export class S3Storage implements StorageBackend {
   }
 }
 
-/** Reads an object whole after checking its size: used for staged images, never for videos. */
-export async function readS3Object(client: S3Client, bucket: string, key: string, maxBytes: number): Promise<Buffer> {
-  const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+/**
+ * Reads a small object whole (staged images, never videos): refuses one whose declared size
+ * is over `maxBytes`, and stops reading once the bytes pass it whatever the header said.
+ */
+export async function readS3Object(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  maxBytes: number,
+  signal?: AbortSignal,
+): Promise<Buffer> {
+  const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), signal ? { abortSignal: signal } : {});
+  const body = res.Body as (Readable & { destroy(): void }) | undefined;
+  const tooLarge = (bytes: number) => new ObjectTooLargeError(`s3://${bucket}/${key} is ${bytes} bytes, over the ${maxBytes}-byte limit`);
   if ((res.ContentLength ?? 0) > maxBytes) {
-    throw new Error(`s3://${bucket}/${key} is ${res.ContentLength} bytes, over the ${maxBytes}-byte limit`);
+    body?.destroy();
+    throw tooLarge(res.ContentLength ?? 0);
   }
-  const bytes = await res.Body?.transformToByteArray();
-  return Buffer.from(bytes ?? []);
+  if (!body) return Buffer.alloc(0);
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    total += (chunk as Buffer).length;
+    if (total > maxBytes) {
+      body.destroy();
+      throw tooLarge(total);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, total);
 }
 
 function isNotFound(err: unknown): boolean {

@@ -10,6 +10,7 @@ import {
   type ManifestEntry,
   type StagedShot,
 } from '../../common/storyboard';
+import { whileHeartbeating } from '../heartbeat';
 import type { StorageBackend } from '../storage/backend';
 import { readVideoRecord } from '../storage/copy';
 
@@ -32,6 +33,10 @@ export interface ManifestSummary {
 export function createStoryboardActivities({ storage }: StoryboardDeps) {
   /** Reads one page of staged shots and marks those whose video is already in storage. */
   async function loadShotPage(input: { storyboardId: string; stagedPrefix: string; page: number }): Promise<PageShot[]> {
+    return whileHeartbeating(() => readShotPage(input));
+  }
+
+  async function readShotPage(input: { storyboardId: string; stagedPrefix: string; page: number }): Promise<PageShot[]> {
     const text = await storage.readText(storyboardKeys.stagedPage(input.stagedPrefix, input.page));
     if (text === null) throw new Error(`staged page ${input.page} of ${input.storyboardId} is missing`);
     const shots = JSON.parse(text) as StagedShot[];
@@ -62,15 +67,17 @@ export function createStoryboardActivities({ storage }: StoryboardDeps) {
 
   /** Persists the outcomes of one finished page, in storyboard order. */
   async function recordOutcomes(input: { storyboardId: string; page: number; entries: ManifestEntry[] }): Promise<void> {
-    await storage.writeText(
-      storyboardKeys.outcomePage(input.storyboardId, input.page),
-      JSON.stringify(input.entries),
-      'application/json',
+    await whileHeartbeating(() =>
+      storage.writeText(storyboardKeys.outcomePage(input.storyboardId, input.page), JSON.stringify(input.entries), 'application/json'),
     );
   }
 
   /** Joins every page's outcomes into `<storyboardId>/manifest.json`, next to the videos. */
   async function writeManifest(input: { storyboardId: string; totalShots: number }): Promise<ManifestSummary> {
+    return whileHeartbeating(() => joinManifest(input));
+  }
+
+  async function joinManifest(input: { storyboardId: string; totalShots: number }): Promise<ManifestSummary> {
     const pages = Math.ceil(input.totalShots / STAGE_PAGE_SIZE);
     const entries: ManifestEntry[] = [];
     for (let page = 0; page < pages; page++) {

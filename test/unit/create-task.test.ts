@@ -1,0 +1,221 @@
+/**
+ * createTask: prepare, confirm, then POST. These pin the order that makes a dead worker's
+ * attempt judgeable (no `sending` beat on the server ⇒ no request left), and the failure
+ * types by cause.
+ */
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createSeedanceActivities, ensureTimeToSend, type SeedanceDeps } from '../../activities/seedance/activities';
+import { AttemptBeacon } from '../../activities/seedance/attempt-beacon';
+import type { PreparedSubmit, SeedanceFamilyClient, SubmitResult } from '../../activities/seedance/types';
+import type { SubmitBeat } from '../../common/submit-attempt';
+
+const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+
+class NamedError extends Error {
+  constructor(override readonly name: string) {
+    super(name);
+  }
+}
+
+/** A family client that records what it was asked to do, in order, into `log`. */
+function fakeClient(log: string[]): SeedanceFamilyClient {
+  const send = async (p: PreparedSubmit): Promise<SubmitResult> => {
+    log.push('send');
+    return { taskId: 'cgt-1', api: p.api, model: p.model };
+  };
+  return {
+    api: 'tasks',
+    prepare: (shot, images) => ({ api: 'tasks', model: shot.model, path: '/x', body: { images } }),
+    send,
+    submit: () => Promise.reject(new Error('not used')),
+    get: () => Promise.reject(new Error('not used')),
+  };
+}
+
+function setup(over: Partial<SeedanceDeps> = {}) {
+  const log: string[] = [];
+  const beats: SubmitBeat[] = [];
+  const client = fakeClient(log);
+  const deps: SeedanceDeps = {
+    clients: { tasks: client, predictions: client },
+    readS3: async () => {
+      log.push('read');
+      return PNG;
+    },
+    heartbeat: async (_token, details) => {
+      beats.push(details);
+      log.push(`beat:${details.phase}`);
+    },
+    requestTimeoutMs: 5000,
+    ...over,
+  };
+  return { log, beats, activities: createSeedanceActivities(deps) };
+}
+
+const now = Date.now();
+const liveAttempt = {
+  currentAttemptScheduledTimestampMs: now,
+  scheduledTimestampMs: now,
+  startToCloseTimeoutMs: 120_000,
+  scheduleToCloseTimeoutMs: 0,
+  heartbeatTimeoutMs: 10_000,
+};
+const imageShot = { prompt: 'p', images: [{ url: 's3://bucket/inputs/a.png', role: 'first_frame' as const }] };
+
+async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof ApplicationFailure)) throw new Error(`expected an ApplicationFailure, got ${String(err)}`);
+  return err;
+}
+
+describe('createTask', () => {
+  test('reads the images, records "sending" with Temporal, and only then sends', async () => {
+    const { log, activities } = setup();
+    const env = new MockActivityEnvironment(liveAttempt);
+    await expect(env.run(activities.createTask, imageShot)).resolves.toMatchObject({ taskId: 'cgt-1' });
+    const sendAt = log.indexOf('send');
+    expect(log.indexOf('read')).toBeLessThan(log.indexOf('beat:sending'));
+    expect(log.indexOf('beat:sending')).toBeLessThan(sendAt);
+    // No "preparing" beat may reach the server after "sending": it would hide a sent request.
+    expect(log.slice(log.indexOf('beat:sending')).includes('beat:preparing')).toBe(false);
+  });
+
+  test('an unreachable store is StorageUnavailable (retryable) and nothing is sent', async () => {
+    const { log, activities } = setup({
+      readS3: async () => {
+        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9000'), { code: 'ECONNREFUSED' });
+      },
+    });
+    const failure = await failureOf(new MockActivityEnvironment(liveAttempt).run(activities.createTask, imageShot));
+    expect(failure.type).toBe('StorageUnavailable');
+    expect(failure.nonRetryable).toBe(false);
+    expect(log).not.toContain('send');
+  });
+
+  test('a missing staged image is InvalidRequest, not retried', async () => {
+    const { log, activities } = setup({
+      readS3: async () => {
+        throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
+      },
+    });
+    const failure = await failureOf(new MockActivityEnvironment(liveAttempt).run(activities.createTask, imageShot));
+    expect(failure.type).toBe('InvalidRequest');
+    expect(failure.nonRetryable).toBe(true);
+    expect(log).not.toContain('send');
+  });
+
+  test('an image that is not an image is InvalidRequest', async () => {
+    const { activities } = setup({ readS3: async () => Buffer.from('BMhello, not a bitmap at all') .subarray(2) });
+    const failure = await failureOf(new MockActivityEnvironment(liveAttempt).run(activities.createTask, imageShot));
+    expect(failure.type).toBe('InvalidRequest');
+  });
+
+  test('an attempt Temporal no longer knows does not send', async () => {
+    const { log, activities } = setup({
+      heartbeat: async (_t, d) => {
+        log.push(`beat:${d.phase}`);
+        if (d.phase === 'sending') throw new NamedError('ActivityNotFoundError');
+      },
+    });
+    const failure = await failureOf(new MockActivityEnvironment(liveAttempt).run(activities.createTask, imageShot));
+    expect(failure.type).toBe('SubmitNotSent');
+    expect(log).not.toContain('send');
+  });
+
+  test('an attempt found gone while preparing stops preparing and does not send', async () => {
+    let release: () => void = () => undefined;
+    const { log, activities } = setup({
+      heartbeat: async () => {
+        throw new NamedError('ActivityNotFoundError');
+      },
+      readS3: (_b, _k, _m, signal) =>
+        new Promise<Buffer>((resolve, reject) => {
+          release = () => resolve(PNG);
+          signal?.addEventListener('abort', () => reject(new Error('aborted')));
+        }),
+    });
+    const failure = await failureOf(new MockActivityEnvironment(liveAttempt).run(activities.createTask, imageShot));
+    release();
+    expect(failure.type).toBe('SubmitNotSent');
+    expect(log).not.toContain('send');
+  });
+
+  test('a cancelled attempt ends cancelled before sending', async () => {
+    const { log, activities } = setup({
+      heartbeat: async (_t, d) => {
+        if (d.phase === 'sending') throw new NamedError('ActivityCancelledError');
+      },
+    });
+    await expect(new MockActivityEnvironment(liveAttempt).run(activities.createTask, imageShot)).rejects.toBeInstanceOf(CancelledFailure);
+    expect(log).not.toContain('send');
+  });
+
+  test('too little time left in the attempt: not sent', async () => {
+    const { log, activities } = setup();
+    const late = { ...liveAttempt, currentAttemptScheduledTimestampMs: Date.now() - 110_000 };
+    const failure = await failureOf(new MockActivityEnvironment(late).run(activities.createTask, imageShot));
+    expect(failure.type).toBe('SubmitNotSent');
+    expect(failure.message).toMatch(/left in this attempt/);
+    expect(log).not.toContain('send');
+  });
+
+  test('a shot the family cannot express is InvalidRequest, not a retried crash', async () => {
+    const { activities } = setup();
+    const failure = await failureOf(new MockActivityEnvironment(liveAttempt).run(activities.createTask, { prompt: 'p', duration: 99 }));
+    expect(failure.type).toBe('InvalidRequest');
+    expect(failure.nonRetryable).toBe(true);
+  });
+});
+
+describe('ensureTimeToSend', () => {
+  const info = { currentAttemptScheduledTimestampMs: 0, scheduledTimestampMs: 0, startToCloseTimeoutMs: 60_000, scheduleToCloseTimeoutMs: 0 };
+  test('sends with room for one request and the margin', () => {
+    expect(() => ensureTimeToSend(info, 30_000, 19_000)).not.toThrow();
+  });
+  test('refuses when the attempt could end before the answer', () => {
+    expect(() => ensureTimeToSend(info, 30_000, 21_000)).toThrow(/SubmitNotSent/);
+  });
+  test('the schedule-to-close deadline counts too', () => {
+    expect(() => ensureTimeToSend({ ...info, scheduleToCloseTimeoutMs: 30_000 }, 10_000, 15_000)).toThrow(/SubmitNotSent/);
+  });
+});
+
+describe('AttemptBeacon', () => {
+  test('beats are sent one at a time and the sending beat waits for the last preparing one', async () => {
+    const events: string[] = [];
+    let open = 0;
+    const beacon = new AttemptBeacon(async (d) => {
+      open++;
+      expect(open).toBe(1);
+      events.push(`start:${d.phase}`);
+      await new Promise((r) => setTimeout(r, 30));
+      events.push(`end:${d.phase}`);
+      open--;
+    }, 10);
+    beacon.start();
+    await new Promise((r) => setTimeout(r, 50));
+    await beacon.confirmSending();
+    beacon.stop();
+    const sending = events.indexOf('start:sending');
+    expect(events.lastIndexOf('end:preparing')).toBeLessThan(sending);
+    expect(events.slice(sending).filter((e) => e.endsWith('preparing'))).toEqual([]);
+  });
+
+  test('a transient failure of the sending beat is retried; a lasting one refuses to send', async () => {
+    let calls = 0;
+    const flaky = new AttemptBeacon(async (d) => {
+      if (d.phase === 'sending' && calls++ === 0) throw new Error('UNAVAILABLE');
+    }, 1000);
+    await expect(flaky.confirmSending()).resolves.toBeUndefined();
+    flaky.stop();
+    const down = new AttemptBeacon(async (d) => {
+      if (d.phase === 'sending') throw new Error('UNAVAILABLE');
+    }, 1000);
+    await expect(down.confirmSending()).rejects.toThrow(/SubmitNotSent/);
+    down.stop();
+  });
+});
