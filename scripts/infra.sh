@@ -333,7 +333,9 @@ ENV_FILE=$STATE_DIR/env
 
 # The env file always describes the servers of this state dir; it is a file the
 # caller sources, so nothing in the caller's environment is changed unless they
-# choose to source it.
+# choose to source it. TEMPORAL_CLI_PATH and MINIO_CLI_PATH point at the cached
+# binaries so that tests can start private servers of their own (to restart,
+# pause or kill them without disturbing the shared ones).
 write_env() {
   local tport=$1 tui=$2 sport=$3 tmp
   tmp=$(mktemp "$STATE_DIR/.env.XXXXXX")
@@ -344,6 +346,7 @@ write_env() {
       TEMPORAL_NAMESPACE default \
       TEMPORAL_UI_URL "http://127.0.0.1:$tui" \
       TEMPORAL_CLI_PATH "$TEMPORAL_BIN" \
+      MINIO_CLI_PATH "$MINIO_BIN" \
       AWS_ENDPOINT_URL_S3 "http://127.0.0.1:$sport" \
       AWS_ACCESS_KEY_ID "$MINIO_ROOT_USER" \
       AWS_SECRET_ACCESS_KEY "$MINIO_ROOT_PASSWORD" \

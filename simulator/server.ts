@@ -128,6 +128,10 @@ class SimulatorServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
     const path = new URL(req.url ?? '/', 'http://simulator').pathname;
+    const route = path.startsWith('/__sim/') ? undefined : matchRoute(method, path);
+    // Tracked as soon as its headers arrive, before the body is read, so that a submit is
+    // in flight for as long as the client may be waiting for it.
+    if (route?.kind === 'submit') this.trackSubmit(res);
     const { body, tooLarge } = await readBody(req);
 
     if (path.startsWith('/__sim/')) {
@@ -135,7 +139,6 @@ class SimulatorServer {
       sendResponse(res, answer ?? errors.routeNotFound(method, path));
       return;
     }
-    const route = matchRoute(method, path);
     if (route === undefined) {
       sendResponse(res, errors.routeNotFound(method, path));
       return;
@@ -161,6 +164,18 @@ class SimulatorServer {
     }
     if (fault?.malformed) await sendTruncated(res, answer);
     else sendResponse(res, answer, method === 'HEAD');
+  }
+
+  /**
+   * Counts a submit in flight until its response is fully written ('finish') or its
+   * connection goes away unanswered ('close': a hung submit the client gave up on, or
+   * close()). Whichever comes first ends it; the state ignores the second.
+   */
+  private trackSubmit(res: ServerResponse): void {
+    const token = this.state.submitStarted(Date.now());
+    const end = () => this.state.submitEnded(token, Date.now());
+    res.once('finish', end);
+    res.once('close', end);
   }
 
   /** The normal answer: authentication, random rates, then the API itself. */

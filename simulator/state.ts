@@ -35,6 +35,11 @@ export class SimulatorState {
   readonly faults = new FaultQueue();
   private tasks = new Map<string, SimTask>();
   private counters: Counters = zeroCounters();
+  // Submits received and not yet answered or dropped, by an opaque token per request. A set
+  // rather than a number so that reset() can forget the requests open at that moment: their
+  // later end then changes nothing, and the gauge can never go negative.
+  private openSubmits = new Set<symbol>();
+  private lastSubmitAt: number | null = null;
   private random: RandomStreams;
   // Ids are deliberately not reproducible: a restarted simulator must not hand out an id a
   // durable workflow still holds from the previous run. The counter starts at a random
@@ -60,6 +65,23 @@ export class SimulatorState {
     this.tasks.clear();
     this.faults.clear();
     this.counters = zeroCounters();
+    this.openSubmits.clear();
+    this.lastSubmitAt = null;
+  }
+
+  /** A submit request arrived; pass the token to `submitEnded` once it is answered or dropped. */
+  submitStarted(now: number): symbol {
+    const token = Symbol('submit');
+    this.openSubmits.add(token);
+    this.lastSubmitAt = Math.max(this.lastSubmitAt ?? now, now);
+    return token;
+  }
+
+  /** The submit was answered, or its connection closed without an answer. Idempotent. */
+  submitEnded(token: symbol, now: number): void {
+    // A token unknown here was ended already or belongs to a request from before reset().
+    if (!this.openSubmits.delete(token)) return;
+    this.lastSubmitAt = Math.max(this.lastSubmitAt ?? now, now);
   }
 
   /** Counts a request of the given kind, whatever its outcome. */
@@ -130,6 +152,8 @@ export class SimulatorState {
     return {
       ...this.counters,
       maxConcurrent: maxConcurrent(all),
+      submitsInFlight: this.openSubmits.size,
+      lastSubmitAt: this.lastSubmitAt,
       tasks: all.map((t) => ({
         id: t.id,
         family: t.family,

@@ -118,6 +118,17 @@ export interface SimulatorStats {
   cancels: number;
   /** Most tasks created and not yet terminal at any one moment (terminal = its status time). */
   maxConcurrent: number;
+  /**
+   * Submit requests received and not yet answered or dropped (a hung or accept-then-hung
+   * submit stays in flight until its connection closes). With `lastSubmitAt` it lets a test
+   * pick a moment when no submit outcome can be ambiguous, e.g. to kill a worker.
+   */
+  submitsInFlight: number;
+  /**
+   * Epoch milliseconds of the latest submit event: when the most recent submit was answered
+   * (or dropped), or received if that is later (one still open). Null before the first submit.
+   */
+  lastSubmitAt: number | null;
   tasks: SimulatorTaskStats[];
   /** Created tasks per prompt text. */
   submissionsByPrompt: Record<string, number>;

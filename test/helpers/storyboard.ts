@@ -2,7 +2,7 @@
  * Storyboards for integration tests: written to a file, validated and staged exactly as the
  * CLI does it, then started through the same client helpers.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createStorage } from '../../activities/storage/from-config';
@@ -19,8 +19,11 @@ export function boardDoc(id: string, count: number, prompt: (i: number) => strin
   };
 }
 
-export async function stageBoard(h: Harness, doc: object): Promise<StagedStoryboard> {
-  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'sf-board-')), 'board.json');
+/** `files`: name in the storyboard's folder → file to copy there (images the shots name by path). */
+export async function stageBoard(h: Harness, doc: object, files: Record<string, string> = {}): Promise<StagedStoryboard> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sf-board-'));
+  for (const [name, source] of Object.entries(files)) copyFileSync(source, path.join(dir, name));
+  const file = path.join(dir, 'board.json');
   writeFileSync(file, JSON.stringify(doc));
   const checked = await checkStoryboardFile(file);
   if (checked.problems.length) throw new Error(`invalid test storyboard: ${JSON.stringify(checked.problems)}`);

@@ -492,6 +492,36 @@ describe('stats', () => {
     await submitTask('b [sim:render=30]');
     expect(sim.stats().maxConcurrent).toBe(1);
   });
+
+  it('tracks submits in flight and the time of the latest submit event', async () => {
+    expect(sim.stats()).toMatchObject({ submitsInFlight: 0, lastSubmitAt: null });
+    const before = Date.now();
+    await submitTask('answered');
+    const answered = sim.stats();
+    expect(answered.submitsInFlight).toBe(0);
+    expect(answered.lastSubmitAt).toBeGreaterThanOrEqual(before);
+    expect(answered.lastSubmitAt).toBeLessThanOrEqual(Date.now());
+
+    // An accepted but unanswered submit stays in flight until the client gives up.
+    sim.addFaults([{ on: 'submit', acceptThenHang: true }]);
+    const abort = new AbortController();
+    const hung = fetch(`${sim.url}${TASKS}`, {
+      method: 'POST',
+      headers: { ...AUTH, 'content-type': 'application/json' },
+      body: JSON.stringify(taskBody('ambiguous')),
+      signal: abort.signal,
+    });
+    const { last: open } = await waitFor(async () => sim.stats(), (s) => s.submissions === 2);
+    expect(open.submitsInFlight).toBe(1);
+    expect(open.lastSubmitAt).toBeGreaterThanOrEqual(answered.lastSubmitAt ?? Infinity);
+    abort.abort();
+    await expect(hung).rejects.toThrow();
+    const { last: dropped } = await waitFor(async () => sim.stats(), (s) => s.submitsInFlight === 0);
+    expect(dropped.lastSubmitAt).toBeGreaterThanOrEqual(open.lastSubmitAt ?? Infinity);
+
+    sim.reset();
+    expect(sim.stats()).toMatchObject({ submitsInFlight: 0, lastSubmitAt: null });
+  });
 });
 
 describe('auth', () => {
