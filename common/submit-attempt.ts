@@ -1,37 +1,30 @@
 /**
- * What a submit attempt tells Temporal about itself, so that the workflow can judge an
- * attempt that died without an answer: did its request leave, or provably not?
+ * How a createTask attempt that died without an answer is judged: did its request leave, or
+ * provably not?
  *
- * The createTask activity records these as heartbeat details with a *confirmed* RPC (see
- * activities/seedance/attempt-beacon.ts): `sending` is on the server before the first byte of
- * the POST leaves the worker. So an attempt that timed out without `sending` in its last
- * heartbeat never sent anything and may be tried again; one with it may have been accepted
- * and billed. No I/O: workflows import this module.
+ * Just before the POST, the activity signals its own workflow `submitSending` with its
+ * activity id and waits until Temporal has recorded it. A signal is appended to history and
+ * never overwritten, so the evidence cannot be lost or reordered (heartbeat details could be:
+ * the SDK buffers them and only the last one survives). So when an attempt times out, the
+ * workflow knows: no `submitSending` for it ⇒ no request left, try again; one ⇒ the request
+ * may have been accepted and billed, `SubmitOutcomeUnknown`.
+ *
+ * No I/O: workflows import this module.
  */
 
-export type SubmitPhase = 'preparing' | 'sending';
+/** Signal name; the payload is {@link SubmitSending}. */
+export const SUBMIT_SENDING_SIGNAL = 'submitSending';
 
-/** Heartbeat details of a createTask attempt. */
-export interface SubmitBeat {
-  phase: SubmitPhase;
-  /** When this phase began, epoch milliseconds (worker clock). */
-  since: number;
+export interface SubmitSending {
+  /** The activity id of the attempt (the workflow sets one per attempt). */
+  activityId: string;
+  /** When the request was about to leave, epoch milliseconds (worker clock). */
+  at: number;
 }
 
-/** True when the attempt's last recorded heartbeat says its request may be on the wire. */
-export function requestMayHaveLeft(lastHeartbeatDetails: unknown): boolean {
-  return (
-    typeof lastHeartbeatDetails === 'object' &&
-    lastHeartbeatDetails !== null &&
-    (lastHeartbeatDetails as Partial<SubmitBeat>).phase === 'sending'
-  );
-}
-
-/** When the attempt's request may have left, for messages a person can act on. */
-export function sendingSince(lastHeartbeatDetails: unknown): number | undefined {
-  if (!requestMayHaveLeft(lastHeartbeatDetails)) return undefined;
-  const since = (lastHeartbeatDetails as SubmitBeat).since;
-  return typeof since === 'number' && Number.isFinite(since) ? since : undefined;
+/** The activity id the workflow gives submit attempt `n` (1-based). */
+export function submitAttemptActivityId(attempt: number): string {
+  return `create-task-${attempt}`;
 }
 
 /**

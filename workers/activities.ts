@@ -18,8 +18,9 @@ import type { PhaseReporter } from '../activities/phase-reporter';
 export interface ActivityWiring {
   /** Storyboard progress from the shots' activities (absent: none is sent). */
   phases?: PhaseReporter;
-  /** Acknowledged heartbeats for submit attempts (see SeedanceDeps.heartbeat). */
+  /** Acknowledged heartbeats and signals for submit attempts (see SeedanceDeps). */
   heartbeat: SeedanceDeps['heartbeat'];
+  announceSending: SeedanceDeps['announceSending'];
 }
 
 /** Provider activities (rate-limited queue), copy activities, and the workflow-side helpers. */
@@ -52,6 +53,7 @@ export function createActivities(config: Config, wiring: ActivityWiring) {
         return readS3Object(imageReader, bucket, key, max, signal);
       },
       heartbeat: wiring.heartbeat,
+      announceSending: wiring.announceSending,
       requestTimeoutMs: config.SEEDANCE_REQUEST_TIMEOUT_MS,
       ...phaseDeps,
     }),

@@ -12,6 +12,7 @@ import { shotPhasesSignal } from '../workflows/signals';
 import type { Config } from '../common/config';
 import { copyTaskQueue, providerTaskQueue, type WorkerRole } from '../common/task-queues';
 import { temporalTarget } from '../client/temporal';
+import { SUBMIT_SENDING_SIGNAL } from '../common/submit-attempt';
 import { createActivitiesByRole } from './activities';
 
 export interface WorkerHandle {
@@ -35,6 +36,7 @@ export async function createWorkers(
     const activities = createActivitiesByRole(config, {
       phases,
       heartbeat: (taskToken, details) => client.activity.heartbeat(taskToken, details),
+      announceSending: (run, sending) => client.workflow.getHandle(run.workflowId, run.runId).signal(SUBMIT_SENDING_SIGNAL, sending),
     });
     const common = {
       connection,

@@ -10,6 +10,7 @@ import {
   CancellationScope,
   TimeoutFailure,
   defineQuery,
+  defineSignal,
   isCancellation,
   log,
   metricMeter,
@@ -34,8 +35,9 @@ import { formatIssues, resolveShot, type ResolvedShot } from '../common/shot';
 import {
   CREATE_TASK_HEARTBEAT_TIMEOUT_MS,
   CREATE_TASK_START_TO_CLOSE_MS,
-  requestMayHaveLeft,
-  sendingSince,
+  SUBMIT_SENDING_SIGNAL,
+  submitAttemptActivityId,
+  type SubmitSending,
 } from '../common/submit-attempt';
 import { submitRetryDelayMs, SUBMIT_MAX_ATTEMPTS } from '../common/submit-retry';
 import { copyTaskQueue, providerTaskQueue } from '../common/task-queues';
@@ -43,6 +45,9 @@ import type { PhaseReport } from '../activities/phase-reporter';
 
 /** Marks histories whose submits go through createTask and are judged by their heartbeats. */
 export const CONFIRMED_SUBMIT_PATCH = 'confirmed-submit-attempts';
+
+/** From a createTask attempt, just before its request leaves (common/submit-attempt.ts). */
+export const submitSendingSignal = defineSignal<[SubmitSending]>(SUBMIT_SENDING_SIGNAL);
 
 /** Query: the phase, task id, poll count and last provider status, at any moment. */
 export const renderVideoProgressQuery = defineQuery<RenderVideoProgress>('renderVideoProgress');
@@ -53,17 +58,17 @@ function activitiesOn(workflowQueue: string) {
   return {
     // The submit is never retried by Temporal: a timed-out attempt may have been accepted.
     // The workflow retries it itself, and only on failures where nothing was accepted. The
-    // short heartbeat timeout makes a dead worker visible in seconds; its last heartbeat says
-    // whether the request had left (common/submit-attempt.ts).
-    ...pickActivity(
+    // short heartbeat timeout makes a dead worker visible in seconds; the attempt's
+    // submitSending signal says whether its request had left (common/submit-attempt.ts).
+    // One proxy per attempt, so that each attempt has an activity id the signal can name.
+    createTaskAttempt: (attempt: number) =>
       proxyActivities<SeedanceActivities>({
         taskQueue: provider,
+        activityId: submitAttemptActivityId(attempt),
         startToCloseTimeout: CREATE_TASK_START_TO_CLOSE_MS,
         heartbeatTimeout: CREATE_TASK_HEARTBEAT_TIMEOUT_MS,
         retry: { maximumAttempts: 1 },
-      }),
-      'createTask',
-    ),
+      }).createTask,
     // Renders started before createTask existed replay and finish with the old call.
     ...pickActivity(
       proxyActivities<SeedanceActivities>({ taskQueue: provider, startToCloseTimeout: '2 minutes', retry: { maximumAttempts: 1 } }),
@@ -131,6 +136,12 @@ function activities(): ReturnType<typeof activitiesOn> {
 export async function renderVideo(rawInput: RenderVideoInput): Promise<RenderVideoResult> {
   const progress: RenderVideoProgress = { phase: 'validating', polls: 0 };
   setHandler(renderVideoProgressQuery, () => progress);
+  // Submit attempts that announced their request, by activity id: the evidence a timed-out
+  // attempt is judged by. Append-only, like the history it comes from.
+  const sending = new Map<string, number>();
+  setHandler(submitSendingSignal, ({ activityId, at }) => {
+    sending.set(activityId, at);
+  });
 
   const parsed = RenderVideoInputSchema.safeParse(rawInput);
   if (!parsed.success) {
@@ -146,7 +157,7 @@ export async function renderVideo(rawInput: RenderVideoInput): Promise<RenderVid
   let lastSnapshot: TaskSnapshot | undefined;
   try {
     progress.phase = 'submitting';
-    const submitted = await submitOnce(shot, progress, report);
+    const submitted = await submitOnce(shot, progress, report, sending);
     task = { api: submitted.api, taskId: submitted.taskId };
     progress.taskId = task.taskId;
     log.info('task submitted', { taskId: task.taskId, api: task.api, ...shotContext() });
@@ -199,16 +210,21 @@ export function defaultStorageKey(workflowId: string): string {
   return `videos/${workflowId.replace(/[^A-Za-z0-9._\-/]/g, '_').replace(/\.\.+/g, '_')}.mp4`;
 }
 
-async function submitOnce(shot: ResolvedShot, progress: RenderVideoProgress, report: PhaseReport | undefined) {
+async function submitOnce(
+  shot: ResolvedShot,
+  progress: RenderVideoProgress,
+  report: PhaseReport | undefined,
+  sending: ReadonlyMap<string, number>,
+) {
   // Histories recorded before createTask existed called submitTask, and judged every timeout
   // as "maybe sent": they replay, and finish, exactly that way.
   const confirmed = patched(CONFIRMED_SUBMIT_PATCH);
   for (let attempt = 1; ; attempt++) {
     let retry: { type: string; hintMs?: number };
     try {
-      return confirmed ? await activities().createTask(shot, report) : await activities().submitTask(shot, report);
+      return confirmed ? await activities().createTaskAttempt(attempt)(shot, report) : await activities().submitTask(shot, report);
     } catch (err) {
-      retry = judgeSubmitFailure(err, confirmed, progress);
+      retry = judgeSubmitFailure(err, confirmed ? sending.get(submitAttemptActivityId(attempt)) ?? null : undefined, progress);
     }
     if (attempt >= SUBMIT_MAX_ATTEMPTS) {
       throw fail(progress, { type: retry.type as FailureType }, `the submit was not accepted after ${attempt} attempts (last: ${progress.lastStatus ?? retry.type})`);
@@ -222,21 +238,21 @@ async function submitOnce(shot: ResolvedShot, progress: RenderVideoProgress, rep
 
 /**
  * Decides what a failed submit attempt means: retry (nothing can have been accepted) or stop.
- * Throws the failure that ends the render; returns the retry's type and delay hint.
+ * `sentAt`: when the attempt announced its request (null: it never did; undefined: an old
+ * history, which cannot tell). Throws the failure that ends the render; returns the retry's
+ * type and delay hint.
  */
-function judgeSubmitFailure(err: unknown, confirmed: boolean, progress: RenderVideoProgress): { type: string; hintMs?: number } {
+function judgeSubmitFailure(err: unknown, sentAt: number | null | undefined, progress: RenderVideoProgress): { type: string; hintMs?: number } {
   if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
-    const beat = err.cause.lastHeartbeatDetails;
-    if (!confirmed || requestMayHaveLeft(beat)) {
+    if (sentAt !== null) {
       // The worker died or hung while the POST may have been on the wire.
-      const since = sendingSince(beat);
       throw fail(
         progress,
         { type: FailureType.SubmitOutcomeUnknown },
-        `the submit attempt stopped ${since !== undefined ? `while its request was in flight (sent at ${new Date(since).toISOString()})` : 'without an answer'}; the task may exist and be billed, so it is not resubmitted`,
+        `the submit attempt stopped ${sentAt !== undefined ? `while its request was in flight (sent at ${new Date(sentAt).toISOString()})` : 'without an answer'}; the task may exist and be billed, so it is not resubmitted`,
       );
     }
-    // No "sending" beat was recorded, so the request never left: trying again cannot pay twice.
+    // The attempt never announced its request, so none left: trying again cannot pay twice.
     log.warn('submit attempt stopped before its request left; retrying', { timeoutType: String(err.cause.timeoutType) });
     return { type: FailureType.SubmitNotSent };
   }

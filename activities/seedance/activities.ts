@@ -3,14 +3,15 @@
  * cancelTask. Built by a factory so workers inject their clients (and tests their fakes).
  */
 import { Context, type Info } from '@temporalio/activity';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { CancelledFailure } from '@temporalio/common';
 import { ZodError } from 'zod';
-import { SEND_MARGIN_MS, type SubmitBeat } from '../../common/submit-attempt';
+import { SEND_MARGIN_MS } from '../../common/submit-attempt';
 import { formatIssues, shotFromInput, type ResolvedShot, type ShotInput } from '../../common/shot';
 import type { ApiFamily } from '../../common/shot';
 import { countMetric } from '../metrics';
 import type { PhaseReport, PhaseReporter } from '../phase-reporter';
-import { AttemptBeacon, beatIntervalMs } from './attempt-beacon';
+import { whileHeartbeating } from '../heartbeat';
+import { announceSending, confirmAttemptAlive, type HeartbeatRpc, type SendingAnnouncer } from './attempt-guard';
 import { ProviderError } from './provider-error';
 import { resolveImageUrl, type S3ObjectReader } from './images';
 import { invalidRequest, notSent } from './submit-failures';
@@ -23,11 +24,12 @@ export interface SeedanceDeps {
   clients: Record<ApiFamily, SeedanceFamilyClient>;
   readS3: S3ObjectReader;
   /**
-   * Records heartbeat details for an attempt and resolves once Temporal has them
-   * (`client.activity.heartbeat(taskToken, details)`): how a submit proves its request had
-   * not left when its worker dies.
+   * One heartbeat as an awaited RPC (`client.activity.heartbeat(taskToken, details)`): proves
+   * an attempt is still alive right before it sends.
    */
-  heartbeat: (taskToken: Uint8Array, details: SubmitBeat) => Promise<void>;
+  heartbeat: HeartbeatRpc;
+  /** Signals `submitSending` to a workflow and resolves once it is recorded (see attempt-guard.ts). */
+  announceSending: SendingAnnouncer;
   /** The provider request timeout: a request is sent only when the attempt can outlast it. */
   requestTimeoutMs: number;
   /** Tells storyboards their shots' phases; absent, nothing is reported. */
@@ -65,35 +67,39 @@ export function createSeedanceActivities(deps: SeedanceDeps) {
    *    images, bounded in size and time; build and validate the body). Failures here are
    *    typed by cause and nothing has been sent.
    * 2. Refuse to send unless the attempt has comfortably more time left than one request.
-   * 3. Record `sending` in the attempt's heartbeat, acknowledged by Temporal, which also
-   *    proves the attempt is still alive (a timed-out attempt stops here).
+   * 3. Confirm with Temporal that the attempt is still alive (a given-up attempt stops here),
+   *    then signal the workflow `submitSending` and wait until it is recorded.
    * 4. POST, and nothing else.
    *
-   * A worker that dies before step 3 leaves no `sending` beat: the workflow retries, nothing
-   * can have been billed. One that dies after it is `SubmitOutcomeUnknown`, never resubmitted.
-   * Temporal never retries this activity; the workflow does, on durable timers.
+   * The whole attempt heartbeats, so a dead worker is noticed within the heartbeat timeout.
+   * One that dies before step 3's signal leaves no `submitSending`: the workflow retries and
+   * nothing can have been billed. One that dies after it is `SubmitOutcomeUnknown`, never
+   * resubmitted. Temporal never retries this activity; the workflow does, on durable timers.
    */
   async function createTask(input: ShotInput, report?: PhaseReport): Promise<SubmitResult> {
     const ctx = Context.current();
     const { info } = ctx;
-    const beacon = new AttemptBeacon((details) => deps.heartbeat(info.taskToken, details), beatIntervalMs(info.heartbeatTimeoutMs));
-    beacon.start();
-    try {
-      const stop = AbortSignal.any([beacon.signal, ctx.cancellationSignal]);
-      const stopped = () => stoppedBeforeSending(ctx.cancellationSignal.aborted, beacon.signal);
-      const { shot, prepared } = await prepareSubmit(input, stop).catch((err: unknown) => {
-        throw stop.aborted ? stopped() : err;
-      });
-      if (stop.aborted) throw stopped();
-      ensureTimeToSend(info, deps.requestTimeoutMs);
-      await beacon.confirmSending();
-      const result = await asActivity('submit', () => deps.clients[shot.api].send(prepared));
-      countMetric('seedance_submissions', 1, { api: shot.api, model: shot.model }, 'tasks accepted by the provider');
-      deps.phases?.fromActivity(report, 'submitted', result.taskId);
-      return result;
-    } finally {
-      beacon.stop();
-    }
+    let phase: 'preparing' | 'sending' = 'preparing';
+    return whileHeartbeating(
+      async () => {
+        const stop = ctx.cancellationSignal;
+        const { shot, prepared } = await prepareSubmit(input, stop).catch((err: unknown) => {
+          throw stop.aborted ? stoppedBeforeSending(ctx) : err;
+        });
+        if (stop.aborted) throw stoppedBeforeSending(ctx);
+        ensureTimeToSend(info, deps.requestTimeoutMs);
+        await confirmAttemptAlive(deps.heartbeat, info.taskToken);
+        phase = 'sending';
+        const run = info.workflowExecution;
+        if (!run) throw invalidRequest('createTask is judged by its workflow and runs only inside one');
+        await announceSending(deps.announceSending, run, { activityId: info.activityId, at: Date.now() });
+        const result = await asActivity('submit', () => deps.clients[shot.api].send(prepared));
+        countMetric('seedance_submissions', 1, { api: shot.api, model: shot.model }, 'tasks accepted by the provider');
+        deps.phases?.fromActivity(report, 'submitted', result.taskId);
+        return result;
+      },
+      () => ({ phase }),
+    );
   }
 
   async function prepareSubmit(input: ShotInput, signal: AbortSignal): Promise<{ shot: ResolvedShot; prepared: PreparedSubmit }> {
@@ -168,14 +174,10 @@ export function ensureTimeToSend(info: Pick<Info, 'currentAttemptScheduledTimest
   }
 }
 
-function stoppedBeforeSending(cancelled: boolean, beacon: AbortSignal): Error {
-  if (cancelled) return new CancelledFailure('the submit was cancelled before its request was sent');
-  const reason: unknown = beacon.reason;
-  if (reason instanceof ApplicationFailure || reason instanceof CancelledFailure) return reason;
-  if ((reason as { name?: string } | undefined)?.name === 'ActivityCancelledError') {
-    return new CancelledFailure('the submit was cancelled before its request was sent');
-  }
-  return notSent('Temporal no longer knows this attempt (it timed out); a new attempt will send instead');
+/** The attempt was stopped while preparing: by a cancel, or because Temporal gave it up. */
+function stoppedBeforeSending(ctx: Context): Error {
+  if (ctx.cancellationDetails?.cancelRequested) return new CancelledFailure('the submit was cancelled before its request was sent');
+  return notSent('the attempt was stopped while preparing (timed out or its worker is shutting down); nothing was sent');
 }
 
 function asInvalid(err: unknown): unknown {

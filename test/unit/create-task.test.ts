@@ -1,14 +1,13 @@
 /**
  * createTask: prepare, confirm, then POST. These pin the order that makes a dead worker's
- * attempt judgeable (no `sending` beat on the server ⇒ no request left), and the failure
- * types by cause.
+ * attempt judgeable (no `submitSending` in history ⇒ no request left), and the failure types
+ * by cause.
  */
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { ActivityCancellationDetails, ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createSeedanceActivities, ensureTimeToSend, type SeedanceDeps } from '../../activities/seedance/activities';
-import { AttemptBeacon } from '../../activities/seedance/attempt-beacon';
 import type { PreparedSubmit, SeedanceFamilyClient, SubmitResult } from '../../activities/seedance/types';
-import type { SubmitBeat } from '../../common/submit-attempt';
+import type { SubmitSending } from '../../common/submit-attempt';
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
 
@@ -35,7 +34,7 @@ function fakeClient(log: string[]): SeedanceFamilyClient {
 
 function setup(over: Partial<SeedanceDeps> = {}) {
   const log: string[] = [];
-  const beats: SubmitBeat[] = [];
+  const announced: SubmitSending[] = [];
   const client = fakeClient(log);
   const deps: SeedanceDeps = {
     clients: { tasks: client, predictions: client },
@@ -43,14 +42,17 @@ function setup(over: Partial<SeedanceDeps> = {}) {
       log.push('read');
       return PNG;
     },
-    heartbeat: async (_token, details) => {
-      beats.push(details);
-      log.push(`beat:${details.phase}`);
+    heartbeat: async () => {
+      log.push('alive?');
+    },
+    announceSending: async (_run, sending) => {
+      announced.push(sending);
+      log.push('announce');
     },
     requestTimeoutMs: 5000,
     ...over,
   };
-  return { log, beats, activities: createSeedanceActivities(deps) };
+  return { log, announced, activities: createSeedanceActivities(deps) };
 }
 
 const now = Date.now();
@@ -73,15 +75,15 @@ async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
 }
 
 describe('createTask', () => {
-  test('reads the images, records "sending" with Temporal, and only then sends', async () => {
-    const { log, activities } = setup();
-    const env = new MockActivityEnvironment(liveAttempt);
+  test('reads the images, confirms the attempt, announces the request, and only then sends', async () => {
+    const { log, announced, activities } = setup();
+    const env = new MockActivityEnvironment({ ...liveAttempt, activityId: 'create-task-3' });
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => beats.push(d));
     await expect(env.run(activities.createTask, imageShot)).resolves.toMatchObject({ taskId: 'cgt-1' });
-    const sendAt = log.indexOf('send');
-    expect(log.indexOf('read')).toBeLessThan(log.indexOf('beat:sending'));
-    expect(log.indexOf('beat:sending')).toBeLessThan(sendAt);
-    // No "preparing" beat may reach the server after "sending": it would hide a sent request.
-    expect(log.slice(log.indexOf('beat:sending')).includes('beat:preparing')).toBe(false);
+    expect(log).toEqual(['read', 'alive?', 'announce', 'send']);
+    expect(announced).toEqual([{ activityId: 'create-task-3', at: expect.any(Number) }]);
+    expect(beats[0]).toEqual({ phase: 'preparing' }); // liveness for the heartbeat timeout
   });
 
   test('an unreachable store is StorageUnavailable (retryable) and nothing is sent', async () => {
@@ -114,40 +116,46 @@ describe('createTask', () => {
     expect(failure.type).toBe('InvalidRequest');
   });
 
-  test('an attempt Temporal no longer knows does not send', async () => {
-    const { log, activities } = setup({
-      heartbeat: async (_t, d) => {
-        log.push(`beat:${d.phase}`);
-        if (d.phase === 'sending') throw new NamedError('ActivityNotFoundError');
-      },
-    });
-    const failure = await failureOf(new MockActivityEnvironment(liveAttempt).run(activities.createTask, imageShot));
-    expect(failure.type).toBe('SubmitNotSent');
-    expect(log).not.toContain('send');
-  });
-
-  test('an attempt found gone while preparing stops preparing and does not send', async () => {
-    let release: () => void = () => undefined;
+  test('an attempt Temporal no longer knows does not send (nor announce)', async () => {
     const { log, activities } = setup({
       heartbeat: async () => {
         throw new NamedError('ActivityNotFoundError');
       },
-      readS3: (_b, _k, _m, signal) =>
-        new Promise<Buffer>((resolve, reject) => {
-          release = () => resolve(PNG);
-          signal?.addEventListener('abort', () => reject(new Error('aborted')));
-        }),
     });
     const failure = await failureOf(new MockActivityEnvironment(liveAttempt).run(activities.createTask, imageShot));
-    release();
+    expect(failure.type).toBe('SubmitNotSent');
+    expect(log).toEqual(['read']);
+  });
+
+  test('a request the workflow could not be told about is not sent', async () => {
+    const { log, activities } = setup({
+      announceSending: async () => {
+        throw new Error('14 UNAVAILABLE: connection refused');
+      },
+    });
+    const failure = await failureOf(new MockActivityEnvironment(liveAttempt).run(activities.createTask, imageShot));
+    expect(failure.type).toBe('SubmitNotSent');
+    expect(failure.nonRetryable).toBe(false);
+    expect(log).not.toContain('send');
+  });
+
+  test('an attempt stopped while preparing does not send', async () => {
+    const { log, activities } = setup({
+      readS3: (_b, _k, _m, signal) =>
+        new Promise<Buffer>((_resolve, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted')))),
+    });
+    const env = new MockActivityEnvironment(liveAttempt);
+    const running = env.run(activities.createTask, imageShot);
+    setTimeout(() => env.cancel('TIMED_OUT', new ActivityCancellationDetails({ timedOut: true, notFound: true })), 50);
+    const failure = await failureOf(running);
     expect(failure.type).toBe('SubmitNotSent');
     expect(log).not.toContain('send');
   });
 
   test('a cancelled attempt ends cancelled before sending', async () => {
     const { log, activities } = setup({
-      heartbeat: async (_t, d) => {
-        if (d.phase === 'sending') throw new NamedError('ActivityCancelledError');
+      heartbeat: async () => {
+        throw new NamedError('ActivityCancelledError');
       },
     });
     await expect(new MockActivityEnvironment(liveAttempt).run(activities.createTask, imageShot)).rejects.toBeInstanceOf(CancelledFailure);
@@ -184,38 +192,3 @@ describe('ensureTimeToSend', () => {
   });
 });
 
-describe('AttemptBeacon', () => {
-  test('beats are sent one at a time and the sending beat waits for the last preparing one', async () => {
-    const events: string[] = [];
-    let open = 0;
-    const beacon = new AttemptBeacon(async (d) => {
-      open++;
-      expect(open).toBe(1);
-      events.push(`start:${d.phase}`);
-      await new Promise((r) => setTimeout(r, 30));
-      events.push(`end:${d.phase}`);
-      open--;
-    }, 10);
-    beacon.start();
-    await new Promise((r) => setTimeout(r, 50));
-    await beacon.confirmSending();
-    beacon.stop();
-    const sending = events.indexOf('start:sending');
-    expect(events.lastIndexOf('end:preparing')).toBeLessThan(sending);
-    expect(events.slice(sending).filter((e) => e.endsWith('preparing'))).toEqual([]);
-  });
-
-  test('a transient failure of the sending beat is retried; a lasting one refuses to send', async () => {
-    let calls = 0;
-    const flaky = new AttemptBeacon(async (d) => {
-      if (d.phase === 'sending' && calls++ === 0) throw new Error('UNAVAILABLE');
-    }, 1000);
-    await expect(flaky.confirmSending()).resolves.toBeUndefined();
-    flaky.stop();
-    const down = new AttemptBeacon(async (d) => {
-      if (d.phase === 'sending') throw new Error('UNAVAILABLE');
-    }, 1000);
-    await expect(down.confirmSending()).rejects.toThrow(/SubmitNotSent/);
-    down.stop();
-  });
-});
