@@ -3,7 +3,7 @@
  * A private MinIO (so pausing it disturbs no other test) behind a proxy that tells the test
  * the moment the first staged image is requested.
  */
-import { S3Client } from '@aws-sdk/client-s3';
+import { type S3Client } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { createS3Client } from '../../activities/storage/s3';
