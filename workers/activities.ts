@@ -5,6 +5,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { requireApiKey, type Config } from '../common/config';
 import { createSeedanceActivities, type SeedanceDeps } from '../activities/seedance/activities';
+import { stagedImageMatcher } from '../activities/seedance/images';
 import { createProviderHttp } from '../activities/seedance/http';
 import { PredictionsClient } from '../activities/seedance/predictions-client';
 import { TasksClient } from '../activities/seedance/tasks-client';
@@ -48,9 +49,12 @@ export function createActivities(config: Config, wiring: ActivityWiring) {
   return {
     ...createSeedanceActivities({
       clients: { tasks: new TasksClient(http), predictions: new PredictionsClient(http) },
-      readS3: (bucket, key, max, signal) => {
-        imageReader ??= createS3Client({ endpoint: config.AWS_ENDPOINT_URL_S3, region: config.AWS_REGION });
-        return readS3Object(imageReader, bucket, key, max, signal);
+      images: {
+        isStaged: stagedImageMatcher((key) => storage.urlOf(key)),
+        readS3: (bucket, key, max, signal) => {
+          imageReader ??= createS3Client({ endpoint: config.AWS_ENDPOINT_URL_S3, region: config.AWS_REGION });
+          return readS3Object(imageReader, bucket, key, max, signal);
+        },
       },
       heartbeat: wiring.heartbeat,
       announceSending: wiring.announceSending,

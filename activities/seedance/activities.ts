@@ -13,7 +13,7 @@ import type { PhaseReport, PhaseReporter } from '../phase-reporter';
 import { whileHeartbeating } from '../heartbeat';
 import { announceSending, confirmAttemptAlive, type HeartbeatRpc, type SendingAnnouncer } from './attempt-guard';
 import { ProviderError } from './provider-error';
-import { resolveImageUrl, type S3ObjectReader } from './images';
+import { resolveImageUrl, type ImageSources } from './images';
 import { invalidRequest, notSent } from './submit-failures';
 import type { PreparedSubmit, SeedanceFamilyClient, SubmitResult, TaskSnapshot } from './types';
 
@@ -22,7 +22,8 @@ export const MAX_INLINE_IMAGE_BYTES = 60 * 1024 * 1024;
 
 export interface SeedanceDeps {
   clients: Record<ApiFamily, SeedanceFamilyClient>;
-  readS3: S3ObjectReader;
+  /** Where staged images are read from, and which references count as staged. */
+  images: ImageSources;
   /**
    * One heartbeat as an awaited RPC (`client.activity.heartbeat(taskToken, details)`): proves
    * an attempt is still alive right before it sends.
@@ -109,7 +110,7 @@ export function createSeedanceActivities(deps: SeedanceDeps) {
     } catch (err) {
       throw asInvalid(err);
     }
-    const images = await Promise.all(shot.images.map((img) => resolveImageUrl(img, deps.readS3, signal)));
+    const images = await Promise.all(shot.images.map((img) => resolveImageUrl(img, deps.images, signal)));
     const inline = images.reduce((sum, url) => sum + (url.startsWith('data:') ? url.length : 0), 0);
     if (inline > MAX_INLINE_IMAGE_BYTES) {
       throw invalidRequest(`the inlined images add up to ${inline} bytes, over the ${MAX_INLINE_IMAGE_BYTES}-byte request budget`);

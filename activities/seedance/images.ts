@@ -11,7 +11,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { fileURLToPath } from 'node:url';
 import type { ImageRef } from '../../common/shot';
 import { isObjectMissing, ObjectTooLargeError } from '../storage/backend';
-import { readLocalFile } from '../storage/fs';
+import { NotRegularFileError, readRegularFile } from '../storage/local-read';
 import { invalidRequest, storageUnavailable } from './submit-failures';
 
 /** The provider's limit per image (PROVIDER-NOTES.md). */
@@ -22,6 +22,30 @@ export const IMAGE_READ_TIMEOUT_MS = 20_000;
 
 /** Reads `s3://bucket/key` objects; supplied by the storage wiring. */
 export type S3ObjectReader = (bucket: string, key: string, maxBytes: number, signal?: AbortSignal) => Promise<Buffer>;
+
+/** How the worker reads image references: only those staging produced. */
+export interface ImageSources {
+  /**
+   * True for a reference into the configured storage's own inputs area (`inputs/<sha256>.<ext>`,
+   * as staging writes it). Anything else — another bucket, any other local file — is refused:
+   * a workflow input must not make the worker read what its credentials reach and send it on.
+   */
+  isStaged(url: string): boolean;
+  readS3: S3ObjectReader;
+}
+
+/** The key staging gives an image: content-addressed under `inputs/`. */
+export const STAGED_IMAGE_KEY = /^inputs\/[0-9a-f]{64}\.(jpg|png|webp|gif|bmp|tiff|img)$/;
+
+/**
+ * `isStaged` for a storage whose `urlOf(key)` names keys as URLs: a reference is staged when
+ * it is exactly `urlOf(k)` for a key `k` of the staged shape.
+ */
+export function stagedImageMatcher(urlOf: (key: string) => string): (url: string) => boolean {
+  const probe = 'inputs/probe';
+  const base = urlOf(probe).slice(0, -'probe'.length);
+  return (url) => url.startsWith(base) && STAGED_IMAGE_KEY.test(`inputs/${url.slice(base.length)}`) && urlOf(`inputs/${url.slice(base.length)}`) === url;
+}
 
 const SIGNATURES: Array<{ mime: string; test: (b: Buffer) => boolean }> = [
   { mime: 'image/jpeg', test: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
@@ -47,8 +71,13 @@ export function toDataUrl(bytes: Buffer, source: string): string {
  * The provider-ready URL of one image: http(s) passes through, our references are read
  * (bounded in size and time, abortable) and inlined.
  */
-export async function resolveImageUrl(ref: ImageRef, readS3: S3ObjectReader, signal?: AbortSignal): Promise<string> {
+export async function resolveImageUrl(ref: ImageRef, sources: ImageSources, signal?: AbortSignal): Promise<string> {
   if (/^https?:\/\//i.test(ref.url)) return ref.url;
+  if (!sources.isStaged(ref.url)) {
+    throw invalidRequest(
+      `image reference ${JSON.stringify(ref.url.slice(0, 120))} is not an image staged into this worker's storage (inputs/<sha256>.<ext>); give an http(s) URL, or a local file through the CLI, which stages it`,
+    );
+  }
   const timeout = AbortSignal.timeout(IMAGE_READ_TIMEOUT_MS);
   const bounded = signal ? AbortSignal.any([signal, timeout]) : timeout;
   let bytes: Buffer;
@@ -56,9 +85,9 @@ export async function resolveImageUrl(ref: ImageRef, readS3: S3ObjectReader, sig
     if (/^s3:\/\//i.test(ref.url)) {
       const m = /^s3:\/\/([^/]+)\/(.+)$/i.exec(ref.url);
       if (!m) throw invalidRequest(`bad s3 reference ${ref.url}`);
-      bytes = await readS3(m[1] as string, m[2] as string, MAX_IMAGE_BYTES, bounded);
+      bytes = await sources.readS3(m[1] as string, m[2] as string, MAX_IMAGE_BYTES, bounded);
     } else if (/^file:\/\//i.test(ref.url)) {
-      bytes = await readLocalFile(fileURLToPath(ref.url), MAX_IMAGE_BYTES);
+      bytes = await readRegularFile(fileURLToPath(ref.url), MAX_IMAGE_BYTES);
     } else {
       throw invalidRequest(`image reference ${JSON.stringify(ref.url.slice(0, 80))} is not http(s), s3:// or file://`);
     }
@@ -73,7 +102,7 @@ function classifyReadError(err: unknown, url: string, outer: AbortSignal | undef
   // The attempt itself was stopped (cancelled, or Temporal gave it up): let the caller say so.
   if (outer?.aborted) return outer.reason ?? err;
   const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof ObjectTooLargeError) return invalidRequest(`image ${url}: ${message}`);
+  if (err instanceof ObjectTooLargeError || err instanceof NotRegularFileError) return invalidRequest(`image ${url}: ${message}`);
   if (isObjectMissing(err)) return invalidRequest(`image ${url} does not exist (was it staged?)`);
   if (timeout.aborted) return storageUnavailable(`reading image ${url} took over ${IMAGE_READ_TIMEOUT_MS / 1000} s`);
   return storageUnavailable(`cannot read image ${url}: ${message}`);

@@ -6,6 +6,7 @@
 import { ActivityCancellationDetails, ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createSeedanceActivities, ensureTimeToSend, type SeedanceDeps } from '../../activities/seedance/activities';
+import { stagedImageMatcher, type S3ObjectReader } from '../../activities/seedance/images';
 import type { PreparedSubmit, SeedanceFamilyClient, SubmitResult } from '../../activities/seedance/types';
 import type { SubmitSending } from '../../common/submit-attempt';
 
@@ -32,15 +33,23 @@ function fakeClient(log: string[]): SeedanceFamilyClient {
   };
 }
 
-function setup(over: Partial<SeedanceDeps> = {}) {
+const STAGED = `s3://bucket/inputs/${'a'.repeat(64)}.png`;
+
+function setup(over: Partial<Omit<SeedanceDeps, 'images'>> & { readS3?: S3ObjectReader } = {}) {
+  const { readS3, ...rest } = over;
   const log: string[] = [];
   const announced: SubmitSending[] = [];
   const client = fakeClient(log);
   const deps: SeedanceDeps = {
     clients: { tasks: client, predictions: client },
-    readS3: async () => {
-      log.push('read');
-      return PNG;
+    images: {
+      isStaged: stagedImageMatcher((key) => `s3://bucket/${key}`),
+      readS3:
+        readS3 ??
+        (async () => {
+          log.push('read');
+          return PNG;
+        }),
     },
     heartbeat: async () => {
       log.push('alive?');
@@ -50,7 +59,7 @@ function setup(over: Partial<SeedanceDeps> = {}) {
       log.push('announce');
     },
     requestTimeoutMs: 5000,
-    ...over,
+    ...rest,
   };
   return { log, announced, activities: createSeedanceActivities(deps) };
 }
@@ -63,7 +72,7 @@ const liveAttempt = {
   scheduleToCloseTimeoutMs: 0,
   heartbeatTimeoutMs: 10_000,
 };
-const imageShot = { prompt: 'p', images: [{ url: 's3://bucket/inputs/a.png', role: 'first_frame' as const }] };
+const imageShot = { prompt: 'p', images: [{ url: STAGED, role: 'first_frame' as const }] };
 
 async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
   const err = await p.then(
@@ -108,6 +117,22 @@ describe('createTask', () => {
     expect(failure.type).toBe('InvalidRequest');
     expect(failure.nonRetryable).toBe(true);
     expect(log).not.toContain('send');
+  });
+
+  test.each([
+    ['another bucket', `s3://other/inputs/${'a'.repeat(64)}.png`],
+    ['outside the inputs area', 's3://bucket/renders/board/manifest.json'],
+    ['a key of the wrong shape', 's3://bucket/inputs/../secrets.png'],
+    ['any local file', 'file:///etc/passwd'],
+    ['an unknown scheme', 'gs://bucket/inputs/x.png'],
+  ])('a reference to %s is refused before anything is read', async (_what, url) => {
+    const { log, activities } = setup();
+    const failure = await failureOf(
+      new MockActivityEnvironment(liveAttempt).run(activities.createTask, { prompt: 'p', images: [{ url, role: 'first_frame' as const }] }),
+    );
+    expect(failure.type).toBe('InvalidRequest');
+    expect(failure.message).toMatch(/not an image staged|must be http/);
+    expect(log).toEqual([]);
   });
 
   test('an image that is not an image is InvalidRequest', async () => {
