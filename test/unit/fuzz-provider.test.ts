@@ -1,0 +1,122 @@
+/**
+ * Property-based tests over everything that reads a provider's answers: whatever a gateway
+ * sends — any JSON, any text, HTML, huge strings — the parsers never throw, never hang, and
+ * every answer ends as a snapshot or a typed failure.
+ */
+import fc from 'fast-check';
+import { parseErrorBody, classifyStatus } from '../../activities/seedance/provider-error';
+import { PredictionEnvelopeSchema, TasksSubmitResponseSchema, TasksTaskSchema } from '../../activities/seedance/schemas';
+import { normalizeStatus } from '../../activities/seedance/status';
+import { toTasksSnapshot } from '../../activities/seedance/tasks-client';
+import { toPredictionSnapshot } from '../../activities/seedance/predictions-client';
+import { FAILURE_TYPES } from '../../common/errors';
+import { TASK_STATUSES } from '../../activities/seedance/types';
+
+/** Per input; generous, since a 2-core CI machine is noisy. The point is "not unbounded". */
+const BOUND_MS = 1000;
+const RUNS = 3000;
+
+function timed<T>(fn: () => T): T {
+  const t0 = performance.now();
+  const out = fn();
+  const ms = performance.now() - t0;
+  if (ms > BOUND_MS) throw new Error(`took ${Math.round(ms)} ms`);
+  return out;
+}
+
+/** JSON shaped like a task (right keys, any values), so the fuzzer reaches deep into the schemas. */
+const taskLike = fc.record(
+  {
+    id: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+    status: fc.oneof(fc.constantFrom('queued', 'running', 'succeeded', 'failed', 'expired', 'cancelled', 'created', 'processing', 'completed'), fc.string()),
+    model: fc.anything(),
+    seed: fc.oneof(fc.integer(), fc.string(), fc.double()),
+    content: fc.oneof(fc.record({ video_url: fc.oneof(fc.webUrl(), fc.string()), last_frame_url: fc.string() }, { requiredKeys: [] }), fc.anything()),
+    usage: fc.oneof(fc.record({ completion_tokens: fc.anything(), total_tokens: fc.anything() }, { requiredKeys: [] }), fc.anything()),
+    error: fc.oneof(fc.record({ code: fc.anything(), message: fc.anything() }, { requiredKeys: [] }), fc.string(), fc.constant(null)),
+    duration: fc.anything(),
+    frames: fc.anything(),
+    created_at: fc.oneof(fc.integer(), fc.string()),
+  },
+  { requiredKeys: [] },
+);
+
+const predictionLike = fc.record(
+  {
+    code: fc.anything(),
+    data: fc.oneof(
+      fc.record(
+        { id: fc.oneof(fc.string(), fc.integer()), status: fc.string(), outputs: fc.oneof(fc.array(fc.string()), fc.anything()), error: fc.anything(), seed: fc.anything() },
+        { requiredKeys: [] },
+      ),
+      fc.anything(),
+    ),
+  },
+  { requiredKeys: [] },
+);
+
+const knownTypes = new Set(Object.keys(FAILURE_TYPES));
+
+describe('provider answers, fuzzed', () => {
+  test('task and prediction parsers: any JSON parses or is refused, never throws; snapshots have a known status', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), taskLike, predictionLike), (value) => {
+        timed(() => {
+          const task = TasksTaskSchema.safeParse(value);
+          if (task.success) expect(TASK_STATUSES).toContain(toTasksSnapshot(task.data).status);
+          const prediction = PredictionEnvelopeSchema.safeParse(value);
+          if (prediction.success) expect(TASK_STATUSES).toContain(toPredictionSnapshot(prediction.data.data).status);
+          TasksSubmitResponseSchema.safeParse(value);
+        });
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  test('error bodies: any text or JSON gives bounded fields and one known failure type for every status', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string({ maxLength: 2000 }), fc.jsonValue().map((v) => JSON.stringify(v)), fc.jsonValue()),
+        fc.integer({ min: 100, max: 599 }),
+        fc.constantFrom('submit' as const, 'get' as const, 'cancel' as const, 'download' as const),
+        (body, status, call) => {
+          timed(() => {
+            const parsed = parseErrorBody(body);
+            for (const text of [parsed.code, parsed.message, parsed.rawBody]) {
+              if (text !== undefined) expect(text.length).toBeLessThanOrEqual(1001);
+            }
+            expect(knownTypes.has(classifyStatus(status, parsed, call))).toBe(true);
+          });
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  test('status words: any string normalizes to a known status', () => {
+    fc.assert(
+      fc.property(fc.string(), (raw) => {
+        expect(TASK_STATUSES).toContain(timed(() => normalizeStatus(raw)));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  test('huge and pathological error texts stay fast (no quadratic regex) and bounded', () => {
+    const huge = [
+      'quota '.repeat(60_000),
+      `${'balance'.repeat(40_000)}x`,
+      'a'.repeat(300_000),
+      `<html>${'<div>'.repeat(50_000)}</html>`,
+      JSON.stringify({ error: { code: 'x'.repeat(200_000), message: 'insufficient '.repeat(25_000) } }),
+      // The balance check's `quota.*exhaust` rescans the rest of the text at every "quota".
+      JSON.stringify({ error: { code: 'Forbidden', message: 'quota '.repeat(50_000) } }),
+    ];
+    const parsedAll = huge.map((body) => {
+      const parsed = timed(() => parseErrorBody(body));
+      timed(() => classifyStatus(403, parsed, 'submit'));
+      return parsed;
+    });
+    for (const parsed of parsedAll) expect(JSON.stringify(parsed).length).toBeLessThan(4000);
+  });
+});
