@@ -12,7 +12,13 @@ export const LIVENESS_BEAT_MS = 3000;
 
 /** Runs `work` while heartbeating every `everyMs` with `details()` (when given). */
 export async function whileHeartbeating<T>(work: () => Promise<T>, details?: () => unknown, everyMs = LIVENESS_BEAT_MS): Promise<T> {
-  const ctx = Context.current();
+  let ctx: Context;
+  try {
+    ctx = Context.current();
+  } catch {
+    // Called as a plain function (tools, tests of the storage logic): nobody to tell.
+    return work();
+  }
   const beat = () => ctx.heartbeat(details?.());
   beat();
   const timer = setInterval(beat, everyMs);
