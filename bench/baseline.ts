@@ -245,7 +245,8 @@ export async function runBaselineCopy(o: BaselineCopyOptions, asActivity = false
 async function activityCopy(storage: StorageBackend, maxBytes: number) {
   // Loaded only here: the testing package brings the worker's native runtime with it.
   const { MockActivityEnvironment } = await import('@temporalio/testing');
-  const { copyToStorage } = createCopyActivity({ storage, maxBytes });
+  // The simulator is on loopback: the baseline opts in to it as the flow's workers do.
+  const { copyToStorage } = createCopyActivity({ storage, maxBytes, fetchPolicy: { allowPrivateNetwork: true, allowHosts: [] } });
   return async (url: string, key: string, meta: { taskId: string; model: string; prompt: string }) => {
     const env = new MockActivityEnvironment();
     const stored: StoredObject = await env.run(copyToStorage, { url, key, ...meta });

@@ -2,13 +2,15 @@
  * The `seedance-flow` command line.
  * Exit codes: 0 success, 1 a render failed or was cancelled, 2 bad input or configuration.
  */
-import { ConfigError } from '../common/config';
+import { ConfigError, loadConfig } from '../common/config';
 import { runSimulatorFromEnv } from '../simulator';
 import { runWorker } from '../workers/main';
 import { storyboardCommand, STORYBOARD_COMMANDS } from './commands/storyboard';
 import { demoCommand } from './commands/demo';
 import { videoCommand } from './commands/video';
 import { ImageError } from './stage';
+import { explainWorkerConnectFailure } from './temporal';
+import { terminalBlock } from './terminal-text';
 import { UsageError } from './usage-error';
 
 const USAGE = `usage: seedance-flow <command> [options]
@@ -36,7 +38,11 @@ configuration: environment variables, see README.md`;
 export async function main(argv = process.argv.slice(2)): Promise<void> {
   const [command, ...rest] = argv;
   try {
-    if (command === 'worker') return await runWorker();
+    if (command === 'worker') {
+      return await runWorker().catch((err: unknown) => {
+        throw explainWorkerConnectFailure(err, () => loadConfig(process.env));
+      });
+    }
     if (command === 'simulator') {
       await runSimulatorFromEnv();
       return;
@@ -60,12 +66,12 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   } catch (err) {
     if (err instanceof ConfigError || err instanceof UsageError || err instanceof ImageError) {
-      console.error(`seedance-flow: ${err.message}`);
+      console.error(`seedance-flow: ${terminalBlock(err.message)}`);
       if (err instanceof UsageError) console.error(USAGE);
       process.exitCode = 2;
       return;
     }
-    console.error(`seedance-flow: ${err instanceof Error ? err.message : String(err)}`);
+    console.error(`seedance-flow: ${terminalBlock(err instanceof Error ? err.message : String(err))}`);
     process.exitCode = 1;
   }
 }

@@ -3,6 +3,7 @@
  * plain lines (only when something changed, at most every 10 s) when output is a file or CI log.
  */
 import type { StoryboardProgress } from '../common/storyboard';
+import { terminalText } from './terminal-text';
 
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -31,11 +32,18 @@ export function progressLine(p: StoryboardProgress, now: number, width = 24): st
     `window ${p.window}`,
     `tokens ${p.tokensUsed}`,
     eta === undefined ? 'ETA --' : `ETA ${formatDuration(eta)}`,
-    ...(p.paused ? [`PAUSED: ${p.pauseReason ?? ''}`] : []),
+    ...(p.paused ? [`PAUSED: ${terminalText(p.pauseReason ?? '')}`] : []),
   ].join(' | ');
 }
 
-export function createProgressPrinter(stream: NodeJS.WriteStream = process.stderr): { update(p: StoryboardProgress): void; end(): void } {
+export interface ProgressPrinter {
+  update(p: StoryboardProgress): void;
+  /** A line of its own (a warning), printed without breaking the redrawn bar. */
+  note(line: string): void;
+  end(): void;
+}
+
+export function createProgressPrinter(stream: NodeJS.WriteStream = process.stderr): ProgressPrinter {
   const tty = Boolean(stream.isTTY);
   let lastPlain = '';
   let lastPlainAt = 0;
@@ -55,6 +63,10 @@ export function createProgressPrinter(stream: NodeJS.WriteStream = process.stder
         lastPlain = key;
         lastPlainAt = now;
       }
+    },
+    note(line) {
+      // On a terminal the bar is cleared first; the next update draws it again below the note.
+      stream.write(`${tty && drew ? '\r\x1b[2K' : ''}${line}\n`);
     },
     end() {
       if (tty && drew) stream.write('\n');

@@ -1,55 +1,165 @@
 /**
  * Local images are staged into the configured storage under a content-addressed key, so the
  * workflow carries only a reference and any worker (on any machine) can read it back.
+ *
+ * Nothing here holds an image in memory: checking reads the header (a few KiB), staging
+ * hashes the file as a stream and uploads it as a stream, from the same open handle, and
+ * refuses the upload if the file changed between the two.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { MAX_IMAGE_BYTES, sniffImageType } from '../activities/seedance/images';
+import { Transform, type TransformCallback } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { MAX_IMAGE_BYTES } from '../activities/seedance/images';
 import type { StorageBackend } from '../activities/storage/backend';
-import { readLocalFile } from '../activities/storage/fs';
+import { IMAGE_EXTENSION, imageLimitProblem, NOT_AN_IMAGE, parseImageHeaderFrom, type ImageHeader } from '../common/image-header';
+import { normalizeHttpUrl, urlScheme } from '../common/storyboard';
+import { FileByteSource, LocalFileError, openRegularFile, readAt } from '../activities/storage/local-file';
 
 export class ImageError extends Error {}
 
-const EXT: Record<string, string> = {
-  'image/jpeg': 'jpg',
-  'image/png': 'png',
-  'image/webp': 'webp',
-  'image/gif': 'gif',
-  'image/bmp': 'bmp',
-  'image/tiff': 'tiff',
-};
+/** The first read of an image: enough for every header but a jpeg with large metadata. */
+const HEADER_READ_BYTES = 64 * 1024;
+/** Reads while hashing a staged image. */
+const HASH_CHUNK_BYTES = 1024 * 1024;
 
-/** Checks a local image (readable, under 30 MB, a format the provider takes) and returns its bytes. */
-export async function readCheckedImage(file: string): Promise<{ bytes: Buffer; mime: string }> {
-  let size: number;
+export interface CheckedImage {
+  /** Bytes of the file. */
+  size: number;
+  header: ImageHeader;
+}
+
+/** Wraps file errors as ImageError (the CLI reports those as bad input, exit 2). */
+async function asImageError<T>(fn: () => Promise<T>): Promise<T> {
   try {
-    size = (await stat(file)).size;
+    return await fn();
   } catch (err) {
-    throw new ImageError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    if (err instanceof LocalFileError) throw new ImageError(err.message);
+    throw err;
   }
-  if (size > MAX_IMAGE_BYTES) throw new ImageError(`${file}: ${size} bytes, over the provider's 30 MB limit`);
-  const bytes = await readLocalFile(file, MAX_IMAGE_BYTES);
-  const mime = sniffImageType(bytes);
-  if (!mime) throw new ImageError(`${file}: not a jpeg, png, webp, bmp, tiff or gif image`);
-  return { bytes, mime };
+}
+
+/** The header of an open image file, read in small windows; ImageError when it is not an image the provider takes. */
+async function checkOpenImage(handle: FileHandle, size: number, file: string): Promise<ImageHeader> {
+  if (size === 0) throw new ImageError(`${file}: empty file, ${NOT_AN_IMAGE}`);
+  const source = new FileByteSource(handle, size);
+  await source.load(0, Math.min(size, HEADER_READ_BYTES));
+  for (;;) {
+    const result = parseImageHeaderFrom(source);
+    if (result.ok) {
+      const problem = imageLimitProblem(result.header);
+      if (problem) throw new ImageError(`${file}: ${problem}`);
+      return result.header;
+    }
+    if ('reason' in result) throw new ImageError(`${file}: ${result.reason}`);
+    if (!(await source.load(result.need.offset, result.need.length))) {
+      throw new ImageError(`${file}: the image header is spread too far through the file to check`);
+    }
+  }
+}
+
+/**
+ * Checks a local image (a regular file, under 30 MB, a real header of a format the provider
+ * takes, sides and aspect ratio within its limits). Keeps no bytes.
+ */
+export async function checkImageFile(file: string): Promise<CheckedImage> {
+  return asImageError(async () => {
+    const { handle, size } = await openRegularFile(file, MAX_IMAGE_BYTES, "the provider's");
+    try {
+      return { size, header: await checkOpenImage(handle, size, file) };
+    } finally {
+      await handle.close();
+    }
+  });
+}
+
+/** Counts and hashes what passes; fails the stream when it differs from what was hashed before. */
+class VerifyingStream extends Transform {
+  private readonly hash = createHash('sha256');
+  private bytes = 0;
+  constructor(
+    private readonly expected: { sha256: string; bytes: number },
+    private readonly file: string,
+  ) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.expected.bytes) return done(new ImageError(`${this.file}: changed while it was being staged (it grew)`));
+    this.hash.update(chunk);
+    done(null, chunk);
+  }
+  override _flush(done: TransformCallback): void {
+    if (this.bytes !== this.expected.bytes || this.hash.digest('hex') !== this.expected.sha256) {
+      return done(new ImageError(`${this.file}: changed while it was being staged; stage it again`));
+    }
+    done();
+  }
+}
+
+async function sha256Of(handle: FileHandle, size: number): Promise<string> {
+  const hash = createHash('sha256');
+  for (let at = 0; at < size; ) {
+    const chunk = await readAt(handle, at, Math.min(HASH_CHUNK_BYTES, size - at));
+    if (chunk.length === 0) break;
+    hash.update(chunk);
+    at += chunk.length;
+  }
+  return hash.digest('hex');
 }
 
 /** Uploads a local image once (content-addressed) and returns the reference for the workflow. */
 export async function stageImage(storage: StorageBackend, file: string): Promise<string> {
-  const { bytes, mime } = await readCheckedImage(path.resolve(file));
-  const digest = createHash('sha256').update(bytes).digest('hex');
-  const key = `inputs/${digest}.${EXT[mime] ?? 'img'}`;
-  const existing = await storage.stat(key);
-  if (!existing || existing.bytes !== bytes.length) {
-    await storage.upload(key, createReadStream(path.resolve(file)), { contentType: mime, metadata: { sha256: digest } });
-  }
-  return storage.urlOf(key);
+  const abs = path.resolve(file);
+  return asImageError(async () => {
+    const { handle, size } = await openRegularFile(abs, MAX_IMAGE_BYTES, "the provider's");
+    try {
+      const header = await checkOpenImage(handle, size, abs);
+      const digest = await sha256Of(handle, size);
+      const key = `inputs/${digest}.${IMAGE_EXTENSION[header.format]}`;
+      const existing = await storage.stat(key);
+      if (!existing || existing.bytes !== size) {
+        const reader = handle.createReadStream({ start: 0, autoClose: false });
+        const body = new VerifyingStream({ sha256: digest, bytes: size }, abs);
+        reader.on('error', (err) => body.destroy(err));
+        reader.pipe(body);
+        try {
+          await storage.upload(key, body, { contentType: header.mime, metadata: { sha256: digest } });
+        } finally {
+          reader.unpipe(body);
+          reader.destroy();
+        }
+      }
+      return storage.urlOf(key);
+    } finally {
+      await handle.close();
+    }
+  });
 }
 
-/** http(s) URLs pass through; anything else is a local path to stage. */
+/**
+ * http(s) URLs pass through (scheme in lower case); `file://` URLs and plain paths are local
+ * files to stage; any other scheme is refused.
+ */
 export async function toImageReference(storage: StorageBackend, pathOrUrl: string): Promise<string> {
-  if (/^https?:\/\//i.test(pathOrUrl)) return pathOrUrl;
-  return stageImage(storage, pathOrUrl.startsWith('file://') ? new URL(pathOrUrl).pathname : pathOrUrl);
+  const scheme = urlScheme(pathOrUrl);
+  if (scheme === 'http' || scheme === 'https') {
+    const url = normalizeHttpUrl(pathOrUrl);
+    if (!url.ok) throw new ImageError(url.problem);
+    return url.url;
+  }
+  if (scheme === 'file') {
+    let file: string;
+    try {
+      file = fileURLToPath(`file:${pathOrUrl.slice(pathOrUrl.indexOf(':') + 1)}`);
+    } catch (err) {
+      throw new ImageError(`${pathOrUrl.slice(0, 200)}: not a usable file:// URL (${(err as Error).message})`);
+    }
+    return stageImage(storage, file);
+  }
+  if (scheme !== undefined && scheme.length > 1) {
+    throw new ImageError(`${pathOrUrl.slice(0, 200)}: an image is a local path or an http(s) URL, not ${scheme}:`);
+  }
+  return stageImage(storage, pathOrUrl);
 }

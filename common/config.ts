@@ -28,6 +28,30 @@ export const ConfigSchema = z.object({
   AWS_REGION: z.string().trim().min(1).default('us-east-1'),
   /** Largest video the copy accepts, in bytes. */
   COPY_MAX_BYTES: int(1).default(4 * 1024 ** 3),
+  /**
+   * Local development only: let the copy fetch outputs from loopback, private (RFC 1918,
+   * CGNAT, IPv6 ULA) and link-local addresses, e.g. the simulator on 127.0.0.1. Cloud
+   * metadata, unspecified, multicast and reserved addresses stay refused. Off in production.
+   */
+  SEEDANCE_ALLOW_PRIVATE_NETWORK: z.stringbool().default(false),
+  /**
+   * Hosts the copy may fetch from whatever they resolve to: comma-separated `host`,
+   * `host:port`, `*.domain[:port]` (subdomains only) or `[ipv6]:port`. For an internal
+   * store or CDN the provider's links point at; every other host must resolve to public
+   * addresses.
+   */
+  SEEDANCE_FETCH_ALLOW_HOSTS: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      const patterns: HostPattern[] = [];
+      for (const entry of text.split(',').map((e) => e.trim()).filter(Boolean)) {
+        const pattern = parseHostPattern(entry);
+        if (pattern) patterns.push(pattern);
+        else ctx.addIssue({ code: 'custom', message: `${JSON.stringify(entry.slice(0, 80))} is not host, host:port, *.domain[:port] or [ipv6]:port` });
+      }
+      return patterns;
+    }),
   SEEDANCE_POLL_INITIAL_MS: int(0).default(DEFAULT_POLL_SCHEDULE.initialDelayMs),
   SEEDANCE_POLL_BACKOFF: z.coerce.number().min(1).max(10).default(DEFAULT_POLL_SCHEDULE.backoffFactor),
   SEEDANCE_POLL_MAX_INTERVAL_MS: int(1).default(DEFAULT_POLL_SCHEDULE.maxIntervalMs),
@@ -59,6 +83,46 @@ export const ConfigSchema = z.object({
 });
 
 export type Config = z.output<typeof ConfigSchema>;
+
+/** One entry of SEEDANCE_FETCH_ALLOW_HOSTS. */
+export interface HostPattern {
+  /** Lower-case host name or IP address (IPv6 without brackets); for a wildcard, the domain. */
+  host: string;
+  /** `*.domain`: any subdomain of `host`, not `host` itself. */
+  wildcard: boolean;
+  /** Only this port (absent: any). */
+  port?: number;
+}
+
+const HOST_NAME = /^[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*$/;
+
+/** `host`, `host:port`, `*.domain[:port]`, `[ipv6][:port]`; undefined when it is none of these. */
+export function parseHostPattern(entry: string): HostPattern | undefined {
+  const text = entry.trim().toLowerCase();
+  if (text.length === 0 || text.length > 300) return undefined;
+  let host: string;
+  let portText: string | undefined;
+  const bracketed = /^\[([0-9a-f:.]+)\](?::(\d{1,5}))?$/.exec(text);
+  if (bracketed) {
+    host = bracketed[1] as string;
+    portText = bracketed[2];
+    if (!host.includes(':')) return undefined;
+  } else {
+    const m = /^([^:\s]+)(?::(\d{1,5}))?$/.exec(text);
+    if (!m) return undefined;
+    host = (m[1] as string).replace(/\.$/, '');
+    portText = m[2];
+  }
+  const wildcard = host.startsWith('*.');
+  if (wildcard) host = host.slice(2);
+  if (!bracketed && !HOST_NAME.test(host)) return undefined;
+  let port: number | undefined;
+  if (portText !== undefined) {
+    port = Number(portText);
+    if (port < 1 || port > 65535) return undefined;
+  }
+  return { host, wildcard, ...(port !== undefined ? { port } : {}) };
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

@@ -50,6 +50,13 @@ export const FailureType = {
   InvalidOutputUrl: 'InvalidOutputUrl',
   /** The output is larger than the configured limit. */
   OutputTooLarge: 'OutputTooLarge',
+  /**
+   * The output URL, or a redirect on the way, leads to an address the worker must not fetch
+   * (loopback, private, link-local, cloud metadata, ...) or downgrades https to http.
+   */
+  UnsafeOutputUrl: 'UnsafeOutputUrl',
+  /** A provider answer was larger than the limit on what the worker reads from the provider. */
+  ResponseTooLarge: 'ResponseTooLarge',
   /** Object storage refused or failed a write or read. */
   StorageError: 'StorageError',
   /**
@@ -62,6 +69,10 @@ export const FailureType = {
    * longer knew the attempt, or the worker died while preparing. Nothing can have been billed.
    */
   SubmitNotSent: 'SubmitNotSent',
+  /** A manifest that fails validation: report.html cannot be made from it. */
+  InvalidManifest: 'InvalidManifest',
+  /** A storage key that resolves outside the storage root (a symlink out of a file:// root). */
+  KeyOutsideStorage: 'KeyOutsideStorage',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
@@ -97,11 +108,21 @@ export const FAILURE_TYPES: Record<FailureType, FailureTypeInfo> = {
   OutputGone: { retryable: false, why: 'An expired link stays expired.' },
   InvalidOutputUrl: { retryable: false, why: 'We only fetch http(s) URLs the provider gave us.' },
   OutputTooLarge: { retryable: false, why: 'The limit protects storage and cost; raise it deliberately.' },
+  UnsafeOutputUrl: {
+    retryable: false,
+    why: 'The same URL leads to the same address; fetching inside our network is refused unless configuration allows that host.',
+  },
+  ResponseTooLarge: {
+    retryable: false,
+    why: 'An answer that large is not a glitch; after a submit the request went out, so the task may exist and be billed (as with SubmitOutcomeUnknown) and it is never resubmitted.',
+  },
   StorageError: { retryable: true, why: 'Object storage outages are usually short; the copy restarts cleanly.' },
   StorageUnavailable: {
     retryable: true,
     why: 'An unreachable store says nothing about the input; the shot waits for it instead of failing, and nothing was sent.',
   },
+  InvalidManifest: { retryable: false, why: 'The same manifest fails the same way; the videos are unaffected, only the report is skipped.' },
+  KeyOutsideStorage: { retryable: false, why: 'A link out of the storage root stays there; writing through it would escape the root.' },
   SubmitNotSent: { retryable: true, why: 'The request provably never left, so a new attempt cannot pay twice.' },
 };
 
@@ -134,14 +155,27 @@ export interface FailureDetails {
   rawStatus?: string;
 }
 
-/** Provider error codes (tasks family and observed gateways) that mean moderation. */
+/**
+ * Provider error codes (tasks family and observed gateways) that mean moderation. An
+ * alternation of fixed words: linear in the text. Workflows call it on snapshot codes and
+ * messages, which the activities truncate, so it is left exactly as histories replay it.
+ */
 export function isContentPolicyCode(code: string | undefined | null): boolean {
   if (!code) return false;
   return /sensitive|content[_ ]?policy|moderation|nsfw|safety/i.test(code);
 }
 
+/** How much of a text isBalanceReason looks at: a truncated code plus message fits well inside. */
+const BALANCE_SCAN_LIMIT = 4096;
+
 /** Provider messages/codes on a 403 that mean money rather than permission. */
 export function isBalanceReason(text: string | undefined | null): boolean {
   if (!text) return false;
-  return /balance|overdue|arrear|quota.*exhaust|insufficient|payment|billing|credit/i.test(text);
+  // Linear on purpose: `quota.*exhaust` as a regex rescans the rest of the text from every
+  // "quota" (a 292 KiB message blocked the event loop for 6 s). Callers pass truncated text;
+  // the bound here keeps any other caller safe too.
+  const t = text.slice(0, BALANCE_SCAN_LIMIT).toLowerCase();
+  if (/balance|overdue|arrear|insufficient|payment|billing|credit/.test(t)) return true;
+  const quota = t.indexOf('quota');
+  return quota >= 0 && t.indexOf('exhaust', quota + 5) >= 0;
 }

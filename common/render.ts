@@ -7,16 +7,41 @@ import { PollScheduleSchema } from './poll-schedule';
 import { ShotSchema, type ApiFamily } from './shot';
 import type { FailureType } from './errors';
 
+/** Longest storage key a render accepts (S3 allows 1024 bytes, including the storage prefix). */
+export const STORAGE_KEY_MAX = 512;
+const KEY_SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+
+/**
+ * Why `key` may not be a video's storage key, or undefined when it may. A video key is
+ * `segment/.../name.mp4`: segments of letters, digits, `. _ -` that do not start with a dot
+ * (so no `..`, no `.state/`), no empty segment (no leading `/`, no `//`), and nothing that
+ * names another object a storyboard keeps: manifests and records end in `.json`, temporary
+ * files contain `.partial-`.
+ */
+export function storageKeyProblem(key: string): string | undefined {
+  if (key.length === 0 || key.length > STORAGE_KEY_MAX) return `storage key must be 1-${STORAGE_KEY_MAX} characters`;
+  const segments = key.split('/');
+  if (segments.some((s) => s === '')) return 'storage key may not start or end with / or contain //';
+  if (segments.some((s) => s === '..' || s === '.')) return 'storage key may not contain . or .. segments';
+  if (segments.some((s) => s.startsWith('.'))) return 'storage key segments may not start with a dot (.state/ and hidden names are reserved)';
+  if (!segments.every((s) => KEY_SEGMENT.test(s))) return 'storage key: letters, digits, . _ - and / between segments only';
+  if (key.includes('.partial-')) return 'storage key may not contain .partial- (temporary files)';
+  if (!key.endsWith('.mp4')) return 'storage key must name a video: end in .mp4 (manifests, records and .json names are reserved)';
+  return undefined;
+}
+
 export const RenderVideoInputSchema = z.object({
   shot: ShotSchema,
   /**
    * Object key (relative to the storage prefix) for the video. Deterministic so a re-run
-   * finds the object; defaults to `videos/<workflowId>.mp4`.
+   * finds the object; defaults to `videos/<workflowId>.mp4`. See {@link storageKeyProblem}.
    */
   storageKey: z
     .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._\-/]*$/, 'storage key: letters, digits, . _ - / only')
-    .refine((k) => !k.split('/').includes('..'), 'storage key may not contain ..')
+    .superRefine((k, ctx) => {
+      const problem = storageKeyProblem(k);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
     .optional(),
   schedule: PollScheduleSchema.partial().optional(),
   /** Consecutive unknown statuses tolerated before failing with UnknownTaskStatus. */

@@ -53,7 +53,7 @@ export const ImageRefSchema = z.object({
     .refine((u) => !u.startsWith('data:'), {
       message: 'data: URLs may not travel through workflow history; stage the image and pass its reference',
     })
-    .refine((u) => /^(https?|s3|file):\/\//.test(u), {
+    .refine((u) => /^(https?|s3|file):\/\//i.test(u), {
       message: 'image url must be http(s)://, s3:// or file://',
     }),
   role: z.enum(IMAGE_ROLES).default('first_frame'),

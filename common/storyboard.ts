@@ -6,17 +6,60 @@ import { z } from 'zod';
 import type { FailureType } from './errors';
 import { PollScheduleSchema } from './poll-schedule';
 import type { Usage } from './render';
-import { IMAGE_ROLES, ShotFieldsSchema, ShotSchema, TASKS_ONLY_FIELDS, formatIssues, inferApi, type ShotInput } from './shot';
+import { IMAGE_ROLES, ShotFieldsSchema, ShotSchema, TASKS_ONLY_FIELDS, inferApi, type ShotInput } from './shot';
 
 /** Ids end up in workflow ids and storage keys: keep them boring. */
 export const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const safeId = (what: string) =>
   z.string().regex(SAFE_ID, `${what} must be 1-64 letters, digits, _ or -, starting with a letter or digit`);
 
+/** A storyboard holds at most this many shots. */
+export const MAX_SHOTS = 100_000;
+/** A shot (or `defaults`) names at most this many images. */
+export const MAX_IMAGES_PER_SHOT = 9;
+/** An image URL in a storyboard is at most this long. */
+export const MAX_IMAGE_URL_LENGTH = 8192;
+/** Validation lists at most this many problems (and says how many more there are). */
+export const MAX_REPORTED_PROBLEMS = 1000;
+
+/**
+ * The scheme of a URL, in lower case (schemes are case-insensitive, RFC 3986), or `undefined`
+ * for something that is not a URL (a local path, `C:\x`, `name:with-colon.png`): a scheme
+ * followed by `//`, or `data:`.
+ */
+export function urlScheme(s: string): string | undefined {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]{0,31}):/.exec(s);
+  if (!m) return undefined;
+  const scheme = (m[1] as string).toLowerCase();
+  return scheme === 'data' || s.startsWith('//', m[0].length) ? scheme : undefined;
+}
+
+/** Shortens text for a message (a 2 MB value must not become a 2 MB message). */
+export function clip(text: string, max = 120): string {
+  return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
+}
+
+/**
+ * An http(s) URL as the provider will receive it: the scheme in lower case (`HTTPS://x` and
+ * `https://x` are the same URL), a host, no spaces or control characters, a bounded length.
+ */
+export function normalizeHttpUrl(url: string): { ok: true; url: string } | { ok: false; problem: string } {
+  const scheme = urlScheme(url);
+  if (scheme !== 'http' && scheme !== 'https') {
+    return { ok: false, problem: `url must be http(s)://…, got ${JSON.stringify(clip(url, 60))}; use path for local files` };
+  }
+  if (url.length > MAX_IMAGE_URL_LENGTH) return { ok: false, problem: `url is ${url.length} characters, over the ${MAX_IMAGE_URL_LENGTH}-character limit` };
+  // eslint-disable-next-line no-control-regex
+  if (/[\s\u0000-\u001f\u007f]/.test(url)) return { ok: false, problem: 'url contains spaces or control characters (percent-encode them)' };
+  const rest = url.slice(scheme.length + 3);
+  if (!/^[^/?#@]*@?[^/?#@:]+(:\d{1,5})?([/?#]|$)/.test(rest)) return { ok: false, problem: `url ${JSON.stringify(clip(url, 60))} has no host` };
+  return { ok: true, url: `${scheme}://${rest}` };
+}
+
 /** An image as written in a file: a local path (relative to the file) or a URL. */
 export const FileImageSchema = z
   .object({
-    path: z.string().min(1).optional(),
+    path: z.string().min(1).max(4096).optional(),
     url: z.string().min(1).optional(),
     role: z.enum(IMAGE_ROLES).default('first_frame'),
   })
@@ -25,14 +68,21 @@ export const FileImageSchema = z
     if ((img.path === undefined) === (img.url === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['path'], message: 'give exactly one of path or url' });
     }
-    if (img.url !== undefined && !/^https?:\/\//.test(img.url)) {
-      ctx.addIssue({ code: 'custom', path: ['url'], message: 'url must be http(s); use path for local files' });
+    if (img.url !== undefined) {
+      const checked = normalizeHttpUrl(img.url);
+      if (!checked.ok) ctx.addIssue({ code: 'custom', path: ['url'], message: checked.problem });
+    }
+    if (img.path !== undefined && urlScheme(img.path) !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['path'], message: 'path is a local file relative to the storyboard; put URLs in url' });
+    }
+    if (img.path !== undefined && img.path.includes('\u0000')) {
+      ctx.addIssue({ code: 'custom', path: ['path'], message: 'path contains a NUL character' });
     }
   });
 export type FileImage = z.infer<typeof FileImageSchema>;
 
 const FileShotFields = ShotFieldsSchema.omit({ images: true }).extend({
-  images: z.array(FileImageSchema).max(9).optional(),
+  images: z.array(FileImageSchema).max(MAX_IMAGES_PER_SHOT).optional(),
 });
 
 /** Shot fields as `defaults` may give them: everything optional, nothing shot-specific. */
@@ -40,13 +90,7 @@ const DefaultsSchema = FileShotFields.partial().strict();
 
 export const FileShotSchema = FileShotFields.partial({ prompt: true }).extend({ id: safeId('shot id') }).strict();
 
-export const StoryboardFileSchema = z
-  .object({
-    id: safeId('storyboard id'),
-    defaults: DefaultsSchema.optional(),
-    shots: z.array(z.unknown()).min(1, 'a storyboard needs at least one shot').max(100_000),
-  })
-  .strict();
+const TOP_LEVEL_KEYS = ['id', 'defaults', 'shots'];
 
 /** A shot after defaults are applied; images still as written (paths not yet staged). */
 export type FileShot = z.infer<typeof FileShotSchema> & { prompt: string };
@@ -57,67 +101,205 @@ export interface ParsedStoryboard {
 }
 
 export interface StoryboardProblem {
-  /** `shots[3].images[1].role` */
+  /** `shots[3].images[1].role`; empty only for a problem with the file as a whole. */
   path: string;
   message: string;
 }
+
+/** `['shots', 3, 'images', 1, 'role']` → `shots[3].images[1].role`; odd keys quoted: `shots[0]["a b"]`. */
+export function problemPath(segments: readonly PropertyKey[]): string {
+  let out = '';
+  for (const s of segments) {
+    if (typeof s === 'number') out += `[${s}]`;
+    else {
+      const key = String(s);
+      if (/^[A-Za-z_][A-Za-z0-9_-]{0,63}$/.test(key)) out += out ? `.${key}` : key;
+      else out += `[${JSON.stringify(clip(key, 60))}]`;
+    }
+  }
+  return out;
+}
+
+/** Collects problems, keeping the first MAX_REPORTED_PROBLEMS and counting the rest. */
+export class ProblemList {
+  readonly items: StoryboardProblem[] = [];
+  private omitted = 0;
+  private firstOmitted = '';
+  constructor(private readonly max = MAX_REPORTED_PROBLEMS) {}
+  add(path: string, message: string): void {
+    if (this.items.length < this.max) this.items.push({ path, message });
+    else if (this.omitted++ === 0) this.firstOmitted = path;
+  }
+  get count(): number {
+    return this.items.length + this.omitted;
+  }
+  /** The problems, with one closing line when some were not listed. */
+  list(): StoryboardProblem[] {
+    if (!this.omitted) return this.items;
+    return [...this.items, { path: this.firstOmitted, message: `${this.omitted} more problems from here on are not listed (at most ${this.max} are)` }];
+  }
+}
+
+/** zod issues as problems under `prefix`; an unknown key is its own problem at its own path. */
+function addIssues(problems: ProblemList, error: z.ZodError, prefix: readonly PropertyKey[], known: string): void {
+  for (const issue of error.issues) {
+    const at = [...prefix, ...issue.path];
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) problems.add(problemPath([...at, key]), `unknown key ${JSON.stringify(clip(key, 60))} (${known})`);
+    } else if (issue.code === 'invalid_type' && / received undefined$/.test(issue.message)) {
+      problems.add(problemPath(at), `${String(at[at.length - 1] ?? 'a value')} is required`);
+    } else {
+      problems.add(problemPath(at), issue.message);
+    }
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/** What a value is, for a message: `a list`, `a number`, `nothing`. */
+export function describeValue(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (isPlainObject(v)) return 'a mapping';
+  if (typeof v === 'object') return `a ${(v as object).constructor?.name ?? 'non-plain object'}`;
+  return `a ${typeof v}`;
+}
+
+const SHOT_KEYS_HINT = 'a shot has id, prompt, images and the fields in README "Storyboard files"';
+const DEFAULTS_KEYS_HINT = 'defaults take the shot fields in README "Storyboard files", not id';
+const IMAGE_KEYS_HINT = 'an image has path or url, and role';
 
 /**
  * Validates a parsed file against every rule at once; returns all problems with their paths.
  * Nothing is submitted unless this returns no problems.
  */
 export function validateStoryboard(doc: unknown): { storyboard?: ParsedStoryboard; problems: StoryboardProblem[] } {
-  const problems: StoryboardProblem[] = [];
-  const top = StoryboardFileSchema.safeParse(doc);
-  if (!top.success) {
-    return { problems: toProblems(formatIssues(top.error)) };
+  if (!isPlainObject(doc)) {
+    return { problems: [{ path: '', message: `a storyboard is a mapping with id, shots and optionally defaults; this file holds ${describeValue(doc)}` }] };
   }
-  const { id, defaults = {}, shots: rawShots } = top.data;
+  const problems = new ProblemList();
+  for (const key of Object.keys(doc)) {
+    if (!TOP_LEVEL_KEYS.includes(key)) problems.add(problemPath([key]), `unknown key ${JSON.stringify(clip(key, 60))} (a storyboard has id, defaults and shots)`);
+  }
+
+  let id: string | undefined;
+  if (doc.id === undefined || doc.id === null) problems.add('id', 'id is required: the storyboard id (1-64 letters, digits, _ or -)');
+  else {
+    const parsed = safeId('storyboard id').safeParse(doc.id);
+    if (parsed.success) id = parsed.data;
+    else addIssues(problems, parsed.error, ['id'], '');
+  }
+
+  let defaults: Record<string, unknown> = {};
+  let defaultsValid = true;
+  if (doc.defaults !== undefined && doc.defaults !== null) {
+    const raw = doc.defaults;
+    if (!isPlainObject(raw)) {
+      problems.add('defaults', `defaults must be a mapping of shot fields, got ${describeValue(raw)}`);
+      defaultsValid = false;
+    } else if (Array.isArray(raw.images) && raw.images.length > MAX_IMAGES_PER_SHOT) {
+      problems.add('defaults.images', `at most ${MAX_IMAGES_PER_SHOT} images, got ${raw.images.length}`);
+      defaultsValid = false;
+    } else {
+      const parsed = DefaultsSchema.safeParse(raw);
+      if (parsed.success) defaults = parsed.data;
+      else {
+        addIssues(problems, parsed.error, ['defaults'], DEFAULTS_KEYS_HINT);
+        // The shots are still checked, over the defaults that are valid.
+        const bad = new Set(parsed.error.issues.flatMap((i) => (i.code === 'unrecognized_keys' ? i.keys : [String(i.path[0])])));
+        const rest = DefaultsSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([k]) => !bad.has(k))));
+        if (rest.success) defaults = rest.data;
+        else defaultsValid = false;
+      }
+      if (isGiven(raw.duration) && isGiven(raw.frames)) {
+        problems.add('defaults.frames', 'give duration or frames in defaults, not both (a shot may still give the other)');
+        const { duration: _d, frames: _f, ...rest } = defaults;
+        defaults = rest;
+      }
+    }
+  }
+
   const shots: FileShot[] = [];
-  const seen = new Map<string, number>();
-  rawShots.forEach((raw, i) => {
-    const merged = raw && typeof raw === 'object' && !Array.isArray(raw) ? applyDefaults(defaults, raw as Record<string, unknown>) : raw;
-    // Duplicates are found even in shots that fail other rules.
-    const rawId = (raw as { id?: unknown } | null)?.id;
-    if (typeof rawId === 'string') {
-      const first = seen.get(rawId);
-      if (first !== undefined) problems.push({ path: `shots[${i}].id`, message: `duplicate shot id ${rawId} (also shots[${first}])` });
-      else seen.set(rawId, i);
-    }
-    const parsed = FileShotSchema.safeParse(merged);
-    if (!parsed.success) {
-      problems.push(...toProblems(formatIssues(parsed.error, `shots[${i}]`)));
-      return;
-    }
-    const shot = parsed.data;
-    if (shot.prompt === undefined) problems.push({ path: `shots[${i}].prompt`, message: 'prompt is required' });
-    // The seed rules, checked with placeholder URLs: image locations are checked by the caller.
-    const check = ShotSchema.safeParse(toShotInput({ ...shot, prompt: shot.prompt ?? 'x' }, () => 'https://placeholder.invalid/i.png'));
-    if (!check.success) problems.push(...toProblems(formatIssues(check.error, `shots[${i}]`)));
-    if (shot.prompt !== undefined) shots.push({ ...shot, prompt: shot.prompt });
-  });
-  return problems.length ? { problems } : { storyboard: { id, shots }, problems };
+  const rawShots = doc.shots;
+  if (rawShots === undefined || rawShots === null) problems.add('shots', 'shots is required: a list of at least one shot');
+  else if (!Array.isArray(rawShots)) problems.add('shots', `shots must be a list of shots, got ${describeValue(rawShots)}`);
+  else if (rawShots.length === 0) problems.add('shots', 'a storyboard needs at least one shot');
+  else if (rawShots.length > MAX_SHOTS) problems.add('shots', `at most ${MAX_SHOTS} shots, got ${rawShots.length}`);
+  else if (defaultsValid) {
+    const seen = new Map<string, number>();
+    rawShots.forEach((raw: unknown, i) => {
+      const shot = validateShot(raw, i, defaults, problems);
+      // Duplicates are found even in shots that fail other rules.
+      const rawId = isPlainObject(raw) ? raw.id : undefined;
+      if (typeof rawId === 'string' && SAFE_ID.test(rawId)) {
+        const first = seen.get(rawId);
+        if (first !== undefined) problems.add(`shots[${i}].id`, `duplicate shot id ${rawId} (also shots[${first}])`);
+        else seen.set(rawId, i);
+      }
+      if (shot) shots.push(shot);
+    });
+  }
+  return problems.count || id === undefined ? { problems: problems.list() } : { storyboard: { id, shots }, problems: [] };
 }
 
+function validateShot(raw: unknown, i: number, defaults: Record<string, unknown>, problems: ProblemList): FileShot | undefined {
+  const at = `shots[${i}]`;
+  if (!isPlainObject(raw)) {
+    problems.add(at, `a shot is a mapping with id and prompt, got ${describeValue(raw)}`);
+    return undefined;
+  }
+  if (Array.isArray(raw.images) && raw.images.length > MAX_IMAGES_PER_SHOT) {
+    problems.add(`${at}.images`, `at most ${MAX_IMAGES_PER_SHOT} images, got ${raw.images.length}`);
+    return undefined;
+  }
+  const before = problems.count;
+  const parsed = FileShotSchema.safeParse(applyDefaults(defaults, raw));
+  if (!parsed.success) {
+    addIssues(problems, parsed.error, [`shots`, i], SHOT_KEYS_HINT);
+    fixImageHints(problems, before);
+    return undefined;
+  }
+  const shot = parsed.data;
+  if (shot.prompt === undefined) problems.add(`${at}.prompt`, 'prompt is required');
+  // The seed rules, checked with placeholder URLs: image locations are checked by the caller.
+  const check = ShotSchema.safeParse(toShotInput({ ...shot, prompt: shot.prompt ?? 'x' }, () => 'https://placeholder.invalid/i.png'));
+  if (!check.success) addIssues(problems, check.error, ['shots', i], SHOT_KEYS_HINT);
+  return shot.prompt !== undefined && problems.count === before ? { ...shot, prompt: shot.prompt } : undefined;
+}
+
+/** Unknown keys inside an image get the image hint, not the shot's. */
+function fixImageHints(problems: ProblemList, from: number): void {
+  for (const p of problems.items.slice(from)) {
+    if (/\.images\[\d+\]/.test(p.path) && p.message.endsWith(`(${SHOT_KEYS_HINT})`)) p.message = p.message.replace(SHOT_KEYS_HINT, IMAGE_KEYS_HINT);
+  }
+}
+
+const isGiven = (v: unknown) => v !== undefined && v !== null;
+
 /**
- * A shot's fields over the defaults. `null` in a shot removes a default (e.g. `duration: null`
- * next to `frames`); tasks-only defaults do not reach a predictions shot.
+ * A shot's fields over the defaults. `null` in a shot removes a default; tasks-only defaults
+ * do not reach a predictions shot. `duration` and `frames` are one choice: a shot that gives
+ * either one replaces both of the defaults' (a default `duration: 5` and a shot's
+ * `frames: 121` is a 121-frame shot); only a shot giving both is told to pick one.
  */
 export function applyDefaults(defaults: Record<string, unknown>, shot: Record<string, unknown>): Record<string, unknown> {
-  const merged: Record<string, unknown> = { ...defaults, ...shot };
+  const inherited: Record<string, unknown> = { ...defaults };
+  if (isGiven(shot.duration) || isGiven(shot.frames)) {
+    delete inherited.duration;
+    delete inherited.frames;
+  }
+  const merged: Record<string, unknown> = { ...inherited, ...shot };
   const api = (merged.api as string | undefined) ?? inferApi(merged.model as string | undefined);
   if (api === 'predictions') {
     for (const field of TASKS_ONLY_FIELDS) if (!(field in shot)) delete merged[field];
   }
   for (const [k, v] of Object.entries(merged)) if (v === null) delete merged[k];
   return merged;
-}
-
-function toProblems(lines: string[]): StoryboardProblem[] {
-  return lines.map((line) => {
-    const at = line.indexOf(': ');
-    return at > 0 ? { path: line.slice(0, at), message: line.slice(at + 2) } : { path: '', message: line };
-  });
 }
 
 /** A file shot as renderVideo's shot, with each image replaced by the reference `ref(image)` gives. */
@@ -150,10 +332,16 @@ export type Tolerance = z.infer<typeof ToleranceSchema>;
 
 export const MAX_WINDOW = 500;
 
+/** The staged shots' prefix as staging writes it: `<storyboardId>/.state/input-<hex digest>`. */
+export const STAGED_PREFIX = /^([A-Za-z0-9][A-Za-z0-9_-]{0,63})\/\.state\/input-[0-9a-f]{8,64}$/;
+
 export const RenderStoryboardInputSchema = z.object({
   storyboardId: safeId('storyboard id'),
-  /** Storage key prefix of the staged shot pages (`<prefix>/page-00000.json`, ...). */
-  stagedPrefix: z.string().min(1),
+  /**
+   * Storage key prefix of the staged shot pages (`<prefix>/page-00000.json`, ...): the
+   * storyboard's own staging area, {@link STAGED_PREFIX}, under its own id (checked below).
+   */
+  stagedPrefix: z.string().regex(STAGED_PREFIX, 'stagedPrefix must be <storyboardId>/.state/input-<hex>, as staging writes it'),
   totalShots: z.number().int().min(1),
   window: z.number().int().min(1).max(MAX_WINDOW).default(10),
   tolerance: ToleranceSchema.default({}),
@@ -166,6 +354,9 @@ export const RenderStoryboardInputSchema = z.object({
   searchAttributes: z.boolean().default(true),
   /** Carried across continue-as-new; callers leave it out. */
   carry: z.unknown().optional(),
+}).refine((input) => STAGED_PREFIX.exec(input.stagedPrefix)?.[1] === input.storyboardId, {
+  path: ['stagedPrefix'],
+  message: "stagedPrefix must be under the storyboard's own id",
 });
 export type RenderStoryboardInput = z.input<typeof RenderStoryboardInputSchema>;
 

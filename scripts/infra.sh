@@ -2,7 +2,8 @@
 # Local infrastructure for seedance-flow: a Temporal dev server (SQLite-backed,
 # so state survives restarts) and a MinIO S3 server, both on loopback only.
 #
-#   scripts/infra.sh install            build/refresh the pinned binaries (cached)
+#   scripts/infra.sh install [NAME...]  build/refresh the pinned binaries (cached): temporal,
+#                                       minio, or both when none is named
 #   scripts/infra.sh up                 install, start (or reuse) both, write env file
 #   scripts/infra.sh down [SERVICE...]  stop what this state dir started (temporal, minio)
 #   scripts/infra.sh restart-temporal   restart only Temporal, same db file and ports
@@ -115,7 +116,17 @@ go_install() {
   log "built $name in $(fmt_duration $((SECONDS - start))): $bin"
 }
 
+# cmd_install [temporal|minio]...: only the binaries named (both when none is), so a
+# command that needs only Temporal (the demo) never waits for the MinIO build.
 cmd_install() {
+  local names=("$@") n
+  ((${#names[@]})) || names=(temporal minio)
+  for n in "${names[@]}"; do
+    case "$n" in
+      temporal | minio) ;;
+      *) die "install: unknown binary '$n' (expected temporal or minio)" ;;
+    esac
+  done
   mkdir -p "$BIN_DIR"
   # Serialize concurrent installs (two terminals running `npm test`); flock is
   # Linux-only, elsewhere we simply go ahead.
@@ -126,8 +137,12 @@ cmd_install() {
       flock 8
     fi
   fi
-  go_install temporal "$TEMPORAL_PKG" "$TEMPORAL_MODULE" "$TEMPORAL_VERSION" "$TEMPORAL_BIN"
-  go_install minio "$MINIO_PKG" "$MINIO_MODULE" "$MINIO_VERSION" "$MINIO_BIN"
+  for n in "${names[@]}"; do
+    case "$n" in
+      temporal) go_install temporal "$TEMPORAL_PKG" "$TEMPORAL_MODULE" "$TEMPORAL_VERSION" "$TEMPORAL_BIN" ;;
+      minio) go_install minio "$MINIO_PKG" "$MINIO_MODULE" "$MINIO_VERSION" "$MINIO_BIN" ;;
+    esac
+  done
   if have flock; then exec 8>&-; fi
 }
 
@@ -462,7 +477,7 @@ cmd_down() {
 }
 
 cmd_restart_temporal() {
-  cmd_install
+  cmd_install temporal
   lock_state
   local ports tport tui tpid
   ports=$(load_ports temporal)
@@ -523,14 +538,14 @@ cmd_env() {
 }
 
 usage() {
-  sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 main() {
   local cmd=${1:-}
   [[ $# -gt 0 ]] && shift
   case "$cmd" in
-    install) cmd_install ;;
+    install) cmd_install "$@" ;;
     up) cmd_up ;;
     down) cmd_down "$@" ;;
     restart-temporal) cmd_restart_temporal ;;

@@ -6,7 +6,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { requireApiKey, type Config } from '../common/config';
 import { createSeedanceActivities, type SeedanceDeps } from '../activities/seedance/activities';
 import { stagedImageMatcher } from '../activities/seedance/images';
-import { createProviderHttp } from '../activities/seedance/http';
+import { createProviderHttp, keyRedactor } from '../activities/seedance/http';
 import { PredictionsClient } from '../activities/seedance/predictions-client';
 import { TasksClient } from '../activities/seedance/tasks-client';
 import { createStorageActivities } from '../activities/storage/activities';
@@ -37,9 +37,10 @@ export function createActivitiesByRole(config: Config, wiring: ActivityWiring) {
 }
 
 export function createActivities(config: Config, wiring: ActivityWiring) {
+  const apiKey = requireApiKey(config);
   const http = createProviderHttp({
     baseUrl: config.SEEDANCE_API_BASE_URL,
-    apiKey: requireApiKey(config),
+    apiKey,
     authScheme: config.SEEDANCE_AUTH_SCHEME,
     timeoutMs: config.SEEDANCE_REQUEST_TIMEOUT_MS,
   });
@@ -61,7 +62,13 @@ export function createActivities(config: Config, wiring: ActivityWiring) {
       requestTimeoutMs: config.SEEDANCE_REQUEST_TIMEOUT_MS,
       ...phaseDeps,
     }),
-    ...createStorageActivities({ storage, maxBytes: config.COPY_MAX_BYTES, ...phaseDeps }),
+    ...createStorageActivities({
+      storage,
+      maxBytes: config.COPY_MAX_BYTES,
+      fetchPolicy: { allowPrivateNetwork: config.SEEDANCE_ALLOW_PRIVATE_NETWORK, allowHosts: config.SEEDANCE_FETCH_ALLOW_HOSTS },
+      redact: keyRedactor(apiKey),
+      ...phaseDeps,
+    }),
     ...createStoryboardActivities({ storage }),
     ...createReportActivities({ storage, ...(s3 ? { s3 } : {}) }),
   };

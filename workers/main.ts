@@ -1,6 +1,8 @@
 /**
  * `seedance-flow worker`: runs until SIGINT/SIGTERM, then shuts down gracefully.
  */
+import { Runtime } from '@temporalio/worker';
+import { sweepStaleWrites } from '../activities/storage/from-config';
 import { loadConfig } from '../common/config';
 import { installRuntime } from './runtime';
 import { createWorkers } from './worker';
@@ -14,9 +16,13 @@ export async function runWorker(env: Record<string, string | undefined> = proces
     `seedance-flow worker: task queue ${config.SEEDANCE_TASK_QUEUE} (roles ${config.SEEDANCE_WORKER_ROLES.join(', ')}) on ${config.TEMPORAL_ADDRESS}/${config.TEMPORAL_NAMESPACE}, ` +
       `provider ${config.SEEDANCE_API_BASE_URL}, storage ${config.STORAGE_URL}`,
   );
+  // Leftovers of writes a killed worker never finished (see STALE_WRITE_AGE_MS): in the
+  // background, best effort, logged.
+  const sweeping = sweepStaleWrites(config, Runtime.instance().logger);
   try {
     await handle.run();
   } finally {
+    await sweeping;
     console.error('seedance-flow worker: stopped');
   }
 }

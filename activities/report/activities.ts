@@ -8,14 +8,18 @@
  * are thrown, so Temporal retries the activity. Idempotent: a thumbnail already made from
  * the same video (same sha256) is reused, so a retry does not decode everything again.
  */
+import { FailureType } from '../../common/errors';
 import { Context } from '@temporalio/activity';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_MODELS, inferApi, type ShotInput } from '../../common/shot';
-import { STAGE_PAGE_SIZE, storyboardKeys, type ManifestEntry, type StagedShot } from '../../common/storyboard';
+import { storageKeyProblem } from '../../common/render';
+import { DEFAULT_MODELS, formatIssues, inferApi, type ShotInput } from '../../common/shot';
+import { SAFE_ID, STAGE_PAGE_SIZE, storyboardKeys, type ManifestEntry } from '../../common/storyboard';
 import type { StorageBackend } from '../storage/backend';
 import { FfmpegError, MAX_SHEET_TILES, extractThumbnail, makeContactSheet, resolveFfmpegPath } from './ffmpeg';
 import { MODEL_DECIDES, relativeHref, renderReportHtml, type ContactSheetView, type ReportShot, type ReportView } from './html';
@@ -61,12 +65,72 @@ export const reportKeys = {
   contactSheet: (storyboardId: string) => `${storyboardId}/contact-sheet.jpg`,
 };
 
-interface Manifest {
-  storyboardId: string;
-  writtenAt?: string;
-  totalShots?: number;
-  shots: ManifestEntry[];
+/**
+ * The manifest as the report reads it. It comes from storage, which others may write: shot
+ * ids become storage keys (thumbnails) and keys are downloaded, so both are checked, and
+ * every field has the type the page expects. Unknown fields are allowed (newer writers).
+ */
+const ManifestEntrySchema = z.looseObject({
+  shotId: z.string().regex(SAFE_ID, 'not a shot id'),
+  status: z.enum(['stored', 'failed', 'not_started']),
+  taskId: z.string().optional(),
+  key: z
+    .string()
+    .refine((k) => storageKeyProblem(k) === undefined, 'not a video storage key')
+    .optional(),
+  url: z.string().optional(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'not a sha256').optional(),
+  bytes: z.number().int().min(0).optional(),
+  seed: z.number().int().optional(),
+  usage: z.looseObject({ completionTokens: z.number().optional(), totalTokens: z.number().optional() }).optional(),
+  failureType: z.string().optional(),
+  failureMessage: z.string().optional(),
+  reused: z.boolean().optional(),
+});
+const ManifestSchema = z.looseObject({
+  storyboardId: z.string(),
+  writtenAt: z.string().optional(),
+  totalShots: z.number().int().min(0).optional(),
+  shots: z.array(ManifestEntrySchema),
+});
+type Manifest = z.infer<typeof ManifestSchema>;
+
+/** A manifest that is not one: the report cannot be made from it, and retrying will not help. */
+export const INVALID_MANIFEST = FailureType.InvalidManifest;
+
+/** Parses and checks the manifest text; throws a non-retryable InvalidManifest failure naming what is wrong. */
+export function parseManifest(text: string, storyboardId: string, where: string): Manifest {
+  const invalid = (why: string) =>
+    ApplicationFailure.create({ type: INVALID_MANIFEST, message: `${INVALID_MANIFEST}: ${where} is not a valid manifest: ${why}`, nonRetryable: true });
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw invalid(`not JSON (${(err as Error).message.slice(0, 200)})`);
+  }
+  const parsed = ManifestSchema.safeParse(doc);
+  if (!parsed.success) {
+    const issues = formatIssues(parsed.error);
+    throw invalid(`${issues.slice(0, 5).join('; ').slice(0, 1000)}${issues.length > 5 ? ` (and ${issues.length - 5} more)` : ''}`);
+  }
+  if (parsed.data.storyboardId !== storyboardId) throw invalid(`it is the manifest of ${JSON.stringify(parsed.data.storyboardId.slice(0, 100))}`);
+  return parsed.data;
 }
+
+/** What the report shows of a staged shot; a staged entry that does not fit is skipped (the row loses its prompt). */
+const StagedShotViewSchema = z.object({
+  id: z.string(),
+  shot: z.looseObject({
+    prompt: z.string(),
+    model: z.string().optional(),
+    api: z.enum(['tasks', 'predictions']).optional(),
+    duration: z.number().optional(),
+    frames: z.number().optional(),
+    ratio: z.string().optional(),
+    resolution: z.string().optional(),
+    seed: z.number().optional(),
+  }),
+});
 
 /** Thumbnail metadata: which video it was made from, and what ffmpeg read of it. */
 const META_VIDEO_SHA = 'video-sha256';
@@ -93,7 +157,7 @@ export function createReportActivities(deps: ReportDeps) {
     const manifestKey = storyboardKeys.manifest(storyboardId);
     const manifestText = await storage.readText(manifestKey);
     if (manifestText === null) throw new Error(`${storage.urlOf(manifestKey)} is missing: write the manifest first`);
-    const manifest = JSON.parse(manifestText) as Manifest;
+    const manifest = parseManifest(manifestText, storyboardId, storage.urlOf(manifestKey));
     const staged = await readStagedShots(storage, input.stagedPrefix, input.totalShots);
 
     let ffmpeg: string | undefined;
@@ -144,7 +208,7 @@ export function createReportActivities(deps: ReportDeps) {
           (file) =>
             extractThumbnail(bin, file, local, signal).catch((err: unknown) => {
               // Undecodable: a placeholder, with the message naming the key rather than a local path.
-              if (err instanceof FfmpegError) return new FfmpegError(err.message.split(file).join(path.basename(videoKey)), err.stderr);
+              if (err instanceof FfmpegError) return new FfmpegError(err.message.split(`file:${file}`).join(path.basename(videoKey)).split(file).join(path.basename(videoKey)), err.stderr);
               throw err;
             }),
           { ...(deps.s3 ? { s3: deps.s3 } : {}), tmpDir: tmp, ...(signal ? { signal } : {}) },
@@ -238,7 +302,17 @@ async function readStagedShots(storage: StorageBackend, prefix: string, totalSho
   for (let page = 0; page < pages; page++) {
     const text = await storage.readText(storyboardKeys.stagedPage(prefix, page));
     if (text === null) continue;
-    for (const s of JSON.parse(text) as StagedShot[]) shots.set(s.id, s.shot);
+    let entries: unknown;
+    try {
+      entries = JSON.parse(text);
+    } catch {
+      continue;
+    }
+    if (!Array.isArray(entries)) continue;
+    for (const entry of entries) {
+      const staged = StagedShotViewSchema.safeParse(entry);
+      if (staged.success) shots.set(staged.data.id, staged.data.shot as ShotInput);
+    }
   }
   return shots;
 }

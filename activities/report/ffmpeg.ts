@@ -6,6 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
 
 /** Thumbnails are this wide (height follows the video's aspect ratio, rounded to even). */
 export const THUMB_WIDTH = 320;
@@ -69,6 +70,21 @@ export function runFfmpeg(ffmpeg: string, args: string[], opts: RunOptions): Pro
   });
 }
 
+/**
+ * Options before every `-i`: the input is read with the one demuxer it should need and
+ * through the file protocol only. Without them ffmpeg probes the format, and a hostile
+ * "video" (an HLS playlist, an ffconcat list, an SDP file...) can make it open other local
+ * files or fetch URLs; with them such a file is just an invalid MP4.
+ */
+export const VIDEO_INPUT = ['-protocol_whitelist', 'file', '-f', 'mp4'] as const;
+/** The same for the contact sheet's tiles: JPEG files (made here, or stored by an earlier run). */
+export const JPEG_INPUT = ['-protocol_whitelist', 'file', '-f', 'jpeg_pipe'] as const;
+
+/** A local path as ffmpeg must read it: through the file protocol, whatever characters it holds. */
+function localInput(file: string): string {
+  return `file:${path.resolve(file)}`;
+}
+
 export interface Thumbnail {
   /** Seconds, when ffmpeg could read the container's duration. */
   durationSeconds?: number;
@@ -81,7 +97,7 @@ export interface Thumbnail {
 export async function extractThumbnail(ffmpeg: string, video: string, output: string, signal?: AbortSignal): Promise<Thumbnail> {
   const stderr = await runFfmpeg(
     ffmpeg,
-    ['-ss', '0', '-i', video, '-map', '0:v:0', '-frames:v', '1', '-vf', `scale=${THUMB_WIDTH}:-2`, '-q:v', '3', '-f', 'image2', output],
+    ['-ss', '0', ...VIDEO_INPUT, '-i', localInput(video), '-map', '0:v:0', '-frames:v', '1', '-vf', `scale=${THUMB_WIDTH}:-2`, '-q:v', '3', '-f', 'image2', '-update', '1', localInput(output)],
     { timeoutMs: THUMB_TIMEOUT_MS, ...(signal ? { signal } : {}) },
   );
   const written = await stat(output).catch(() => null);
@@ -126,7 +142,7 @@ export async function makeContactSheet(ffmpeg: string, images: string[], output:
   if (images.length > MAX_SHEET_TILES) throw new Error(`a contact sheet holds at most ${MAX_SHEET_TILES} images`);
   const layout = sheetLayout(images.length);
   const { cellWidth: w, cellHeight: h } = layout;
-  const inputs = images.flatMap((file) => ['-i', file]);
+  const inputs = images.flatMap((file) => [...JPEG_INPUT, '-i', localInput(file)]);
   const cells = images
     .map(
       (_, i) =>
@@ -135,7 +151,7 @@ export async function makeContactSheet(ffmpeg: string, images: string[], output:
     .join(';');
   const labels = images.map((_, i) => `[c${i}]`).join('');
   const graph = `${cells};${labels}concat=n=${images.length}:v=1:a=0,tile=${layout.columns}x${layout.rows}:padding=6:margin=6:color=0xf6f7f9[sheet]`;
-  await runFfmpeg(ffmpeg, [...inputs, '-filter_complex', graph, '-map', '[sheet]', '-frames:v', '1', '-q:v', '3', '-f', 'image2', output], {
+  await runFfmpeg(ffmpeg, [...inputs, '-filter_complex', graph, '-map', '[sheet]', '-frames:v', '1', '-q:v', '3', '-f', 'image2', '-update', '1', localInput(output)], {
     timeoutMs: SHEET_TIMEOUT_MS,
     ...(signal ? { signal } : {}),
   });

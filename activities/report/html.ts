@@ -174,6 +174,7 @@ function contactSheetSection(view: ReportView): string {
 
 function shotArticle(s: ReportShot, index: number): string {
   const id = escapeHtml(s.shotId);
+  const status = escapeHtml(s.status);
   const rows: [string, string][] = [];
   if (s.model) rows.push(['Model', `${escapeHtml(s.model)}${s.modelIsDefault ? ' <span class="muted">(default)</span>' : ''}`]);
   if (s.api) rows.push(['API', escapeHtml(s.api)]);
@@ -199,10 +200,10 @@ function shotArticle(s: ReportShot, index: number): string {
       ? `<details class="player"><summary>Play video</summary><video controls preload="none" playsinline${s.thumbnail ? ` poster="${escapeHtml(s.thumbnail)}"` : ''}><source src="${escapeHtml(s.video)}" type="video/mp4"></video></details>`
       : '';
 
-  return `<article class="shot status-${s.status}" id="shot-${id}" data-shot-id="${id}" data-status="${s.status}">
+  return `<article class="shot status-${status}" id="shot-${id}" data-shot-id="${id}" data-status="${status}">
   <div class="thumb-col">${thumbnail(s)}</div>
   <div class="body">
-    <div class="head"><span class="index">#${index + 1}</span><h3>${id}</h3><span class="badge badge-${s.status}">${STATUS_LABEL[s.status]}</span>${s.reused ? '<span class="badge badge-reused" title="stored by an earlier run">reused</span>' : ''}${s.video && s.status === 'stored' ? `<a class="file" href="${escapeHtml(s.video)}">${escapeHtml(decodeURIComponent(s.video))}</a>` : ''}</div>
+    <div class="head"><span class="index">#${index + 1}</span><h3>${id}</h3><span class="badge badge-${status}">${escapeHtml(STATUS_LABEL[s.status] ?? s.status)}</span>${s.reused ? '<span class="badge badge-reused" title="stored by an earlier run">reused</span>' : ''}${s.video && s.status === 'stored' ? `<a class="file" href="${escapeHtml(s.video)}">${escapeHtml(decodeURIComponent(s.video))}</a>` : ''}</div>
     ${s.prompt !== undefined ? `<p class="prompt">${escapeHtml(s.prompt)}</p>` : '<p class="prompt muted">(prompt not found in the staged shots)</p>'}
     <dl>${rows.map(([k, v]) => `<div><dt>${k}</dt><dd>${v}</dd></div>`).join('')}</dl>
     ${failure}
@@ -222,7 +223,7 @@ function thumbnail(s: ReportShot): string {
       : s.status === 'not_started'
         ? ['Not started', 'no video']
         : ['No preview', s.thumbnailNote ?? 'no thumbnail'];
-  return `<div class="thumb placeholder placeholder-${s.status}" data-placeholder="true" role="img" aria-label="${escapeHtml(`${label}: ${note}`)}"><span>${escapeHtml(label)}</span><small>${escapeHtml(note)}</small></div>`;
+  return `<div class="thumb placeholder placeholder-${escapeHtml(s.status)}" data-placeholder="true" role="img" aria-label="${escapeHtml(`${label}: ${note}`)}"><span>${escapeHtml(label)}</span><small>${escapeHtml(note)}</small></div>`;
 }
 
 function durationText(s: ReportShot): string {

@@ -38,7 +38,8 @@ export async function withLocalFile<T>(
   fn: (file: string) => Promise<T>,
   opts: LocalFileOptions = {},
 ): Promise<T> {
-  if (storage instanceof FileStorage) return fn(storage.pathOf(key));
+  // The file backend's own file, its directory checked against symlinks out of the root.
+  if (storage instanceof FileStorage) return fn(await storage.localPath(key));
   const open = streamOpener(storage, key, opts);
   const dir = await mkdtemp(path.join(opts.tmpDir ?? os.tmpdir(), 'seedance-report-'));
   try {

@@ -11,7 +11,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { fileURLToPath } from 'node:url';
 import type { ImageRef } from '../../common/shot';
 import { isObjectMissing, ObjectTooLargeError } from '../storage/backend';
-import { NotRegularFileError, readRegularFile } from '../storage/local-read';
+import { LocalFileError, readBoundedFile } from '../storage/local-file';
+import { inspectImage } from '../../common/image-header';
 import { invalidRequest, storageUnavailable } from './submit-failures';
 
 /** The provider's limit per image (PROVIDER-NOTES.md). */
@@ -47,24 +48,15 @@ export function stagedImageMatcher(urlOf: (key: string) => string): (url: string
   return (url) => url.startsWith(base) && STAGED_IMAGE_KEY.test(`inputs/${url.slice(base.length)}`) && urlOf(`inputs/${url.slice(base.length)}`) === url;
 }
 
-const SIGNATURES: Array<{ mime: string; test: (b: Buffer) => boolean }> = [
-  { mime: 'image/jpeg', test: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
-  { mime: 'image/png', test: (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) },
-  { mime: 'image/webp', test: (b) => b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP' },
-  { mime: 'image/gif', test: (b) => /^GIF8[79]a/.test(b.subarray(0, 6).toString('latin1')) },
-  { mime: 'image/bmp', test: (b) => b.subarray(0, 2).toString('latin1') === 'BM' },
-  { mime: 'image/tiff', test: (b) => ['II*\0', 'MM\0*'].includes(b.subarray(0, 4).toString('latin1')) },
-];
-
-/** The image format from its first bytes; `undefined` for anything the provider does not take. */
-export function sniffImageType(bytes: Buffer): string | undefined {
-  return SIGNATURES.find((s) => s.test(bytes))?.mime;
-}
-
+/**
+ * The image as a data URL, after its real header is parsed and its sides and aspect ratio
+ * checked against the provider's limits: a file that only starts like an image is refused
+ * here rather than inlined and paid for.
+ */
 export function toDataUrl(bytes: Buffer, source: string): string {
-  const mime = sniffImageType(bytes);
-  if (!mime) throw invalidRequest(`${source} is not a jpeg, png, webp, bmp, tiff or gif image`);
-  return `data:${mime};base64,${bytes.toString('base64')}`;
+  const inspected = inspectImage(bytes);
+  if (!inspected.ok) throw invalidRequest(`${source}: ${inspected.reason}`);
+  return `data:${inspected.header.mime};base64,${bytes.toString('base64')}`;
 }
 
 /**
@@ -87,7 +79,7 @@ export async function resolveImageUrl(ref: ImageRef, sources: ImageSources, sign
       if (!m) throw invalidRequest(`bad s3 reference ${ref.url}`);
       bytes = await sources.readS3(m[1] as string, m[2] as string, MAX_IMAGE_BYTES, bounded);
     } else if (/^file:\/\//i.test(ref.url)) {
-      bytes = await readRegularFile(fileURLToPath(ref.url), MAX_IMAGE_BYTES);
+      bytes = await readBoundedFile(fileURLToPath(ref.url), MAX_IMAGE_BYTES);
     } else {
       throw invalidRequest(`image reference ${JSON.stringify(ref.url.slice(0, 80))} is not http(s), s3:// or file://`);
     }
@@ -102,7 +94,7 @@ function classifyReadError(err: unknown, url: string, outer: AbortSignal | undef
   // The attempt itself was stopped (cancelled, or Temporal gave it up): let the caller say so.
   if (outer?.aborted) return outer.reason ?? err;
   const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof ObjectTooLargeError || err instanceof NotRegularFileError) return invalidRequest(`image ${url}: ${message}`);
+  if (err instanceof ObjectTooLargeError || err instanceof LocalFileError) return invalidRequest(`image ${url}: ${message}`);
   if (isObjectMissing(err)) return invalidRequest(`image ${url} does not exist (was it staged?)`);
   if (timeout.aborted) return storageUnavailable(`reading image ${url} took over ${IMAGE_READ_TIMEOUT_MS / 1000} s`);
   return storageUnavailable(`cannot read image ${url}: ${message}`);

@@ -6,7 +6,7 @@
 import type { AxiosInstance } from 'axios';
 import type { z } from 'zod';
 import type { ResolvedShot } from '../../common/shot';
-import { providerRequest } from './request';
+import { providerRequest, requestedTaskId, submittedTaskId } from './request';
 import {
   PredictionEnvelopeSchema,
   PredictionsSubmitRequestSchema,
@@ -63,7 +63,7 @@ export class PredictionsClient implements SeedanceFamilyClient {
       call: 'submit',
       schema: PredictionEnvelopeSchema,
     });
-    return { taskId: envelope.data.id, api: 'predictions', model: prepared.model };
+    return { taskId: submittedTaskId(envelope.data.id), api: 'predictions', model: prepared.model };
   }
 
   submit(shot: ResolvedShot, images: string[]): Promise<SubmitResult> {
@@ -71,15 +71,17 @@ export class PredictionsClient implements SeedanceFamilyClient {
   }
 
   async get(taskId: string): Promise<TaskSnapshot> {
+    const id = requestedTaskId(taskId, 'get');
     // Built from the id rather than following data.urls.get: that URL could name another
     // host, and the Authorization header must only ever go to the configured base URL.
     const envelope = await providerRequest(this.http, {
       method: 'GET',
-      url: `/api/v3/predictions/${encodeURIComponent(taskId)}/result`,
+      url: `/api/v3/predictions/${encodeURIComponent(id)}/result`,
       call: 'get',
-      taskId,
+      taskId: id,
       schema: PredictionEnvelopeSchema,
     });
-    return toPredictionSnapshot(envelope.data);
+    // The id we asked about, not the one the answer claims: that one is unchecked text.
+    return { ...toPredictionSnapshot(envelope.data), taskId: id };
   }
 }

@@ -14,6 +14,13 @@ import {
 
 const RAW_BODY_LIMIT = 500;
 
+/**
+ * Provider codes and messages are cut to this many characters before they are classified or
+ * stored: they flow into history, the manifest and the report, and a 292 KiB message once
+ * stalled the event loop in a regex. A real provider message is a sentence.
+ */
+export const PROVIDER_TEXT_LIMIT = 500;
+
 /** Which call failed decides how an answerless failure reads: a lost GET is harmless, a lost POST is not. */
 export type CallKind = 'submit' | 'get' | 'cancel' | 'download';
 
@@ -77,7 +84,7 @@ export function parseErrorBody(data: unknown): { code?: string; message?: string
 }
 
 function asText(v: unknown): string | undefined {
-  if (typeof v === 'string' && v) return v;
+  if (typeof v === 'string' && v) return truncate(v, PROVIDER_TEXT_LIMIT);
   if (typeof v === 'number') return String(v);
   return undefined;
 }
@@ -90,14 +97,19 @@ function safeStringify(v: unknown): string {
   }
 }
 
+/** At most `limit` characters plus an ellipsis, never splitting a surrogate pair. */
 export function truncate(text: string, limit = RAW_BODY_LIMIT): string {
-  return text.length > limit ? `${text.slice(0, limit)}…` : text;
+  if (text.length <= limit) return text;
+  const end = /[\uD800-\uDBFF]/.test(text.charAt(limit - 1)) ? limit - 1 : limit;
+  return `${text.slice(0, end)}…`;
 }
 
 /** Retry-After is seconds or an HTTP date; anything else is ignored (we back off instead). */
 export function parseRetryAfter(value: unknown, now = Date.now()): number | undefined {
   if (typeof value !== 'string' && typeof value !== 'number') return undefined;
   const text = String(value).trim();
+  // An HTTP date is 29 characters; anything much longer is not a Retry-After worth parsing.
+  if (text.length > 64) return undefined;
   if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
   const date = Date.parse(text);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
@@ -122,19 +134,18 @@ export function classifyStatus(status: number, body: { code?: string; message?: 
   return FailureType.InvalidRequest;
 }
 
-/** Any error from an axios call → ProviderError. Never copies request config or headers. */
-export function fromAxiosError(err: unknown, call: CallKind, taskId?: string): ProviderError {
-  if (err instanceof ProviderError) return err;
-  if (!isAxiosError(err)) {
-    const message = err instanceof Error ? err.message : String(err);
-    return new ProviderError({ type: FailureType.ProviderServerError, taskId }, `unexpected error: ${message}`);
-  }
-  const axiosErr = err as AxiosError;
-  const response = axiosErr.response;
-  if (!response) return fromTransportError(axiosErr, call, taskId);
+/** What an HTTP answer carried, however it was read (axios' buffered text, a stream's prefix). */
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, unknown>;
+  data: unknown;
+}
+
+/** A non-2xx answer → ProviderError, classified by status and body. */
+export function fromHttpAnswer(response: HttpAnswer, call: CallKind, taskId?: string): ProviderError {
   const body = parseErrorBody(response.data);
   const type = classifyStatus(response.status, body, call);
-  const retryAfterMs = type === FailureType.RateLimited ? parseRetryAfter(response.headers['retry-after']) : undefined;
+  const retryAfterMs = type === FailureType.RateLimited ? parseRetryAfter(headerOf(response.headers, 'retry-after')) : undefined;
   const details: FailureDetails = {
     type,
     httpStatus: response.status,
@@ -148,8 +159,50 @@ export function fromAxiosError(err: unknown, call: CallKind, taskId?: string): P
   return new ProviderError(details, `${type}: HTTP ${response.status} on ${call}${taskId ? ` of ${taskId}` : ''}: ${what}`);
 }
 
+function headerOf(headers: Record<string, unknown>, name: string): unknown {
+  const h = headers as { get?: (n: string) => unknown };
+  return typeof h.get === 'function' ? h.get(name) : headers[name];
+}
+
+/** Any error from an axios call → ProviderError. Never copies request config or headers. */
+export function fromAxiosError(err: unknown, call: CallKind, taskId?: string): ProviderError {
+  if (err instanceof ProviderError) return err;
+  if (!isAxiosError(err)) {
+    const message = err instanceof Error ? err.message : String(err);
+    return new ProviderError({ type: FailureType.ProviderServerError, ...(taskId ? { taskId } : {}) }, `unexpected error: ${truncate(message, PROVIDER_TEXT_LIMIT)}`);
+  }
+  const axiosErr = err as AxiosError;
+  const response = axiosErr.response;
+  if (!response) return fromTransportError(axiosErr, call, taskId);
+  return fromHttpAnswer({ status: response.status, headers: response.headers as Record<string, unknown>, data: response.data }, call, taskId);
+}
+
+/** axios' words when an answer passes maxContentLength (see http.ts); anchored, so linear. */
+const TOO_LARGE = /^maxContentLength size of (\d+) exceeded$/;
+/** axios' words when a request body passes maxBodyLength: raised before anything is sent. */
+const BODY_TOO_LARGE = 'Request body larger than maxBodyLength limit';
+
 function fromTransportError(err: AxiosError, call: CallKind, taskId?: string): ProviderError {
   const code = err.code ?? 'UNKNOWN';
+  const of = taskId ? ` of ${taskId}` : '';
+  const tooLarge = code === 'ERR_BAD_RESPONSE' ? TOO_LARGE.exec(err.message) : null;
+  if (tooLarge) {
+    const type = FailureType.ResponseTooLarge;
+    const hint =
+      call === 'submit'
+        ? ' — the request was sent, so the task may exist and be billed; it is not resubmitted'
+        : '';
+    return new ProviderError(
+      { type, providerCode: code, ...(taskId ? { taskId } : {}) },
+      `${type}: the answer to ${call}${of} is over the ${tooLarge[1]}-byte limit on provider answers; it was not read${hint}`,
+    );
+  }
+  if (code === 'ERR_BAD_REQUEST' && err.message === BODY_TOO_LARGE) {
+    return new ProviderError(
+      { type: FailureType.InvalidRequest, providerCode: code, ...(taskId ? { taskId } : {}) },
+      `${FailureType.InvalidRequest}: the ${call} request${of} is larger than the provider's request limit; it was not sent`,
+    );
+  }
   const neverSent = NEVER_SENT_CODES.has(code);
   let type: FailureType;
   if (neverSent) type = FailureType.ConnectionFailed;
@@ -161,6 +214,6 @@ function fromTransportError(err: AxiosError, call: CallKind, taskId?: string): P
       : '';
   return new ProviderError(
     { type, providerCode: code, ...(taskId ? { taskId } : {}) },
-    `${type}: ${call} failed with ${code} (${err.message})${hint}`,
+    `${type}: ${call} failed with ${code} (${truncate(err.message, PROVIDER_TEXT_LIMIT)})${hint}`,
   );
 }

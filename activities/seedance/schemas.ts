@@ -4,6 +4,23 @@
  * present or not.
  */
 import { z } from 'zod';
+import { PROVIDER_TEXT_LIMIT, truncate } from './provider-error';
+
+/**
+ * A task id we will put into a URL path: 1-128 of A-Z a-z 0-9 . _ : -, starting with a
+ * letter or digit (so never `.` or `..`, which would change the path; never `/`, `?`, `%`).
+ * Ark's `cgt-…` ids and the gateway's hex ids fit. Anchored with a bounded class: linear.
+ */
+export const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+export function isValidTaskId(id: unknown): id is string {
+  return typeof id === 'string' && TASK_ID_PATTERN.test(id);
+}
+
+/** Statuses are single words; a longer one is unknown anyway and must not fill history. */
+export const STATUS_TEXT_LIMIT = 100;
+
+const providerText = (v: string | undefined) => (v === undefined ? undefined : truncate(v, PROVIDER_TEXT_LIMIT));
 
 /** `"16108"` or `16108` → 16108; anything unparsable → undefined rather than a failed poll. */
 export const looseNumber = z
@@ -29,9 +46,16 @@ const errorField = z
   .optional()
   .transform((v) => {
     if (v === null || v === undefined || v === '') return undefined;
-    if (typeof v === 'string') return { message: v };
-    return v.code || v.message ? { code: v.code, message: v.message } : undefined;
+    // Truncated here, as error bodies are: task errors end up in failure messages, history,
+    // the manifest and the report.
+    if (typeof v === 'string') return { message: providerText(v) };
+    return v.code || v.message ? { code: providerText(v.code), message: providerText(v.message) } : undefined;
   });
+
+const statusField = z
+  .string()
+  .min(1)
+  .transform((v) => truncate(v, STATUS_TEXT_LIMIT));
 
 const usageField = z
   .object({ completion_tokens: looseNumber, total_tokens: looseNumber })
@@ -75,7 +99,7 @@ export const TasksTaskSchema = z
   .object({
     id: z.string().min(1),
     model: z.string().optional(),
-    status: z.string().min(1),
+    status: statusField,
     content: z.object({ video_url: z.string().optional(), last_frame_url: z.string().optional() }).loose().nullish(),
     usage: usageField,
     seed: looseNumber,
@@ -110,7 +134,7 @@ export const PredictionSchema = z
     model: z.string().optional(),
     outputs: z.array(z.string()).nullish(),
     urls: z.object({ get: z.string().optional() }).loose().nullish(),
-    status: z.string().min(1),
+    status: statusField,
     error: errorField,
     executionTime: looseNumber,
     seed: looseNumber,

@@ -4,7 +4,7 @@
  */
 import type { AxiosInstance } from 'axios';
 import type { ResolvedShot } from '../../common/shot';
-import { providerRequest } from './request';
+import { providerRequest, requestedTaskId, submittedTaskId } from './request';
 import { TasksSubmitRequestSchema, TasksSubmitResponseSchema, TasksTaskSchema, type TasksSubmitRequest } from './schemas';
 import { normalizeStatus } from './status';
 import { z } from 'zod';
@@ -73,7 +73,7 @@ export class TasksClient implements SeedanceFamilyClient {
       call: 'submit',
       schema: TasksSubmitResponseSchema,
     });
-    return { taskId: body.id, api: 'tasks', model: prepared.model };
+    return { taskId: submittedTaskId(body.id), api: 'tasks', model: prepared.model };
   }
 
   submit(shot: ResolvedShot, images: string[]): Promise<SubmitResult> {
@@ -81,23 +81,26 @@ export class TasksClient implements SeedanceFamilyClient {
   }
 
   async get(taskId: string): Promise<TaskSnapshot> {
+    const id = requestedTaskId(taskId, 'get');
     const task = await providerRequest(this.http, {
       method: 'GET',
-      url: `${TASKS_PATH}/${encodeURIComponent(taskId)}`,
+      url: `${TASKS_PATH}/${encodeURIComponent(id)}`,
       call: 'get',
-      taskId,
+      taskId: id,
       schema: TasksTaskSchema,
     });
-    return toTasksSnapshot(task);
+    // The id we asked about, not the one the answer claims: that one is unchecked text.
+    return { ...toTasksSnapshot(task), taskId: id };
   }
 
   /** Ark cancels a queued task with DELETE (on a finished task it deletes the record). */
   async cancel(taskId: string): Promise<void> {
+    const id = requestedTaskId(taskId, 'cancel');
     await providerRequest(this.http, {
       method: 'DELETE',
-      url: `${TASKS_PATH}/${encodeURIComponent(taskId)}`,
+      url: `${TASKS_PATH}/${encodeURIComponent(id)}`,
       call: 'cancel',
-      taskId,
+      taskId: id,
       schema: z.unknown(),
     });
   }

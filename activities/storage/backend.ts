@@ -26,7 +26,29 @@ export interface StorageBackend {
   writeText(key: string, text: string, contentType: string): Promise<void>;
   /** Reads a small object whole (images, manifests); refuses anything over `maxBytes`. */
   readBytes(key: string, maxBytes: number): Promise<Buffer>;
+  /**
+   * Removes what writes killed midway left behind (temporary files, incomplete multipart
+   * uploads) older than `olderThanMs`. Best effort: reports problems, never throws for them.
+   */
+  sweepStaleWrites?(olderThanMs: number): Promise<SweepResult>;
 }
+
+/** What a start-up sweep removed: the count, a few of the names, and any problems. */
+export interface SweepResult {
+  removed: number;
+  /** Up to 20 of the removed keys or names. */
+  examples: string[];
+  /** Up to 20 problems met (a sweep never fails for them). */
+  errors: string[];
+}
+
+/**
+ * A temporary file or multipart upload older than this is a leftover of a killed write and is
+ * removed at worker start-up. Longer than any write can live: the copy activity's
+ * start-to-close timeout is 2 hours, and an S3 multipart upload's age counts from its start,
+ * however fast its parts still arrive.
+ */
+export const STALE_WRITE_AGE_MS = 3 * 60 * 60 * 1000;
 
 /** A read refused because the object is larger than the reader allows. */
 export class ObjectTooLargeError extends Error {

@@ -8,9 +8,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import axios from 'axios';
 import { createHash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { FailureType } from '../../common/errors';
+import { FAILURE_TYPES, FailureType } from '../../common/errors';
 import type { StoredObject, Usage } from '../../common/render';
-import { fromAxiosError } from '../seedance/provider-error';
+import { createSafeFetcher, FetchRefused, readPrefix, type FetchPolicy, type SafeResponse } from '../net/safe-http';
+import { fromAxiosError, fromHttpAnswer } from '../seedance/provider-error';
 import { whileHeartbeating } from '../heartbeat';
 import { countMetric } from '../metrics';
 import type { StorageBackend } from './backend';
@@ -39,7 +40,17 @@ export interface CopyDeps {
   stallTimeoutMs?: number;
   /** Tells storyboards their shots' phases; absent, nothing is reported. */
   phases?: PhaseReporter;
+  /**
+   * Which addresses the download may reach (SEEDANCE_ALLOW_PRIVATE_NETWORK,
+   * SEEDANCE_FETCH_ALLOW_HOSTS); absent: public addresses only, as in production.
+   */
+  fetchPolicy?: FetchPolicy;
+  /** Removes secrets (the API key) from what a download's error answer says. */
+  redact?: (text: string) => string;
 }
+
+/** How much of a download's error answer is read for its message (the rest is never read). */
+export const DOWNLOAD_ERROR_PREFIX_BYTES = 4096;
 
 /** Written beside each video after its upload completes: its presence means "done". */
 export interface VideoRecord {
@@ -98,6 +109,8 @@ export function createCopyActivity(deps: CopyDeps) {
   const { storage, maxBytes } = deps;
   const heartbeatEvery = deps.heartbeatIntervalMs ?? 2000;
   const stallMs = deps.stallTimeoutMs ?? 120_000;
+  const fetcher = createSafeFetcher(deps.fetchPolicy);
+  const redact = deps.redact ?? ((text: string) => text);
 
   /** Streams the provider's output into storage, or returns the object a previous run stored. */
   async function copyToStorage(input: CopyToStorageInput, report?: PhaseReport): Promise<StoredObject> {
@@ -180,25 +193,28 @@ export function createCopyActivity(deps: CopyDeps) {
   }
 
   async function openDownload(input: CopyToStorageInput, signal: AbortSignal): Promise<Readable> {
+    let res: SafeResponse;
     try {
-      const res = await axios.get<Readable>(input.url, {
-        responseType: 'stream',
-        timeout: deps.connectTimeoutMs ?? 30_000,
-        signal,
-        // Never decompress or buffer: bytes go straight to the hash and the upload.
-        decompress: false,
-        maxRedirects: 5,
-      });
-      const declared = Number(res.headers['content-length']);
-      if (Number.isFinite(declared) && declared > maxBytes) {
-        res.data.destroy();
-        throw tooLarge(declared, maxBytes);
-      }
-      return res.data;
+      // Connect/first-byte timeout per hop; every hop is checked against the fetch policy.
+      res = await fetcher.open(input.url, { signal, timeoutMs: deps.connectTimeoutMs ?? 30_000 });
     } catch (err) {
+      if (err instanceof FetchRefused) throw refusedUrl(err, input.taskId);
       if (err instanceof ApplicationFailure) throw err;
       throw fromAxiosError(err, 'download', input.taskId).toApplicationFailure();
     }
+    if (res.status < 200 || res.status >= 300) {
+      // The error body is a stream: read only its start, so the message shows what the
+      // server said (not `[object Object]`) without reading a hostile body to its end.
+      const prefix = await readPrefix(res.body, DOWNLOAD_ERROR_PREFIX_BYTES);
+      const data = redact(prefix.toString('utf8'));
+      throw fromHttpAnswer({ status: res.status, headers: res.headers as Record<string, unknown>, data }, 'download', input.taskId).toApplicationFailure();
+    }
+    const declared = Number(res.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      res.body.destroy();
+      throw tooLarge(declared, maxBytes);
+    }
+    return res.body;
   }
 
   return { copyToStorage };
@@ -232,11 +248,30 @@ function objectMetadata(input: CopyToStorageInput): Record<string, string> {
   return meta;
 }
 
+/** A URL the fetch policy refused: UnsafeOutputUrl (it leads inside) or InvalidOutputUrl. */
+function refusedUrl(err: FetchRefused, taskId: string): ApplicationFailure {
+  const type = err.kind === 'unsafe' ? FailureType.UnsafeOutputUrl : FailureType.InvalidOutputUrl;
+  return ApplicationFailure.create({
+    type,
+    message: `${type}: the output of task ${taskId}: ${err.message}`,
+    nonRetryable: !FAILURE_TYPES[type].retryable,
+    details: [{ type, taskId }],
+  });
+}
+
 function asCopyFailure(err: unknown, taskId: string): Error {
   if (err instanceof ApplicationFailure) return err;
   if (axios.isAxiosError(err)) return fromAxiosError(err, 'download', taskId).toApplicationFailure();
   if ((err as { name?: string }).name === 'AbortError') return err as Error;
   const message = err instanceof Error ? err.message : String(err);
+  if ((err as { name?: string }).name === 'KeyOutsideStorageError') {
+    return ApplicationFailure.create({
+      type: FailureType.KeyOutsideStorage,
+      message: `${FailureType.KeyOutsideStorage}: copying the output of ${taskId}: ${message}`,
+      nonRetryable: true,
+      details: [{ type: FailureType.KeyOutsideStorage, taskId }],
+    });
+  }
   return ApplicationFailure.create({
     type: FailureType.StorageError,
     message: `${FailureType.StorageError}: copying the output of ${taskId} failed: ${message}`,

@@ -5,7 +5,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import path from 'node:path';
 import type { Config } from '../../common/config';
-import { parseStorageUrl, type StorageBackend } from './backend';
+import { parseStorageUrl, STALE_WRITE_AGE_MS, type StorageBackend, type SweepResult } from './backend';
 import { FileStorage } from './fs';
 import { createS3Client, S3Storage } from './s3';
 
@@ -26,4 +26,36 @@ export function createStorage(config: Pick<Config, 'STORAGE_URL' | 'AWS_ENDPOINT
   if (location.kind === 'file') return { storage: new FileStorage(location.dir) };
   const s3 = createS3Client({ endpoint: config.AWS_ENDPOINT_URL_S3, region: config.AWS_REGION });
   return { storage: new S3Storage(s3, location.bucket, location.prefix), s3 };
+}
+
+export interface SweepLogger {
+  info(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+}
+
+/**
+ * At worker start-up: removes what writes killed midway left in the configured storage
+ * (`.partial-*` files of the file backend, incomplete S3 multipart uploads under the prefix)
+ * older than `olderThanMs`. Best effort and logged; never throws.
+ */
+export async function sweepStaleWrites(
+  config: Pick<Config, 'STORAGE_URL' | 'AWS_ENDPOINT_URL_S3' | 'AWS_REGION'>,
+  log: SweepLogger,
+  olderThanMs = STALE_WRITE_AGE_MS,
+): Promise<SweepResult | undefined> {
+  let wiring: StorageWiring | undefined;
+  try {
+    wiring = createStorage(config);
+    const result = await wiring.storage.sweepStaleWrites?.(olderThanMs);
+    if (!result) return undefined;
+    const meta = { storage: config.STORAGE_URL, olderThanMs, removed: result.removed, examples: result.examples };
+    if (result.removed > 0) log.info('removed leftovers of interrupted writes', meta);
+    if (result.errors.length) log.warn('could not sweep all leftovers of interrupted writes', { ...meta, errors: result.errors });
+    return result;
+  } catch (err) {
+    log.warn('could not sweep leftovers of interrupted writes', { storage: config.STORAGE_URL, error: String(err) });
+    return undefined;
+  } finally {
+    wiring?.s3?.destroy();
+  }
 }

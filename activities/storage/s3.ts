@@ -3,16 +3,19 @@
  * `queueSize` parts of `partSize` bytes in memory whatever the video's size.
  */
 import {
+  AbortMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   NotFound,
   PutObjectCommand,
   S3Client,
   S3ServiceException,
+  type MultipartUpload,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
-import { joinKey, ObjectTooLargeError, type ObjectInfo, type StorageBackend, type UploadOptions } from './backend';
+import { joinKey, ObjectTooLargeError, type ObjectInfo, type StorageBackend, type SweepResult, type UploadOptions } from './backend';
 
 export const PART_SIZE = 8 * 1024 * 1024;
 export const QUEUE_SIZE = 2;
@@ -108,6 +111,71 @@ export class S3Storage implements StorageBackend {
   async readBytes(key: string, maxBytes: number): Promise<Buffer> {
     return readS3Object(this.client, this.bucket, this.fullKey(key), maxBytes);
   }
+
+  /**
+   * Aborts multipart uploads under the storage prefix started more than `olderThanMs` ago:
+   * the parts of a copy whose worker was killed, billed until aborted. Best effort: a store
+   * that refuses the listing (permissions, an S3-compatible server without it) is reported,
+   * never thrown. A bucket lifecycle rule (AbortIncompleteMultipartUpload) catches the rest.
+   */
+  async sweepStaleWrites(olderThanMs: number, now = Date.now()): Promise<SweepResult> {
+    const result: SweepResult = { removed: 0, examples: [], errors: [] };
+    const cutoff = now - olderThanMs;
+    const prefix = this.prefix ? `${this.prefix}/` : '';
+    const abortStale = async (uploads: MultipartUpload[]) => {
+      for (const upload of uploads) {
+        if (!upload.Key?.startsWith(prefix) || !upload.UploadId || !upload.Initiated || upload.Initiated.getTime() >= cutoff) continue;
+        try {
+          await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: upload.Key, UploadId: upload.UploadId }));
+          result.removed++;
+          if (result.examples.length < 20) result.examples.push(upload.Key);
+        } catch (err) {
+          if (result.errors.length < 20) result.errors.push(`aborting the upload of ${upload.Key}: ${describe(err)}`);
+        }
+      }
+    };
+    try {
+      // AWS filters by prefix. MinIO takes a prefix only when it is a whole object key and
+      // lists nothing for a folder: when the filtered listing is empty, list the bucket's
+      // uploads and keep those under the prefix here.
+      const seen = await this.forEachUploadPage(prefix || undefined, abortStale);
+      if (seen === 0 && prefix) await this.forEachUploadPage(undefined, abortStale);
+    } catch (err) {
+      result.errors.push(`listing multipart uploads in s3://${this.bucket}/${prefix}: ${describe(err)}`);
+    }
+    return result;
+  }
+
+  /** Calls `fn` with each page of the bucket's multipart uploads (under `prefix`); returns how many there were. */
+  private async forEachUploadPage(prefix: string | undefined, fn: (uploads: MultipartUpload[]) => Promise<void>): Promise<number> {
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    let seen = 0;
+    for (let page = 0; page < SWEEP_MAX_PAGES; page++) {
+      const res = await this.client.send(
+        new ListMultipartUploadsCommand({
+          Bucket: this.bucket,
+          ...(prefix !== undefined ? { Prefix: prefix } : {}),
+          ...(keyMarker !== undefined ? { KeyMarker: keyMarker } : {}),
+          ...(uploadIdMarker !== undefined ? { UploadIdMarker: uploadIdMarker } : {}),
+        }),
+      );
+      seen += res.Uploads?.length ?? 0;
+      await fn(res.Uploads ?? []);
+      if (!res.IsTruncated || (res.NextKeyMarker === undefined && res.NextUploadIdMarker === undefined)) return seen;
+      keyMarker = res.NextKeyMarker;
+      uploadIdMarker = res.NextUploadIdMarker;
+    }
+    return seen;
+  }
+}
+
+/** Pages of ListMultipartUploads (1,000 uploads each) one start-up sweep reads at most. */
+const SWEEP_MAX_PAGES = 100;
+
+function describe(err: unknown): string {
+  const e = err as { name?: string; message?: string } | undefined;
+  return e?.name && e.message ? `${e.name}: ${e.message}` : String(err);
 }
 
 /**

@@ -64,6 +64,8 @@ export function flowEnv(ctx: BenchContext, o: FlowEnvOptions): Record<string, st
     SEEDANCE_LOG_LEVEL: 'WARN',
     SEEDANCE_LOG_FORMAT: 'text',
     SEEDANCE_SHUTDOWN_GRACE_MS: '5000',
+    // The simulator serves videos from loopback, which production settings refuse.
+    SEEDANCE_ALLOW_PRIVATE_NETWORK: 'true',
     ...o.extra,
   };
 }

@@ -21,6 +21,7 @@ import { createProgressPrinter } from '../progress-view';
 import { followStoryboard, startStoryboard } from '../storyboard';
 import { checkStoryboardFile, stageStoryboard } from '../storyboard-file';
 import { connectClient } from '../temporal';
+import { boundedJson, terminalBlock, terminalText as t } from '../terminal-text';
 import { UsageError } from '../usage-error';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -30,16 +31,20 @@ const say = (line: string) => console.error(`[demo] ${line}`);
 export async function demoCommand(args: string[]): Promise<number> {
   const { values, positionals } = (() => {
     try {
-      return parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, window: { type: 'string' } } });
+      return parseArgs({
+        args,
+        allowPositionals: true,
+        options: { json: { type: 'boolean' }, window: { type: 'string' }, 'allow-images-outside': { type: 'boolean' } },
+      });
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
   })();
   const file = positionals[0] ?? DEFAULT_STORYBOARD;
-  const checked = await checkStoryboardFile(file);
+  const checked = await checkStoryboardFile(file, { allowImagesOutside: Boolean(values['allow-images-outside']) });
   if (checked.problems.length) {
-    for (const p of checked.problems) console.error(`  ${p.path}: ${p.message}`);
-    throw new UsageError(`${file} is not a valid storyboard`);
+    for (const p of checked.problems) console.error(`  ${t(p.path)}: ${terminalBlock(p.message)}`);
+    throw new UsageError(`${t(file)} is not a valid storyboard`);
   }
 
   let sim: RunningSimulator | undefined;
@@ -58,6 +63,8 @@ export async function demoCommand(args: string[]): Promise<number> {
     Object.assign(env, {
       GPTPROTO_API_KEY: 'sk-simulator',
       SEEDANCE_API_BASE_URL: sim.url,
+      // The simulator's video links point at it on loopback: allow exactly that host, nothing else private.
+      SEEDANCE_FETCH_ALLOW_HOSTS: [env.SEEDANCE_FETCH_ALLOW_HOSTS, new URL(sim.url).host].filter(Boolean).join(','),
       SEEDANCE_POLL_INITIAL_MS: env.SEEDANCE_POLL_INITIAL_MS ?? '2000',
       SEEDANCE_POLL_MAX_INTERVAL_MS: env.SEEDANCE_POLL_MAX_INTERVAL_MS ?? '2000',
     });
@@ -85,7 +92,7 @@ export async function demoCommand(args: string[]): Promise<number> {
     const printer = values.json ? undefined : createProgressPrinter();
     const report = await followStoryboard(client, storage, staged.storyboardId, (p) => printer?.update(p));
     printer?.end();
-    if (values.json) console.log(JSON.stringify(report));
+    if (values.json) console.log(boundedJson(report));
     const dir = storage.urlOf(staged.storyboardId);
     console.error('');
     console.error(`storyboard ${staged.storyboardId}: ${report.status}, ${report.counts?.stored ?? 0} stored, ${report.counts?.failed ?? 0} failed${sim ? ' (SIMULATED)' : ''}`);
@@ -109,17 +116,20 @@ interface EmbeddedTemporal {
   uiUrl: string;
 }
 
-/** The Temporal dev server binary: TEMPORAL_CLI_PATH, the cache scripts/infra.sh fills, or install it now. */
-function temporalBinary(): string | undefined {
-  const cacheDir = process.env.SEEDANCE_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'seedance-flow');
-  const candidates = [process.env.TEMPORAL_CLI_PATH, path.join(cacheDir, 'bin', 'temporal')];
+/**
+ * The Temporal dev server binary: TEMPORAL_CLI_PATH, the cache scripts/infra.sh fills, or
+ * install it now (Temporal only: the demo stores to the filesystem and needs no MinIO).
+ */
+export function temporalBinary(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const cacheDir = env.SEEDANCE_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'seedance-flow');
+  const candidates = [env.TEMPORAL_CLI_PATH, path.join(cacheDir, 'bin', 'temporal')];
   const found = candidates.find((c): c is string => !!c && existsSync(c));
   if (found) return found;
   const script = path.join(ROOT, 'scripts', 'infra.sh');
   if (!existsSync(script)) return undefined;
   say('the Temporal dev server is not installed yet: building it with `go install` (first run only, several minutes)...');
   try {
-    execFileSync('bash', [script, 'install'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('bash', [script, 'install', 'temporal'], { stdio: ['ignore', 'ignore', 'inherit'], env });
   } catch {
     say('could not build the Temporal dev server here (is Go installed?)');
     return undefined;

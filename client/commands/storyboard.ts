@@ -17,8 +17,9 @@ import {
   storyboardReport,
   type StoryboardReport,
 } from '../storyboard';
-import { checkStoryboardFile, readStagedRecord, stageStoryboard, type StagedStoryboard } from '../storyboard-file';
-import { connectClient } from '../temporal';
+import { checkStoryboardFile, readStagedRecord, stageStoryboard, type CheckOptions, type StagedStoryboard } from '../storyboard-file';
+import { connectClient, temporalTarget, watchForWorkers } from '../temporal';
+import { boundedJson, terminalBlock, terminalText as t } from '../terminal-text';
 import { UsageError } from '../usage-error';
 
 export const STORYBOARD_COMMANDS = ['validate', 'render', 'status', 'pause', 'resume', 'cancel', 'window', 'retry'] as const;
@@ -30,6 +31,8 @@ const OPTIONS = {
   window: { type: 'string' },
   'max-failures': { type: 'string' },
   'max-failure-percent': { type: 'string' },
+  /** Image paths may resolve outside the storyboard's folder (see ALLOW_IMAGES_OUTSIDE_FLAG). */
+  'allow-images-outside': { type: 'boolean' },
 } as const;
 
 function parse(args: string[]) {
@@ -53,12 +56,13 @@ export async function storyboardCommand(command: StoryboardCommand, args: string
   if (!target) throw new UsageError(`${command} needs a ${command === 'validate' || command === 'render' ? 'storyboard file' : 'storyboard id'}`);
   const json = Boolean(values.json);
 
-  if (command === 'validate') return validate(target, json);
+  const checkOptions = { allowImagesOutside: Boolean(values['allow-images-outside']) };
+  if (command === 'validate') return validate(target, json, checkOptions);
 
   const config = loadConfig(process.env);
   const { storage } = createStorage(config);
   if (command === 'render') {
-    const checked = await checkStoryboardFile(target);
+    const checked = await checkStoryboardFile(target, checkOptions);
     if (checked.problems.length) return reportProblems(target, checked.problems, json);
     const staged = await stageStoryboard(storage, checked);
     return withClient(config, (client) => launch(client, config, staged, values, json));
@@ -88,30 +92,30 @@ export async function storyboardCommand(command: StoryboardCommand, args: string
         const size = numberFlag('window', extra, 1, MAX_WINDOW);
         if (size === undefined || !Number.isInteger(size)) throw new UsageError('window needs a size: seedance-flow window <storyboardId> <N>');
         const now = await client.workflow.getHandle(target).executeUpdate(setWindowUpdate, { args: [size] });
-        if (!json) console.error(`window of ${target} is now ${now}`);
+        if (!json) console.error(`window of ${t(target)} is now ${now}`);
         break;
       }
     }
-    if (json) console.log(JSON.stringify({ storyboardId: target, command, ok: true }));
-    else console.error(`${command}: sent to ${target}`);
+    if (json) console.log(boundedJson({ storyboardId: target, command, ok: true }));
+    else console.error(`${command}: sent to ${t(target)}`);
     return 0;
   });
 }
 
-async function validate(file: string, json: boolean): Promise<number> {
-  const checked = await checkStoryboardFile(file);
+async function validate(file: string, json: boolean, options: CheckOptions): Promise<number> {
+  const checked = await checkStoryboardFile(file, options);
   if (checked.problems.length) return reportProblems(file, checked.problems, json);
   const shots = checked.storyboard?.shots.length ?? 0;
-  if (json) console.log(JSON.stringify({ file, valid: true, storyboardId: checked.storyboard?.id, shots, problems: [] }));
-  else console.log(`${file}: valid storyboard ${checked.storyboard?.id} with ${shots} shots`);
+  if (json) console.log(boundedJson({ file, valid: true, storyboardId: checked.storyboard?.id, shots, problems: [] }));
+  else console.log(`${t(file)}: valid storyboard ${t(checked.storyboard?.id)} with ${shots} shots`);
   return 0;
 }
 
 function reportProblems(file: string, problems: { path: string; message: string }[], json: boolean): number {
-  if (json) console.log(JSON.stringify({ file, valid: false, problems }));
+  if (json) console.log(boundedJson({ file, valid: false, problems }));
   else {
-    console.error(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}, nothing was started`);
-    for (const p of problems) console.error(`  ${p.path ? `${p.path}: ` : ''}${p.message}`);
+    console.error(`${t(file)}: ${problems.length} problem${problems.length === 1 ? '' : 's'}, nothing was started`);
+    for (const p of problems) console.error(`  ${p.path ? `${t(p.path)}: ` : ''}${terminalBlock(p.message)}`);
   }
   return 2;
 }
@@ -138,13 +142,19 @@ async function launch(
   const { storage } = createStorage(config);
   const handle = await startStoryboard(client, input, config.SEEDANCE_TASK_QUEUE);
   if (!values.wait) {
-    if (json) console.log(JSON.stringify({ storyboardId: staged.storyboardId, workflowId: handle.workflowId, status: 'running' }));
-    else console.error(`started storyboard ${staged.storyboardId} (${staged.totalShots} shots); follow it with: seedance-flow status ${staged.storyboardId}`);
+    if (json) console.log(boundedJson({ storyboardId: staged.storyboardId, workflowId: handle.workflowId, status: 'running' }));
+    else console.error(`started storyboard ${t(staged.storyboardId)} (${staged.totalShots} shots); follow it with: seedance-flow status ${t(staged.storyboardId)}`);
     return 0;
   }
-  if (!json) console.error(`rendering storyboard ${staged.storyboardId}: ${staged.totalShots} shots on task queue ${config.SEEDANCE_TASK_QUEUE}`);
+  if (!json) console.error(`rendering storyboard ${t(staged.storyboardId)}: ${staged.totalShots} shots on task queue ${t(config.SEEDANCE_TASK_QUEUE)}`);
   const printer = json ? undefined : createProgressPrinter();
-  const report = await followStoryboard(client, storage, staged.storyboardId, (p) => printer?.update(p));
+  const watch = watchForWorkers(client, {
+    taskQueue: config.SEEDANCE_TASK_QUEUE,
+    address: temporalTarget(config).connectionOptions.address,
+    // The warning gets a line of its own, not the middle of a redrawn progress bar.
+    ...(printer ? { print: (line: string) => printer.note(line) } : {}),
+  });
+  const report = await followStoryboard(client, storage, staged.storyboardId, (p) => printer?.update(p)).finally(() => watch.stop());
   printer?.end();
   printReport(report, json);
   return report.status === 'completed' && (report.counts?.failed ?? 0) === 0 && (report.counts?.notStarted ?? 0) === 0 ? 0 : 1;
@@ -152,23 +162,23 @@ async function launch(
 
 function printReport(r: StoryboardReport, json: boolean): void {
   if (json) {
-    console.log(JSON.stringify(r));
+    console.log(boundedJson(r));
     return;
   }
   const c = r.counts;
-  console.log(`storyboard ${r.storyboardId}: ${r.status}${r.paused ? ` (PAUSED: ${r.pauseReason ?? ''})` : ''}`);
+  console.log(`storyboard ${t(r.storyboardId)}: ${t(r.status)}${r.paused ? ` (PAUSED: ${t(r.pauseReason ?? '')})` : ''}`);
   if (c) {
     console.log(
       `  stored ${c.stored}  failed ${c.failed}  pending ${c.pending}  submitted ${c.submitted}  rendering ${c.rendering}  copying ${c.copying}` +
         `${c.notStarted ? `  not started ${c.notStarted}` : ''}  tokens ${r.tokensUsed ?? 0}`,
     );
   }
-  if (r.manifestUrl) console.log(`  manifest ${r.manifestUrl}`);
+  if (r.manifestUrl) console.log(`  manifest ${t(r.manifestUrl, 2000)}`);
   for (const s of r.shots ?? []) {
-    if ('failureType' in s && s.failureType) console.log(`  ${s.shotId}: ${s.status} ${s.failureType}: ${s.failureMessage ?? ''}`);
-    else if (r.status === 'running' || s.status !== 'stored') console.log(`  ${s.shotId}: ${s.status}`);
+    if ('failureType' in s && s.failureType) console.log(`  ${t(s.shotId)}: ${t(s.status)} ${t(s.failureType)}: ${t(s.failureMessage ?? '')}`);
+    else if (r.status === 'running' || s.status !== 'stored') console.log(`  ${t(s.shotId)}: ${t(s.status)}`);
   }
-  if (r.failureType) console.log(`  ${r.failureType}: ${r.message ?? ''}`);
+  if (r.failureType) console.log(`  ${t(r.failureType)}: ${t(r.message ?? '')}`);
 }
 
 async function withClient(config: Config, fn: (client: Client) => Promise<number>): Promise<number> {

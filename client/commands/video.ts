@@ -4,10 +4,11 @@
 import { parseArgs } from 'node:util';
 import { createStorage } from '../../activities/storage/from-config';
 import { loadConfig, pollScheduleFromConfig } from '../../common/config';
-import type { RenderVideoInput, RenderVideoProgress } from '../../common/render';
+import { storageKeyProblem, type RenderVideoInput, type RenderVideoProgress } from '../../common/render';
 import { IMAGE_ROLES, ShotSchema, formatIssues, type ImageRole, type ShotInput } from '../../common/shot';
 import { toImageReference } from '../stage';
-import { connectClient } from '../temporal';
+import { connectClient, temporalTarget, watchForWorkers } from '../temporal';
+import { boundedJson, terminalText as t } from '../terminal-text';
 import { UsageError } from '../usage-error';
 import { startRenderVideo, waitForVideo, type VideoOutcome } from '../video';
 
@@ -72,6 +73,8 @@ function shotFromFlags(values: ReturnType<typeof parseVideoArgs>, imageUrls: str
 export async function videoCommand(args: string[]): Promise<number> {
   const values = parseVideoArgs(args);
   if (!values.prompt) throw new UsageError('--prompt is required');
+  const keyProblem = values.key !== undefined ? storageKeyProblem(values.key) : undefined;
+  if (keyProblem) throw new UsageError(`--key ${JSON.stringify(values.key)}: ${keyProblem}`);
   const config = loadConfig(process.env);
 
   // Validate everything we can before staging images or starting anything.
@@ -93,8 +96,9 @@ export async function videoCommand(args: string[]): Promise<number> {
       taskQueue: config.SEEDANCE_TASK_QUEUE,
       ...(values['workflow-id'] ? { workflowId: values['workflow-id'] } : {}),
     });
-    if (!values.json) console.error(`rendering as workflow ${handle.workflowId} (task queue ${config.SEEDANCE_TASK_QUEUE})`);
-    const outcome = await waitForVideo(handle, values.json ? undefined : printProgress());
+    if (!values.json) console.error(`rendering as workflow ${t(handle.workflowId)} (task queue ${t(config.SEEDANCE_TASK_QUEUE)})`);
+    const watch = watchForWorkers(client, { taskQueue: config.SEEDANCE_TASK_QUEUE, address: temporalTarget(config).connectionOptions.address });
+    const outcome = await waitForVideo(handle, values.json ? undefined : printProgress()).finally(() => watch.stop());
     printOutcome(outcome, Boolean(values.json));
     return outcome.status === 'stored' ? 0 : 1;
   } finally {
@@ -106,7 +110,7 @@ export async function videoCommand(args: string[]): Promise<number> {
 function printProgress(): (p: RenderVideoProgress) => void {
   let last = '';
   return (p) => {
-    const line = `  ${p.phase}${p.taskId ? ` task ${p.taskId}` : ''}${p.lastRawStatus ? ` status ${p.lastRawStatus}` : ''} polls ${p.polls}`;
+    const line = `  ${t(p.phase)}${p.taskId ? ` task ${t(p.taskId)}` : ''}${p.lastRawStatus ? ` status ${t(p.lastRawStatus)}` : ''} polls ${t(p.polls)}`;
     if (line !== last) console.error(line);
     last = line;
   };
@@ -114,13 +118,13 @@ function printProgress(): (p: RenderVideoProgress) => void {
 
 function printOutcome(outcome: VideoOutcome, json: boolean): void {
   if (json) {
-    console.log(JSON.stringify(outcome));
+    console.log(boundedJson(outcome));
     return;
   }
   if (outcome.status === 'stored') {
-    console.log(`stored ${outcome.storageUrl}${outcome.skipped ? ' (already there, not copied again)' : ''}`);
-    console.log(`  task ${outcome.taskId}  sha256 ${outcome.sha256}  ${outcome.bytes} bytes  seed ${outcome.seed ?? '-'}  tokens ${outcome.usage?.totalTokens ?? '-'}`);
+    console.log(`stored ${t(outcome.storageUrl, 2000)}${outcome.skipped ? ' (already there, not copied again)' : ''}`);
+    console.log(`  task ${t(outcome.taskId)}  sha256 ${t(outcome.sha256)}  ${t(outcome.bytes)} bytes  seed ${t(outcome.seed ?? '-')}  tokens ${t(outcome.usage?.totalTokens ?? '-')}`);
   } else {
-    console.error(`${outcome.status}: ${outcome.failureType}: ${outcome.message}${outcome.taskId ? ` (task ${outcome.taskId})` : ''}`);
+    console.error(`${t(outcome.status)}: ${t(outcome.failureType)}: ${t(outcome.message)}${outcome.taskId ? ` (task ${t(outcome.taskId)})` : ''}`);
   }
 }

@@ -68,6 +68,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     STORAGE_URL: `s3://${infra.bucket}/${prefix}`,
     SEEDANCE_REQUEST_TIMEOUT_MS: '5000',
     SEEDANCE_SHUTDOWN_GRACE_MS: '2000',
+    SEEDANCE_ALLOW_PRIVATE_NETWORK: 'true', // the simulator's video links are on 127.0.0.1
     ...opts.env,
   };
   const config = loadConfig(env);

@@ -37,7 +37,9 @@ export interface WorkerProcess {
 /** `prebuilt`: run dist/ as built by `npm run build`, with its own workflow bundle. */
 export async function spawnWorker(env: Record<string, string | undefined>, opts: { prebuilt?: boolean } = {}): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/seedance-flow.js'), 'worker'], {
-    env: opts.prebuilt ? env : { ...env, SEEDANCE_WORKFLOW_BUNDLE: await workflowBundlePath() },
+    // The simulator serves its videos from 127.0.0.1, which production settings refuse to
+    // fetch: test workers opt in, as the README's local-development switch says.
+    env: { SEEDANCE_ALLOW_PRIVATE_NETWORK: 'true', ...env, ...(opts.prebuilt ? {} : { SEEDANCE_WORKFLOW_BUNDLE: await workflowBundlePath() }) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -5,12 +5,14 @@
  */
 import { ActivityCancellationDetails, ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { createSeedanceActivities, ensureTimeToSend, type SeedanceDeps } from '../../activities/seedance/activities';
 import { stagedImageMatcher, type S3ObjectReader } from '../../activities/seedance/images';
 import type { PreparedSubmit, SeedanceFamilyClient, SubmitResult } from '../../activities/seedance/types';
 import type { SubmitSending } from '../../common/submit-attempt';
 
-const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+const PNG = readFileSync(path.resolve(__dirname, '../../examples/images/dawn-start.png'));
 
 class NamedError extends Error {
   constructor(override readonly name: string) {
