@@ -98,6 +98,19 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   };
 }
 
+/** The environment of a worker process that serves this harness's queue, simulator and storage. */
+export function harnessWorkerEnv(h: Harness, extra: Record<string, string> = {}): Record<string, string | undefined> {
+  return {
+    ...process.env,
+    GPTPROTO_API_KEY: TEST_API_KEY,
+    SEEDANCE_API_BASE_URL: h.sim.url,
+    SEEDANCE_TASK_QUEUE: h.config.SEEDANCE_TASK_QUEUE,
+    STORAGE_URL: h.config.STORAGE_URL,
+    SEEDANCE_REQUEST_TIMEOUT_MS: '5000',
+    ...extra,
+  };
+}
+
 /** Fast polling for tests: renders take a second or two on the simulator. */
 export const FAST_SCHEDULE = { initialDelayMs: 300, backoffFactor: 1.5, maxIntervalMs: 1000, deadlineMs: 60_000 };
 

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { createS3Client } from '../../activities/storage/s3';
 import type { ManifestEntry } from '../../common/storyboard';
 import { storyboardProgressQuery } from '../../workflows';
-import { TEST_API_KEY, s3Object, startHarness, waitFor, type Harness } from '../helpers/harness';
+import { harnessWorkerEnv, s3Object, startHarness, waitFor, type Harness } from '../helpers/harness';
 import { startKiller, type Killer } from '../helpers/chaos';
 import { startPrivateMinio, type PrivateMinio } from '../helpers/private-minio';
 import { startPrivateTemporal, type PrivateTemporal } from '../helpers/private-temporal';
@@ -58,17 +58,9 @@ afterAll(async () => {
 });
 
 async function spawn(): Promise<WorkerProcess> {
-  const w = await spawnWorker({
-    ...process.env,
-    GPTPROTO_API_KEY: TEST_API_KEY,
-    SEEDANCE_API_BASE_URL: h.sim.url,
-    SEEDANCE_TASK_QUEUE: h.config.SEEDANCE_TASK_QUEUE,
-    STORAGE_URL: h.config.STORAGE_URL,
-    TEMPORAL_ADDRESS: temporal.address,
-    AWS_ENDPOINT_URL_S3: minio.endpoint,
-    SEEDANCE_REQUEST_TIMEOUT_MS: '5000',
-    SEEDANCE_LOG_LEVEL: 'WARN',
-  });
+  const w = await spawnWorker(
+    harnessWorkerEnv(h, { TEMPORAL_ADDRESS: temporal.address, AWS_ENDPOINT_URL_S3: minio.endpoint, SEEDANCE_LOG_LEVEL: 'WARN' }),
+  );
   workers.push(w);
   await w.ready();
   return w;

@@ -9,7 +9,7 @@ import { createStorage } from '../../activities/storage/from-config';
 import { startRenderVideo, waitForVideo } from '../../client/video';
 import { stageImage } from '../../client/stage';
 import type { ManifestEntry } from '../../common/storyboard';
-import { FAST_SCHEDULE, TEST_API_KEY, infraEnv, startHarness, waitFor, type Harness } from '../helpers/harness';
+import { FAST_SCHEDULE, harnessWorkerEnv, infraEnv, startHarness, waitFor, type Harness } from '../helpers/harness';
 import { activityRuns } from '../helpers/history';
 import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy';
 import { boardDoc, stageBoard, startBoard } from '../helpers/storyboard';
@@ -46,15 +46,7 @@ afterEach(async () => {
 
 /** A worker process; `viaProxy` routes its S3 traffic through the test's proxy. */
 async function worker(viaProxy: boolean): Promise<WorkerProcess> {
-  const w = await spawnWorker({
-    ...process.env,
-    GPTPROTO_API_KEY: TEST_API_KEY,
-    SEEDANCE_API_BASE_URL: h.sim.url,
-    SEEDANCE_TASK_QUEUE: h.config.SEEDANCE_TASK_QUEUE,
-    STORAGE_URL: h.config.STORAGE_URL,
-    SEEDANCE_REQUEST_TIMEOUT_MS: '5000',
-    ...(viaProxy ? { AWS_ENDPOINT_URL_S3: proxy.url } : {}),
-  });
+  const w = await spawnWorker(harnessWorkerEnv(h, viaProxy ? { AWS_ENDPOINT_URL_S3: proxy.url } : {}));
   workers.push(w);
   await w.ready();
   return w;

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { startRenderVideo, waitForVideo } from '../../client/video';
 import { renderVideoProgressQuery } from '../../workflows';
-import { FAST_SCHEDULE, TEST_API_KEY, s3Object, servedSha256, startHarness, waitFor, type Harness } from '../helpers/harness';
+import { FAST_SCHEDULE, harnessWorkerEnv, s3Object, servedSha256, startHarness, waitFor, type Harness } from '../helpers/harness';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';
 
 jest.setTimeout(180_000);
@@ -20,15 +20,7 @@ afterAll(async () => {
   await h?.stop();
 });
 
-function workerEnv() {
-  return {
-    ...process.env,
-    GPTPROTO_API_KEY: TEST_API_KEY,
-    SEEDANCE_API_BASE_URL: h.sim.url,
-    SEEDANCE_TASK_QUEUE: h.config.SEEDANCE_TASK_QUEUE,
-    STORAGE_URL: h.config.STORAGE_URL,
-  };
-}
+const workerEnv = () => harnessWorkerEnv(h);
 
 test('SIGKILL while polling, restart: the video lands and exactly one submission was made', async () => {
   const first = await spawnWorker(workerEnv());

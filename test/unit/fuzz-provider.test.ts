@@ -4,6 +4,7 @@
  * every answer ends as a snapshot or a typed failure.
  */
 import fc from 'fast-check';
+import { timed } from '../helpers/bounded';
 import { parseErrorBody, classifyStatus } from '../../activities/seedance/provider-error';
 import { PredictionEnvelopeSchema, TasksSubmitResponseSchema, TasksTaskSchema } from '../../activities/seedance/schemas';
 import { normalizeStatus } from '../../activities/seedance/status';
@@ -12,17 +13,7 @@ import { toPredictionSnapshot } from '../../activities/seedance/predictions-clie
 import { FAILURE_TYPES } from '../../common/errors';
 import { TASK_STATUSES } from '../../activities/seedance/types';
 
-/** Per input; generous, since a 2-core CI machine is noisy. The point is "not unbounded". */
-const BOUND_MS = 1000;
 const RUNS = 3000;
-
-function timed<T>(fn: () => T): T {
-  const t0 = performance.now();
-  const out = fn();
-  const ms = performance.now() - t0;
-  if (ms > BOUND_MS) throw new Error(`took ${Math.round(ms)} ms`);
-  return out;
-}
 
 /** JSON shaped like a task (right keys, any values), so the fuzzer reaches deep into the schemas. */
 const taskLike = fc.record(

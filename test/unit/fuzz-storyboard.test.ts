@@ -5,20 +5,12 @@
  * accepts only what the shot rules accept, and names a path for every problem.
  */
 import fc from 'fast-check';
+import { timed } from '../helpers/bounded';
 import { validateStoryboard } from '../../common/storyboard';
 import { ShotSchema } from '../../common/shot';
 import { parseStoryboardText } from '../../client/storyboard-file';
 
-const BOUND_MS = 1000;
 const RUNS = 2000;
-
-function timed<T>(fn: () => T): T {
-  const t0 = performance.now();
-  const out = fn();
-  const ms = performance.now() - t0;
-  if (ms > BOUND_MS) throw new Error(`took ${Math.round(ms)} ms`);
-  return out;
-}
 
 const id = fc.oneof(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,10}$/), fc.string({ maxLength: 80 }));
 const anyValue = fc.oneof(fc.jsonValue(), fc.constant(undefined));

@@ -3,26 +3,17 @@
  * local server, instead of a bare transport error.
  */
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { TemporalUnreachableError, connectClient } from '../../client/temporal';
 import { loadConfig } from '../../common/config';
+import { freePort } from '../helpers/spawned-server';
 
 const run = promisify(execFile);
 const BIN = path.resolve(__dirname, '../../bin/seedance-flow.js');
 
 /** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+const closedPort = freePort;
 
 function expectHelpful(message: string, address: string): void {
   expect(message).toContain(`cannot reach Temporal at ${address}`);
