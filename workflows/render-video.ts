@@ -332,7 +332,8 @@ function checkSucceeded(snapshot: TaskSnapshot, progress: RenderVideoProgress): 
   switch (snapshot.status) {
     case 'succeeded':
       if (!snapshot.videoUrl) {
-        throw fail(progress, { type: FailureType.InvalidOutputUrl, ...base }, `task ${snapshot.taskId} succeeded without a video URL`);
+        const why = snapshot.outputUrlRefused ? `succeeded, but its video URL was refused: ${snapshot.outputUrlRefused}` : 'succeeded without a video URL';
+        throw fail(progress, { type: FailureType.InvalidOutputUrl, ...base }, `task ${snapshot.taskId} ${why}`);
       }
       return { ...snapshot, videoUrl: snapshot.videoUrl };
     case 'failed': {

@@ -13,6 +13,7 @@ import {
   type PredictionSchema,
   type PredictionsSubmitRequest,
 } from './schemas';
+import { boundedOutputUrls } from './output-urls';
 import { normalizeStatus } from './status';
 import type { PreparedSubmit, SeedanceFamilyClient, SubmitResult, TaskSnapshot } from './types';
 
@@ -33,13 +34,18 @@ export function predictionsPath(model: string, hasImage: boolean): string {
   return `/api/v3/bytedance/${encodeURIComponent(model)}/${hasImage ? 'image-to-video' : 'text-to-video'}`;
 }
 
+function predictionOutput(video: string | undefined): Pick<TaskSnapshot, 'videoUrl' | 'outputUrlRefused'> {
+  const { urls, refused } = boundedOutputUrls({ videoUrl: video });
+  return { ...urls, ...(refused ? { outputUrlRefused: refused } : {}) };
+}
+
 export function toPredictionSnapshot(p: z.output<typeof PredictionSchema>): TaskSnapshot {
   return {
     taskId: p.id,
     api: 'predictions',
     status: normalizeStatus(p.status),
     rawStatus: p.status,
-    videoUrl: p.outputs?.find((o) => o.length > 0),
+    ...predictionOutput(p.outputs?.find((o) => o.length > 0)),
     seed: p.seed,
     usage: p.usage ? { completionTokens: p.usage.completion_tokens, totalTokens: p.usage.total_tokens } : undefined,
     error: p.error,

@@ -6,6 +6,7 @@ import type { AxiosInstance } from 'axios';
 import type { ResolvedShot } from '../../common/shot';
 import { providerRequest, requestedTaskId, submittedTaskId } from './request';
 import { TasksSubmitRequestSchema, TasksSubmitResponseSchema, TasksTaskSchema, type TasksSubmitRequest } from './schemas';
+import { boundedOutputUrls } from './output-urls';
 import { normalizeStatus } from './status';
 import { z } from 'zod';
 import type { PreparedSubmit, SeedanceFamilyClient, SubmitResult, TaskSnapshot } from './types';
@@ -36,14 +37,18 @@ export function buildTasksRequest(shot: ResolvedShot, images: string[]): TasksSu
   });
 }
 
+function outputUrls(video: string | undefined, lastFrame: string | undefined): Pick<TaskSnapshot, 'videoUrl' | 'lastFrameUrl' | 'outputUrlRefused'> {
+  const { urls, refused } = boundedOutputUrls({ videoUrl: video, lastFrameUrl: lastFrame });
+  return { ...urls, ...(refused ? { outputUrlRefused: refused } : {}) };
+}
+
 export function toTasksSnapshot(task: z.output<typeof TasksTaskSchema>): TaskSnapshot {
   return {
     taskId: task.id,
     api: 'tasks',
     status: normalizeStatus(task.status),
     rawStatus: task.status,
-    videoUrl: task.content?.video_url,
-    lastFrameUrl: task.content?.last_frame_url,
+    ...outputUrls(task.content?.video_url, task.content?.last_frame_url),
     seed: task.seed,
     usage: task.usage
       ? { completionTokens: task.usage.completion_tokens, totalTokens: task.usage.total_tokens }

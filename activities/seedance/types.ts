@@ -16,6 +16,8 @@ export interface TaskSnapshot extends VideoFacts {
   rawStatus: string;
   videoUrl?: string;
   lastFrameUrl?: string;
+  /** Why an output URL the provider gave was dropped (see output-urls.ts), for the failure message. */
+  outputUrlRefused?: string;
   fps?: number;
   error?: { code?: string; message?: string };
 }

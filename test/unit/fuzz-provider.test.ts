@@ -12,6 +12,7 @@ import { toTasksSnapshot } from '../../activities/seedance/tasks-client';
 import { toPredictionSnapshot } from '../../activities/seedance/predictions-client';
 import { FAILURE_TYPES } from '../../common/errors';
 import { TASK_STATUSES } from '../../activities/seedance/types';
+import { MAX_OUTPUT_URL_CHARS } from '../../activities/seedance/output-urls';
 
 const RUNS = 3000;
 
@@ -48,15 +49,22 @@ const predictionLike = fc.record(
 
 const knownTypes = new Set(Object.keys(FAILURE_TYPES));
 
+/** A snapshot goes into workflow history: a known status, and no field that could blow a payload. */
+function expectBoundedSnapshot(snapshot: { status: string; videoUrl?: string; lastFrameUrl?: string }): void {
+  expect(TASK_STATUSES).toContain(snapshot.status);
+  expect(snapshot.videoUrl?.length ?? 0).toBeLessThanOrEqual(MAX_OUTPUT_URL_CHARS);
+  expect(snapshot.lastFrameUrl?.length ?? 0).toBeLessThanOrEqual(MAX_OUTPUT_URL_CHARS);
+}
+
 describe('provider answers, fuzzed', () => {
   test('task and prediction parsers: any JSON parses or is refused, never throws; snapshots have a known status', () => {
     fc.assert(
       fc.property(fc.oneof(fc.jsonValue(), taskLike, predictionLike), (value) => {
         timed(() => {
           const task = TasksTaskSchema.safeParse(value);
-          if (task.success) expect(TASK_STATUSES).toContain(toTasksSnapshot(task.data).status);
+          if (task.success) expectBoundedSnapshot(toTasksSnapshot(task.data));
           const prediction = PredictionEnvelopeSchema.safeParse(value);
-          if (prediction.success) expect(TASK_STATUSES).toContain(toPredictionSnapshot(prediction.data.data).status);
+          if (prediction.success) expectBoundedSnapshot(toPredictionSnapshot(prediction.data.data));
           TasksSubmitResponseSchema.safeParse(value);
         });
       }),
@@ -91,6 +99,17 @@ describe('provider answers, fuzzed', () => {
       }),
       { numRuns: RUNS },
     );
+  });
+
+  test('an absurdly long output URL is dropped with its reason, not carried into history', () => {
+    const long = `https://cdn.example.com/${'v'.repeat(MAX_OUTPUT_URL_CHARS)}.mp4`;
+    const task = TasksTaskSchema.parse({ id: 'cgt-1', status: 'succeeded', content: { video_url: long, last_frame_url: 'https://cdn.example.com/f.png' } });
+    const snapshot = toTasksSnapshot(task);
+    expect(snapshot.videoUrl).toBeUndefined();
+    expect(snapshot.lastFrameUrl).toBe('https://cdn.example.com/f.png');
+    expect(snapshot.outputUrlRefused).toMatch(/videoUrl is \d+ characters, over the 8192-character limit/);
+    const prediction = PredictionEnvelopeSchema.parse({ data: { id: 'p-1', status: 'succeeded', outputs: [long] } });
+    expect(toPredictionSnapshot(prediction.data).videoUrl).toBeUndefined();
   });
 
   test('huge and pathological error texts stay fast (no quadratic regex) and bounded', () => {
