@@ -43,7 +43,7 @@ import { submitRetryDelayMs, SUBMIT_MAX_ATTEMPTS } from '../common/submit-retry'
 import { copyTaskQueue, providerTaskQueue } from '../common/task-queues';
 import type { PhaseReport } from '../activities/phase-reporter';
 
-/** Marks histories whose submits go through createTask and are judged by their heartbeats. */
+/** Marks histories whose submits go through createTask and are judged by their submitSending signals. */
 export const CONFIRMED_SUBMIT_PATCH = 'confirmed-submit-attempts';
 
 /** From a createTask attempt, just before its request leaves (common/submit-attempt.ts). */

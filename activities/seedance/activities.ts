@@ -1,6 +1,6 @@
 /**
- * The provider activities: submitTask (the only place a task is POSTed), getTask and
- * cancelTask. Built by a factory so workers inject their clients (and tests their fakes).
+ * The provider activities: createTask (the only place a task is POSTed; `submitTask` is its
+ * earlier name), getTask and cancelTask. Built by a factory so workers inject their clients (and tests their fakes).
  */
 import { Context, type Info } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
@@ -80,6 +80,8 @@ export function createSeedanceActivities(deps: SeedanceDeps) {
   async function createTask(input: ShotInput, report?: PhaseReport): Promise<SubmitResult> {
     const ctx = Context.current();
     const { info } = ctx;
+    const run = info.workflowExecution;
+    if (!run) throw invalidRequest('createTask is judged by its workflow and runs only inside one');
     let phase: 'preparing' | 'sending' = 'preparing';
     return whileHeartbeating(
       async () => {
@@ -91,8 +93,6 @@ export function createSeedanceActivities(deps: SeedanceDeps) {
         ensureTimeToSend(info, deps.requestTimeoutMs);
         await confirmAttemptAlive(deps.heartbeat, info.taskToken);
         phase = 'sending';
-        const run = info.workflowExecution;
-        if (!run) throw invalidRequest('createTask is judged by its workflow and runs only inside one');
         await announceSending(deps.announceSending, run, { activityId: info.activityId, at: Date.now() });
         const result = await asActivity('submit', () => deps.clients[shot.api].send(prepared));
         countMetric('seedance_submissions', 1, { api: shot.api, model: shot.model }, 'tasks accepted by the provider');
@@ -152,7 +152,7 @@ export function createSeedanceActivities(deps: SeedanceDeps) {
      * The same activity under its earlier name, for renders started before createTask
      * existed (their histories schedule `submitTask`, and their workflows judge a timeout
      * the old way). A new name keeps an older worker from ever running an attempt that a
-     * newer workflow would judge by its heartbeats.
+     * newer workflow would judge by its submitSending signal.
      */
     submitTask: createTask,
     getTask,

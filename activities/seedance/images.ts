@@ -45,7 +45,11 @@ export const STAGED_IMAGE_KEY = /^inputs\/[0-9a-f]{64}\.(jpg|png|webp|gif|bmp|ti
 export function stagedImageMatcher(urlOf: (key: string) => string): (url: string) => boolean {
   const probe = 'inputs/probe';
   const base = urlOf(probe).slice(0, -'probe'.length);
-  return (url) => url.startsWith(base) && STAGED_IMAGE_KEY.test(`inputs/${url.slice(base.length)}`) && urlOf(`inputs/${url.slice(base.length)}`) === url;
+  return (url) => {
+    if (!url.startsWith(base)) return false;
+    const key = `inputs/${url.slice(base.length)}`;
+    return STAGED_IMAGE_KEY.test(key) && urlOf(key) === url;
+  };
 }
 
 /**
