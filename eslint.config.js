@@ -32,7 +32,11 @@ module.exports = tseslint.config(
           ],
           patterns: [
             { group: ['@aws-sdk/*'], message: 'storage belongs in activities' },
-            { group: ['../activities/*', '../activities/**', '../workers/**', '../client/**'], allowTypeImports: true, message: 'import activity types only' },
+            {
+              group: ['../activities/*', '../activities/**', '../workers/**', '../client/**'],
+              allowTypeImports: true,
+              message: 'import activity types only',
+            },
           ],
         },
       ],
@@ -40,7 +44,10 @@ module.exports = tseslint.config(
   },
   {
     files: ['**/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', console: 'readonly' },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

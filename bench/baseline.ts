@@ -151,7 +151,12 @@ export async function copyVideo(
   res.data.pipe(counter);
   await storage.upload(key, counter, {
     contentType: 'video/mp4',
-    metadata: { 'task-id': meta.taskId, model: meta.model, 'prompt-sha256': sha256Hex(meta.prompt), ...(meta.seed !== undefined ? { seed: String(meta.seed) } : {}) },
+    metadata: {
+      'task-id': meta.taskId,
+      model: meta.model,
+      'prompt-sha256': sha256Hex(meta.prompt),
+      ...(meta.seed !== undefined ? { seed: String(meta.seed) } : {}),
+    },
   });
   const record: VideoRecord = {
     sha256: counter.hash.digest('hex'),
@@ -185,7 +190,11 @@ export async function runBaseline(o: BaselineRunOptions): Promise<BaselineRunRes
   await Promise.all(Array.from({ length: Math.min(o.window, o.shots.length) }, lane));
   await storage.writeText(
     storyboardKeys.manifest(o.storyboardId),
-    JSON.stringify({ storyboardId: o.storyboardId, writtenAt: new Date().toISOString(), totalShots: o.shots.length, shots: outcomes }, null, 2),
+    JSON.stringify(
+      { storyboardId: o.storyboardId, writtenAt: new Date().toISOString(), totalShots: o.shots.length, shots: outcomes },
+      null,
+      2,
+    ),
     'application/json',
   );
   const wallMs = Date.now() - t0;
@@ -256,7 +265,8 @@ async function activityCopy(storage: StorageBackend, maxBytes: number) {
 
 async function main(): Promise<void> {
   const [mode, file] = process.argv.slice(2);
-  if (!file || (mode !== 'run' && mode !== 'copy' && mode !== 'activity')) throw new Error('usage: tsx bench/baseline.ts <run|copy|activity> <options.json>');
+  if (!file || (mode !== 'run' && mode !== 'copy' && mode !== 'activity'))
+    throw new Error('usage: tsx bench/baseline.ts <run|copy|activity> <options.json>');
   const options = JSON.parse(readFileSync(file, 'utf8')) as BaselineRunOptions & BaselineCopyOptions;
   const result = mode === 'run' ? await runBaseline(options) : await runBaselineCopy(options, mode === 'activity');
   process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -58,27 +58,40 @@ function overheadMd(o: OverheadResult): string {
       `${c.repeats} run(s) each, medians. Worker with SEEDANCE_PROVIDER_RPS=${c.providerRps} (the baseline has no provider rate limit).`,
   );
   const by = (sys: string) => o.runs.filter((r) => r.system === sys);
-  const rows = (['baseline', 'storyboard', 'direct', 'fanout', 'fanoutSignals', 'storyboardNoSearchAttributes'] as const).filter((sys) => by(sys).length).map((sys) => {
-    const rs = by(sys);
-    const med = o.summary.medianWallMs[sys] ?? NaN;
-    const ratio = sys === 'baseline' ? 1 : med / (o.summary.medianWallMs.baseline ?? NaN);
-    const f = rs[0];
-    return [
-      SYSTEM_NAMES[sys] ?? sys,
-      s(med),
-      x(ratio),
-      n(rs.reduce((a, r) => a + r.shots, 0) / rs.reduce((a, r) => a + r.wallMs / 1000, 0), 2),
-      `${rs.reduce((a, r) => a + r.stored, 0)}/${rs.reduce((a, r) => a + r.shots, 0)}`,
-      f?.shotLatencyMs ? `${s(f.shotLatencyMs.p50)} / ${s(f.shotLatencyMs.p95)}` : '–',
-      f ? cores(f.cores, 'worker') : '–',
-      f ? cores(f.cores, 'temporal') : '–',
-      f ? `${cpuPerShot(f, 'worker')} + ${cpuPerShot(f, 'temporal')}` : '–',
-      f ? mib(Math.max(...rs.map((r) => r.peakRssBytes))) : '–',
-    ];
-  });
+  const rows = (['baseline', 'storyboard', 'direct', 'fanout', 'fanoutSignals', 'storyboardNoSearchAttributes'] as const)
+    .filter((sys) => by(sys).length)
+    .map((sys) => {
+      const rs = by(sys);
+      const med = o.summary.medianWallMs[sys] ?? NaN;
+      const ratio = sys === 'baseline' ? 1 : med / (o.summary.medianWallMs.baseline ?? NaN);
+      const f = rs[0];
+      return [
+        SYSTEM_NAMES[sys] ?? sys,
+        s(med),
+        x(ratio),
+        n(rs.reduce((a, r) => a + r.shots, 0) / rs.reduce((a, r) => a + r.wallMs / 1000, 0), 2),
+        `${rs.reduce((a, r) => a + r.stored, 0)}/${rs.reduce((a, r) => a + r.shots, 0)}`,
+        f?.shotLatencyMs ? `${s(f.shotLatencyMs.p50)} / ${s(f.shotLatencyMs.p95)}` : '–',
+        f ? cores(f.cores, 'worker') : '–',
+        f ? cores(f.cores, 'temporal') : '–',
+        f ? `${cpuPerShot(f, 'worker')} + ${cpuPerShot(f, 'temporal')}` : '–',
+        f ? mib(Math.max(...rs.map((r) => r.peakRssBytes))) : '–',
+      ];
+    });
   out.push(
     table(
-      ['system', 'wall time (median)', 'vs baseline', 'shots/s', 'stored', 'one shot, launch to stored: p50 / p95', 'worker CPU (cores)', 'Temporal CPU (cores)', 'CPU per shot: worker + Temporal', 'peak RSS'],
+      [
+        'system',
+        'wall time (median)',
+        'vs baseline',
+        'shots/s',
+        'stored',
+        'one shot, launch to stored: p50 / p95',
+        'worker CPU (cores)',
+        'Temporal CPU (cores)',
+        'CPU per shot: worker + Temporal',
+        'peak RSS',
+      ],
       rows,
     ),
   );
@@ -102,7 +115,9 @@ function overheadMd(o: OverheadResult): string {
   const diag = parentMd(o.runs, 'The storyboard workflow itself');
   if (diag) out.push('', diag);
   out.push('');
-  out.push(`### Throughput by window (${o.config.sweep.shots} shots, renders ${o.config.sweep.render.kind === 'fixed' ? `${o.config.sweep.render.ms / 1000} s` : 'varied'})`);
+  out.push(
+    `### Throughput by window (${o.config.sweep.shots} shots, renders ${o.config.sweep.render.kind === 'fixed' ? `${o.config.sweep.render.ms / 1000} s` : 'varied'})`,
+  );
   const windows = [...new Set(o.sweep.map((r) => r.window))];
   const systems = [...new Set(o.sweep.map((r) => r.system))];
   out.push(
@@ -147,7 +162,10 @@ function longerMd(o: OverheadResult): string {
   ]);
   return [
     `### Longer renders (${l.shots} shots, window ${l.window}, renders ${describeDistribution(l.render)}, poll schedule ${describeSchedule(l.schedule)}, both sides, 1 run each)`,
-    table(['system', 'wall time', 'vs baseline', 'stored', 'one shot, launch to stored: p50 / p95', 'CPU per shot: worker + Temporal'], rows),
+    table(
+      ['system', 'wall time', 'vs baseline', 'stored', 'one shot, launch to stored: p50 / p95', 'CPU per shot: worker + Temporal'],
+      rows,
+    ),
     '',
     `Longer renders (real ones take 1-10 minutes), so that the renders and the window (${l.window} in flight), not the orchestration, set the pace: the same per-shot work as above, amortized over the render.`,
   ].join('\n');
@@ -161,7 +179,16 @@ function parentMd(runs: RunFigures[], title: string): string {
   return [
     `### ${title}`,
     table(
-      ['parent workflow', 'runs', 'parent events/shot', 'signals/shot', 'child start latency p50 / p95 / max', 'parent workflow task queueing p50 / p95', 'parent workflow task processing p50 / p95', 'workflow task timeouts'],
+      [
+        'parent workflow',
+        'runs',
+        'parent events/shot',
+        'signals/shot',
+        'child start latency p50 / p95 / max',
+        'parent workflow task queueing p50 / p95',
+        'parent workflow task processing p50 / p95',
+        'workflow task timeouts',
+      ],
       withParent.map((r) => {
         const p = r.parent as NonNullable<RunFigures['parent']>;
         return [
@@ -190,7 +217,9 @@ function figs(f: ScheduleFigures): string[] {
 function pollingMd(p: PollingResult): string {
   const out: string[] = [];
   out.push(`## 2. Provider API efficiency (poll schedules)`);
-  out.push(`Renders ${p.distribution}. Model: the schedule's own arithmetic over 20,000 sampled renders (also shown for ${p.uniformDistribution}).`);
+  out.push(
+    `Renders ${p.distribution}. Model: the schedule's own arithmetic over 20,000 sampled renders (also shown for ${p.uniformDistribution}).`,
+  );
   out.push(
     table(
       ['schedule', 'polls/shot (mean)', 'polls p95', 'latency p50', 'latency p95', 'uniform: polls/shot', 'uniform: latency p95'],
@@ -206,7 +235,17 @@ function pollingMd(p: PollingResult): string {
     );
     out.push(
       table(
-        ['schedule', 'renders', 'polls/shot (mean)', 'polls p95', 'latency p50', 'latency p95', 'overhead/poll (scaled back)', 'model+overhead: polls', 'model+overhead: p95'],
+        [
+          'schedule',
+          'renders',
+          'polls/shot (mean)',
+          'polls p95',
+          'latency p50',
+          'latency p95',
+          'overhead/poll (scaled back)',
+          'model+overhead: polls',
+          'model+overhead: p95',
+        ],
         p.measured.rows.map((m) => [
           m.name,
           `${m.shots - m.failed}/${m.shots}`,
@@ -275,7 +314,19 @@ function scaleMd(sc: ScaleResult): string {
   out.push(`Window ${c.window}, renders ${c.renderDescription}, poll schedule ${describeSchedule(c.schedule)}.`);
   out.push(
     table(
-      ['shots', 'to all stored', 'with report', 'shots/s', 'runs (continue-as-new)', 'largest history: events', 'largest history: bytes', 'worker peak RSS', 'Temporal CPU (cores / machine share)', 'worker CPU', 'MinIO CPU'],
+      [
+        'shots',
+        'to all stored',
+        'with report',
+        'shots/s',
+        'runs (continue-as-new)',
+        'largest history: events',
+        'largest history: bytes',
+        'worker peak RSS',
+        'Temporal CPU (cores / machine share)',
+        'worker CPU',
+        'MinIO CPU',
+      ],
       sc.rows.map((r) => [
         `${r.shots}${r.reused ? ' (reused)' : ''}`,
         s(r.wallMs),

@@ -51,7 +51,10 @@ function parseArgs(argv: string[]): Options {
   const o: Options = { quick: false, diagnose: false, only: [...SCENARIOS], keep: false };
   const list = (v: string | undefined, what: string) => {
     if (!v) throw new UsageError(`${what} needs a value\n${USAGE}`);
-    return v.split(',').map((x) => x.trim()).filter(Boolean);
+    return v
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
   };
   const numbers = (v: string | undefined, what: string) =>
     list(v, what).map((x) => {
@@ -174,7 +177,8 @@ async function main(): Promise<number> {
             const cfg = opts.scaleShots ? { ...base, shots: opts.scaleShots } : base;
             // Scenario 1's storyboard runs are this very workload when renders and schedule match.
             const o = results.overhead?.config;
-            const same = o && JSON.stringify(o.render) === JSON.stringify(cfg.render) && JSON.stringify(o.schedule) === JSON.stringify(cfg.schedule);
+            const same =
+              o && JSON.stringify(o.render) === JSON.stringify(cfg.render) && JSON.stringify(o.schedule) === JSON.stringify(cfg.schedule);
             results.scale = await scaleScenario(ctx, sim, cfg, same ? (results.overhead?.runs ?? []) : []);
             break;
           }

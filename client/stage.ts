@@ -100,7 +100,7 @@ class VerifyingStream extends Transform {
 
 async function sha256Of(handle: FileHandle, size: number): Promise<string> {
   const hash = createHash('sha256');
-  for (let at = 0; at < size; ) {
+  for (let at = 0; at < size;) {
     const chunk = await readAt(handle, at, Math.min(HASH_CHUNK_BYTES, size - at));
     if (chunk.length === 0) break;
     hash.update(chunk);

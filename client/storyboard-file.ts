@@ -11,7 +11,19 @@
 import { createHash } from 'node:crypto';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { Composer, isAlias, isMap, isScalar, isSeq, Lexer, LineCounter, Parser, YAMLParseError, type Document, type Node as YamlNode } from 'yaml';
+import {
+  Composer,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  Lexer,
+  LineCounter,
+  Parser,
+  YAMLParseError,
+  type Document,
+  type Node as YamlNode,
+} from 'yaml';
 import type { StorageBackend } from '../activities/storage/backend';
 import {
   clip,
@@ -195,7 +207,9 @@ function parseYamlDocument(text: string, lineCounter: LineCounter): Document.Par
   for (const d of composer.compose(tokens(), true, text.length)) {
     if (!doc) doc = d;
     else {
-      doc.errors.push(new YAMLParseError(d.range.slice(0, 2) as [number, number], 'MULTIPLE_DOCS', 'the file holds more than one YAML document (---)'));
+      doc.errors.push(
+        new YAMLParseError(d.range.slice(0, 2) as [number, number], 'MULTIPLE_DOCS', 'the file holds more than one YAML document (---)'),
+      );
       break;
     }
   }
@@ -214,7 +228,8 @@ function parseYamlText(text: string): ParsedText {
   try {
     doc = parseYamlDocument(text, lineCounter);
   } catch (err) {
-    if (err instanceof TooDeep) return { problems: [{ path: '', message: `not a usable storyboard: maps and lists nested deeper than ${MAX_NESTING} levels` }] };
+    if (err instanceof TooDeep)
+      return { problems: [{ path: '', message: `not a usable storyboard: maps and lists nested deeper than ${MAX_NESTING} levels` }] };
     if (err instanceof RangeError) return { problems: [{ path: '', message: 'not a usable storyboard: nested too deeply to read' }] };
     throw err;
   }
@@ -234,7 +249,10 @@ function parseYamlText(text: string): ParsedText {
   } catch (err) {
     const message = (err as Error).message;
     if (/alias count/i.test(message)) {
-      problems.add('', `a YAML anchor is used through aliases (*name) more than ${MAX_YAML_ALIAS_COUNT} times (counting aliases inside aliases); use defaults for what every shot shares`);
+      problems.add(
+        '',
+        `a YAML anchor is used through aliases (*name) more than ${MAX_YAML_ALIAS_COUNT} times (counting aliases inside aliases); use defaults for what every shot shares`,
+      );
     } else {
       problems.add('', `not a usable storyboard: ${clip(message, 200)}`);
     }
@@ -257,7 +275,10 @@ function findYamlDuplicates(doc: Document.Parsed, lineCounter: LineCounter, prob
         const k = pair.key as YamlNode | null;
         const key = isScalar(k) ? String(k.value ?? '') : k ? String(k) : '';
         if (seen.has(key)) {
-          problems.add(problemPath([...p, key]), `duplicate key ${JSON.stringify(clip(key, 60))}${at(lineCounter, k?.range?.[0])}: give each key once`);
+          problems.add(
+            problemPath([...p, key]),
+            `duplicate key ${JSON.stringify(clip(key, 60))}${at(lineCounter, k?.range?.[0])}: give each key once`,
+          );
         } else seen.add(key);
         stack.push({ node: pair.value, path: [...p, key] });
       }
@@ -287,10 +308,14 @@ function checkExpanded(doc: unknown): StoryboardProblem | undefined {
     size += 8;
     if (typeof v === 'string') size += v.length;
     if (size > MAX_EXPANDED_SIZE) {
-      return { path: '', message: `over ${formatBytes(MAX_EXPANDED_SIZE)} once YAML aliases are expanded; write the storyboard out, or use defaults` };
+      return {
+        path: '',
+        message: `over ${formatBytes(MAX_EXPANDED_SIZE)} once YAML aliases are expanded; write the storyboard out, or use defaults`,
+      };
     }
     if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') continue;
-    if (e.depth >= MAX_NESTING) return { path: pathOf(e), message: `nested deeper than ${MAX_NESTING} levels (or a YAML alias that contains itself)` };
+    if (e.depth >= MAX_NESTING)
+      return { path: pathOf(e), message: `nested deeper than ${MAX_NESTING} levels (or a YAML alias that contains itself)` };
     if (Array.isArray(v)) {
       for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], depth: e.depth + 1, parent: e, seg: i });
       continue;
@@ -305,7 +330,10 @@ function checkExpanded(doc: unknown): StoryboardProblem | undefined {
       }
       continue;
     }
-    return { path: pathOf(e), message: `a storyboard holds mappings, lists, strings, numbers, booleans and null, not ${v instanceof Date ? 'a date' : `a ${(v as object)?.constructor?.name ?? typeof v}`} (YAML tags like !!set, !!binary, !!timestamp are not used)` };
+    return {
+      path: pathOf(e),
+      message: `a storyboard holds mappings, lists, strings, numbers, booleans and null, not ${v instanceof Date ? 'a date' : `a ${(v as object)?.constructor?.name ?? typeof v}`} (YAML tags like !!set, !!binary, !!timestamp are not used)`,
+    };
   }
   return undefined;
 }
@@ -330,14 +358,21 @@ function isInside(dir: string, file: string): boolean {
 }
 
 /** The real file an image path names, or why it may not be used. */
-async function resolveImage(baseDir: string, realBase: string, written: string, options: CheckOptions): Promise<{ real: string } | { problem: string }> {
+async function resolveImage(
+  baseDir: string,
+  realBase: string,
+  written: string,
+  options: CheckOptions,
+): Promise<{ real: string } | { problem: string }> {
   const abs = path.resolve(baseDir, written);
   let real: string;
   try {
     real = await realpath(abs);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return { problem: `cannot read (${code === 'ENOENT' || code === 'ENOTDIR' ? `${code}: no such file` : (code ?? (err as Error).message)})` };
+    return {
+      problem: `cannot read (${code === 'ENOENT' || code === 'ENOTDIR' ? `${code}: no such file` : (code ?? (err as Error).message)})`,
+    };
   }
   if (!options.allowImagesOutside && !isInside(realBase, real)) {
     return {
@@ -380,7 +415,8 @@ export async function checkStoryboardFile(file: string, options: CheckOptions = 
     if (!check) {
       check = checkImageFile(resolved.real).then(
         () => undefined,
-        (e: Error) => (e instanceof ImageError && e.message.startsWith(`${resolved.real}: `) ? e.message.slice(resolved.real.length + 2) : e.message),
+        (e: Error) =>
+          e instanceof ImageError && e.message.startsWith(`${resolved.real}: `) ? e.message.slice(resolved.real.length + 2) : e.message,
       );
       checkedReal.set(resolved.real, check);
     }
@@ -451,7 +487,11 @@ export async function stageStoryboard(storage: StorageBackend, checked: CheckedS
     await storage.writeText(storyboardKeys.stagedPage(stagedPrefix, page), JSON.stringify(slice), 'application/json');
   }
   const result = { storyboardId: storyboard.id, stagedPrefix, totalShots: staged.length };
-  await storage.writeText(stagedRecordKey(storyboard.id), JSON.stringify({ ...result, stagedAt: new Date().toISOString() }), 'application/json');
+  await storage.writeText(
+    stagedRecordKey(storyboard.id),
+    JSON.stringify({ ...result, stagedAt: new Date().toISOString() }),
+    'application/json',
+  );
   return result;
 }
 

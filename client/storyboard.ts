@@ -74,7 +74,11 @@ export async function storyboardReport(client: Client, storage: StorageBackend, 
   } catch (err) {
     if (err instanceof WorkflowFailedError) {
       const f = describeFailure(err.cause);
-      return { storyboardId, status: f.status === 'cancelled' ? 'cancelled' : 'failed', ...pickDefined({ failureType: f.failureType, message: f.message }) };
+      return {
+        storyboardId,
+        status: f.status === 'cancelled' ? 'cancelled' : 'failed',
+        ...pickDefined({ failureType: f.failureType, message: f.message }),
+      };
     }
   }
   return { storyboardId, status: status.toLowerCase() as StoryboardReport['status'] };
@@ -147,7 +151,11 @@ export async function followStoryboard(
   } catch (err) {
     if (err instanceof WorkflowFailedError) {
       const f = describeFailure(err.cause);
-      return { storyboardId, status: f.status === 'cancelled' ? 'cancelled' : 'failed', ...pickDefined({ failureType: f.failureType, message: f.message }) };
+      return {
+        storyboardId,
+        status: f.status === 'cancelled' ? 'cancelled' : 'failed',
+        ...pickDefined({ failureType: f.failureType, message: f.message }),
+      };
     }
     throw err;
   }

@@ -19,7 +19,10 @@ export interface TemporalTarget {
 /** Profile file and TEMPORAL_* variables first; our defaults fill what they leave open. */
 export function temporalTarget(config: Config, env: Record<string, string | undefined> = process.env): TemporalTarget {
   const defined = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
-  const loaded = loadClientConnectConfig({ overrideEnvVars: defined, ...(defined.TEMPORAL_PROFILE ? { profile: defined.TEMPORAL_PROFILE } : {}) });
+  const loaded = loadClientConnectConfig({
+    overrideEnvVars: defined,
+    ...(defined.TEMPORAL_PROFILE ? { profile: defined.TEMPORAL_PROFILE } : {}),
+  });
   return {
     connectionOptions: { ...loaded.connectionOptions, address: loaded.connectionOptions.address ?? config.TEMPORAL_ADDRESS },
     namespace: loaded.namespace ?? config.TEMPORAL_NAMESPACE,
@@ -52,7 +55,11 @@ export class TemporalUnreachableError extends Error {
  * The worker's own connection failing (a TransportError from the native connection) as a
  * {@link TemporalUnreachableError}; any other error as it is.
  */
-export function explainWorkerConnectFailure(err: unknown, config: () => Config, env: Record<string, string | undefined> = process.env): unknown {
+export function explainWorkerConnectFailure(
+  err: unknown,
+  config: () => Config,
+  env: Record<string, string | undefined> = process.env,
+): unknown {
   if (!(err instanceof Error) || err.name !== 'TransportError') return err;
   const target = temporalTarget(config(), env);
   return new TemporalUnreachableError(target.connectionOptions.address, target.namespace, err);

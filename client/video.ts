@@ -2,12 +2,7 @@
  * Typed helpers for services that render one video: start (or attach to) renderVideo under a
  * deterministic id, wait, and turn the outcome into one plain object.
  */
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowFailedError,
-  type Client,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
 import { createHash } from 'node:crypto';
 import type { FailureDetails } from '../common/errors';
@@ -16,7 +11,9 @@ import { renderVideo, renderVideoProgressQuery } from '../workflows';
 
 /** Same shot, same id: starting it twice attaches to the running render instead of paying again. */
 export function videoWorkflowId(input: RenderVideoInput): string {
-  const digest = createHash('sha256').update(JSON.stringify({ shot: input.shot, key: input.storageKey })).digest('hex');
+  const digest = createHash('sha256')
+    .update(JSON.stringify({ shot: input.shot, key: input.storageKey }))
+    .digest('hex');
   return `video-${digest.slice(0, 20)}`;
 }
 

@@ -45,10 +45,17 @@ export const ConfigSchema = z.object({
     .default('')
     .transform((text, ctx) => {
       const patterns: HostPattern[] = [];
-      for (const entry of text.split(',').map((e) => e.trim()).filter(Boolean)) {
+      for (const entry of text
+        .split(',')
+        .map((e) => e.trim())
+        .filter(Boolean)) {
         const pattern = parseHostPattern(entry);
         if (pattern) patterns.push(pattern);
-        else ctx.addIssue({ code: 'custom', message: `${JSON.stringify(entry.slice(0, 80))} is not host, host:port, *.domain[:port] or [ipv6]:port` });
+        else
+          ctx.addIssue({
+            code: 'custom',
+            message: `${JSON.stringify(entry.slice(0, 80))} is not host, host:port, *.domain[:port] or [ipv6]:port`,
+          });
       }
       return patterns;
     }),
@@ -62,7 +69,12 @@ export const ConfigSchema = z.object({
   SEEDANCE_WORKER_ROLES: z
     .string()
     .default('workflows,provider,copy')
-    .transform((v) => v.split(',').map((r) => r.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((r) => r.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.enum(WORKER_ROLES)).min(1, 'name at least one of workflows, provider, copy')),
   /** Provider calls per second across ALL workers (Temporal enforces it on the provider task queue). */
   SEEDANCE_PROVIDER_RPS: z.coerce.number().positive().default(10),
@@ -133,9 +145,7 @@ export class ConfigError extends Error {
 
 /** Validates the environment; the error names each bad variable and never echoes secrets. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const relevant = Object.fromEntries(
-    Object.keys(ConfigSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]),
-  );
+  const relevant = Object.fromEntries(Object.keys(ConfigSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
   const parsed = ConfigSchema.safeParse(relevant);
   if (parsed.success) return parsed.data;
   throw new ConfigError(
@@ -149,7 +159,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 
 export function requireApiKey(config: Config): string {
   if (!config.GPTPROTO_API_KEY) {
-    throw new ConfigError(['GPTPROTO_API_KEY: required to talk to the Seedance API (set it, or point SEEDANCE_API_BASE_URL at the simulator with any key)']);
+    throw new ConfigError([
+      'GPTPROTO_API_KEY: required to talk to the Seedance API (set it, or point SEEDANCE_API_BASE_URL at the simulator with any key)',
+    ]);
   }
   return config.GPTPROTO_API_KEY;
 }

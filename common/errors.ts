@@ -121,15 +121,16 @@ export const FAILURE_TYPES: Record<FailureType, FailureTypeInfo> = {
     retryable: true,
     why: 'An unreachable store says nothing about the input; the shot waits for it instead of failing, and nothing was sent.',
   },
-  InvalidManifest: { retryable: false, why: 'The same manifest fails the same way; the videos are unaffected, only the report is skipped.' },
+  InvalidManifest: {
+    retryable: false,
+    why: 'The same manifest fails the same way; the videos are unaffected, only the report is skipped.',
+  },
   KeyOutsideStorage: { retryable: false, why: 'A link out of the storage root stays there; writing through it would escape the root.' },
   SubmitNotSent: { retryable: true, why: 'The request provably never left, so a new attempt cannot pay twice.' },
 };
 
 /** Types that Temporal must never retry, for activity retry policies. */
-export const NON_RETRYABLE_TYPES: FailureType[] = (Object.keys(FAILURE_TYPES) as FailureType[]).filter(
-  (t) => !FAILURE_TYPES[t].retryable,
-);
+export const NON_RETRYABLE_TYPES: FailureType[] = (Object.keys(FAILURE_TYPES) as FailureType[]).filter((t) => !FAILURE_TYPES[t].retryable);
 
 export function isRetryable(type: string): boolean {
   return (FAILURE_TYPES as Record<string, FailureTypeInfo | undefined>)[type]?.retryable ?? true;

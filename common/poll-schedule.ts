@@ -22,7 +22,11 @@ export const PollScheduleSchema = z.object({
    * Give up polling this long after the submit was accepted. Generous: tasks beyond the
    * provider's concurrency limit wait in `queued`, and a long queue is not a hang.
    */
-  deadlineMs: z.number().int().min(1).default(2 * 60 * 60 * 1000),
+  deadlineMs: z
+    .number()
+    .int()
+    .min(1)
+    .default(2 * 60 * 60 * 1000),
 });
 export type PollSchedule = z.output<typeof PollScheduleSchema>;
 export type PollScheduleInput = z.input<typeof PollScheduleSchema>;

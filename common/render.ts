@@ -23,7 +23,8 @@ export function storageKeyProblem(key: string): string | undefined {
   const segments = key.split('/');
   if (segments.some((s) => s === '')) return 'storage key may not start or end with / or contain //';
   if (segments.some((s) => s === '..' || s === '.')) return 'storage key may not contain . or .. segments';
-  if (segments.some((s) => s.startsWith('.'))) return 'storage key segments may not start with a dot (.state/ and hidden names are reserved)';
+  if (segments.some((s) => s.startsWith('.')))
+    return 'storage key segments may not start with a dot (.state/ and hidden names are reserved)';
   if (!segments.every((s) => KEY_SEGMENT.test(s))) return 'storage key: letters, digits, . _ - and / between segments only';
   if (key.includes('.partial-')) return 'storage key may not contain .partial- (temporary files)';
   if (!key.endsWith('.mp4')) return 'storage key must name a video: end in .mp4 (manifests, records and .json names are reserved)';

@@ -175,9 +175,7 @@ export function resolveShot(shot: Shot): ResolvedShot {
 
 /** A zod issue as one line: `images[1].role: reference images need a Seedance 2.0 model`. */
 export function formatIssuePath(path: readonly PropertyKey[]): string {
-  return path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
-    .join('');
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
 }
 
 export function formatIssues(error: z.ZodError, prefix = ''): string[] {

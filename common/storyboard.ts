@@ -10,8 +10,7 @@ import { IMAGE_ROLES, ShotFieldsSchema, ShotSchema, TASKS_ONLY_FIELDS, inferApi,
 
 /** Ids end up in workflow ids and storage keys: keep them boring. */
 export const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-const safeId = (what: string) =>
-  z.string().regex(SAFE_ID, `${what} must be 1-64 letters, digits, _ or -, starting with a letter or digit`);
+const safeId = (what: string) => z.string().regex(SAFE_ID, `${what} must be 1-64 letters, digits, _ or -, starting with a letter or digit`);
 
 /** A storyboard holds at most this many shots. */
 export const MAX_SHOTS = 100_000;
@@ -48,11 +47,13 @@ export function normalizeHttpUrl(url: string): { ok: true; url: string } | { ok:
   if (scheme !== 'http' && scheme !== 'https') {
     return { ok: false, problem: `url must be http(s)://…, got ${JSON.stringify(clip(url, 60))}; use path for local files` };
   }
-  if (url.length > MAX_IMAGE_URL_LENGTH) return { ok: false, problem: `url is ${url.length} characters, over the ${MAX_IMAGE_URL_LENGTH}-character limit` };
+  if (url.length > MAX_IMAGE_URL_LENGTH)
+    return { ok: false, problem: `url is ${url.length} characters, over the ${MAX_IMAGE_URL_LENGTH}-character limit` };
   // eslint-disable-next-line no-control-regex
   if (/[\s\u0000-\u001f\u007f]/.test(url)) return { ok: false, problem: 'url contains spaces or control characters (percent-encode them)' };
   const rest = url.slice(scheme.length + 3);
-  if (!/^[^/?#@]*@?[^/?#@:]+(:\d{1,5})?([/?#]|$)/.test(rest)) return { ok: false, problem: `url ${JSON.stringify(clip(url, 60))} has no host` };
+  if (!/^[^/?#@]*@?[^/?#@:]+(:\d{1,5})?([/?#]|$)/.test(rest))
+    return { ok: false, problem: `url ${JSON.stringify(clip(url, 60))} has no host` };
   return { ok: true, url: `${scheme}://${rest}` };
 }
 
@@ -88,7 +89,9 @@ const FileShotFields = ShotFieldsSchema.omit({ images: true }).extend({
 /** Shot fields as `defaults` may give them: everything optional, nothing shot-specific. */
 const DefaultsSchema = FileShotFields.partial().strict();
 
-export const FileShotSchema = FileShotFields.partial({ prompt: true }).extend({ id: safeId('shot id') }).strict();
+export const FileShotSchema = FileShotFields.partial({ prompt: true })
+  .extend({ id: safeId('shot id') })
+  .strict();
 
 const TOP_LEVEL_KEYS = ['id', 'defaults', 'shots'];
 
@@ -136,7 +139,10 @@ export class ProblemList {
   /** The problems, with one closing line when some were not listed. */
   list(): StoryboardProblem[] {
     if (!this.omitted) return this.items;
-    return [...this.items, { path: this.firstOmitted, message: `${this.omitted} more problems from here on are not listed (at most ${this.max} are)` }];
+    return [
+      ...this.items,
+      { path: this.firstOmitted, message: `${this.omitted} more problems from here on are not listed (at most ${this.max} are)` },
+    ];
   }
 }
 
@@ -180,11 +186,16 @@ const IMAGE_KEYS_HINT = 'an image has path or url, and role';
  */
 export function validateStoryboard(doc: unknown): { storyboard?: ParsedStoryboard; problems: StoryboardProblem[] } {
   if (!isPlainObject(doc)) {
-    return { problems: [{ path: '', message: `a storyboard is a mapping with id, shots and optionally defaults; this file holds ${describeValue(doc)}` }] };
+    return {
+      problems: [
+        { path: '', message: `a storyboard is a mapping with id, shots and optionally defaults; this file holds ${describeValue(doc)}` },
+      ],
+    };
   }
   const problems = new ProblemList();
   for (const key of Object.keys(doc)) {
-    if (!TOP_LEVEL_KEYS.includes(key)) problems.add(problemPath([key]), `unknown key ${JSON.stringify(clip(key, 60))} (a storyboard has id, defaults and shots)`);
+    if (!TOP_LEVEL_KEYS.includes(key))
+      problems.add(problemPath([key]), `unknown key ${JSON.stringify(clip(key, 60))} (a storyboard has id, defaults and shots)`);
   }
 
   let id: string | undefined;
@@ -275,7 +286,8 @@ function validateShot(raw: unknown, i: number, defaults: Record<string, unknown>
 /** Unknown keys inside an image get the image hint, not the shot's. */
 function fixImageHints(problems: ProblemList, from: number): void {
   for (const p of problems.items.slice(from)) {
-    if (/\.images\[\d+\]/.test(p.path) && p.message.endsWith(`(${SHOT_KEYS_HINT})`)) p.message = p.message.replace(SHOT_KEYS_HINT, IMAGE_KEYS_HINT);
+    if (/\.images\[\d+\]/.test(p.path) && p.message.endsWith(`(${SHOT_KEYS_HINT})`))
+      p.message = p.message.replace(SHOT_KEYS_HINT, IMAGE_KEYS_HINT);
   }
 }
 
@@ -335,29 +347,31 @@ export const MAX_WINDOW = 500;
 /** The staged shots' prefix as staging writes it: `<storyboardId>/.state/input-<hex digest>`. */
 export const STAGED_PREFIX = /^([A-Za-z0-9][A-Za-z0-9_-]{0,63})\/\.state\/input-[0-9a-f]{8,64}$/;
 
-export const RenderStoryboardInputSchema = z.object({
-  storyboardId: safeId('storyboard id'),
-  /**
-   * Storage key prefix of the staged shot pages (`<prefix>/page-00000.json`, ...): the
-   * storyboard's own staging area, {@link STAGED_PREFIX}, under its own id (checked below).
-   */
-  stagedPrefix: z.string().regex(STAGED_PREFIX, 'stagedPrefix must be <storyboardId>/.state/input-<hex>, as staging writes it'),
-  totalShots: z.number().int().min(1),
-  window: z.number().int().min(1).max(MAX_WINDOW).default(10),
-  tolerance: ToleranceSchema.default({}),
-  schedule: PollScheduleSchema.partial().optional(),
-  /** Task queue of the renderVideo children (default: the storyboard's own). */
-  shotTaskQueue: z.string().optional(),
-  /** Continue-as-new after this many shots have been launched in one run (history hygiene). */
-  shotsPerRun: z.number().int().min(1).max(5000).default(500),
-  /** Set the StoryboardId / ShotId search attributes (they must be registered on the namespace). */
-  searchAttributes: z.boolean().default(true),
-  /** Carried across continue-as-new; callers leave it out. */
-  carry: z.unknown().optional(),
-}).refine((input) => STAGED_PREFIX.exec(input.stagedPrefix)?.[1] === input.storyboardId, {
-  path: ['stagedPrefix'],
-  message: "stagedPrefix must be under the storyboard's own id",
-});
+export const RenderStoryboardInputSchema = z
+  .object({
+    storyboardId: safeId('storyboard id'),
+    /**
+     * Storage key prefix of the staged shot pages (`<prefix>/page-00000.json`, ...): the
+     * storyboard's own staging area, {@link STAGED_PREFIX}, under its own id (checked below).
+     */
+    stagedPrefix: z.string().regex(STAGED_PREFIX, 'stagedPrefix must be <storyboardId>/.state/input-<hex>, as staging writes it'),
+    totalShots: z.number().int().min(1),
+    window: z.number().int().min(1).max(MAX_WINDOW).default(10),
+    tolerance: ToleranceSchema.default({}),
+    schedule: PollScheduleSchema.partial().optional(),
+    /** Task queue of the renderVideo children (default: the storyboard's own). */
+    shotTaskQueue: z.string().optional(),
+    /** Continue-as-new after this many shots have been launched in one run (history hygiene). */
+    shotsPerRun: z.number().int().min(1).max(5000).default(500),
+    /** Set the StoryboardId / ShotId search attributes (they must be registered on the namespace). */
+    searchAttributes: z.boolean().default(true),
+    /** Carried across continue-as-new; callers leave it out. */
+    carry: z.unknown().optional(),
+  })
+  .refine((input) => STAGED_PREFIX.exec(input.stagedPrefix)?.[1] === input.storyboardId, {
+    path: ['stagedPrefix'],
+    message: "stagedPrefix must be under the storyboard's own id",
+  });
 export type RenderStoryboardInput = z.input<typeof RenderStoryboardInputSchema>;
 
 export const SHOT_STATES = ['pending', 'submitted', 'rendering', 'copying', 'stored', 'failed'] as const;

@@ -12,13 +12,7 @@ export const DEFAULT_CONFIG: Readonly<SimulatorConfig> = Object.freeze({
   retryAfterSeconds: 1,
 });
 
-const RATE_KEYS: ReadonlyArray<keyof SimulatorRates> = [
-  'rateLimit',
-  'serverError',
-  'failed',
-  'expired',
-  'contentPolicy',
-];
+const RATE_KEYS: ReadonlyArray<keyof SimulatorRates> = ['rateLimit', 'serverError', 'failed', 'expired', 'contentPolicy'];
 
 /**
  * Applies a patch to a configuration and returns a new, validated configuration.

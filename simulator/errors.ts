@@ -38,12 +38,9 @@ export const errors = {
       'BadRequest',
     ),
   insufficientBalance: (): SimResponse => apiError(403, 'AccountOverdueError', 'insufficient balance', 'Forbidden'),
-  accessDenied: (): SimResponse =>
-    apiError(403, 'AccessDenied', 'You do not have permission to access this resource.', 'Forbidden'),
-  taskNotFound: (id: string): SimResponse =>
-    apiError(404, 'ResourceNotFound', `The specified task ${id} is not found.`, 'NotFound'),
-  routeNotFound: (method: string, path: string): SimResponse =>
-    apiError(404, 'NotFound', `No route for ${method} ${path}.`, 'NotFound'),
+  accessDenied: (): SimResponse => apiError(403, 'AccessDenied', 'You do not have permission to access this resource.', 'Forbidden'),
+  taskNotFound: (id: string): SimResponse => apiError(404, 'ResourceNotFound', `The specified task ${id} is not found.`, 'NotFound'),
+  routeNotFound: (method: string, path: string): SimResponse => apiError(404, 'NotFound', `No route for ${method} ${path}.`, 'NotFound'),
   notCancellable: (id: string): SimResponse =>
     apiError(
       400,

@@ -249,9 +249,17 @@ const ROUTES: ReadonlyArray<{ method: readonly string[]; pattern: RegExp; route:
     pattern: /^\/api\/v3\/bytedance\/([^/]+)\/(image-to-video|text-to-video)$/,
     route: (m) => ({ kind: 'submit', family: 'predictions', model: m[0] ?? '', mode: m[1] as PredictionMode }),
   },
-  { method: ['GET'], pattern: /^\/api\/v3\/contents\/generations\/tasks\/([^/]+)$/, route: (m) => ({ kind: 'get', family: 'tasks', id: m[0] ?? '' }) },
+  {
+    method: ['GET'],
+    pattern: /^\/api\/v3\/contents\/generations\/tasks\/([^/]+)$/,
+    route: (m) => ({ kind: 'get', family: 'tasks', id: m[0] ?? '' }),
+  },
   { method: ['DELETE'], pattern: /^\/api\/v3\/contents\/generations\/tasks\/([^/]+)$/, route: (m) => ({ kind: 'cancel', id: m[0] ?? '' }) },
-  { method: ['GET'], pattern: /^\/api\/v3\/predictions\/([^/]+)\/result$/, route: (m) => ({ kind: 'get', family: 'predictions', id: m[0] ?? '' }) },
+  {
+    method: ['GET'],
+    pattern: /^\/api\/v3\/predictions\/([^/]+)\/result$/,
+    route: (m) => ({ kind: 'get', family: 'predictions', id: m[0] ?? '' }),
+  },
   { method: ['GET', 'HEAD'], pattern: /^\/videos\/([^/]+)\.mp4$/, route: (m) => ({ kind: 'download', asset: 'video', id: m[0] ?? '' }) },
   { method: ['GET', 'HEAD'], pattern: /^\/frames\/([^/]+)\.png$/, route: (m) => ({ kind: 'download', asset: 'frame', id: m[0] ?? '' }) },
 ];

@@ -7,10 +7,7 @@ import type { ApiFamily, StatusNames, TaskStatus } from './types';
 import type { VideoRequest } from './validation';
 
 /** How a task ends if nobody cancels it. */
-export type TaskOutcome =
-  | { status: 'succeeded' }
-  | { status: 'failed'; code: string; message: string }
-  | { status: 'expired' };
+export type TaskOutcome = { status: 'succeeded' } | { status: 'failed'; code: string; message: string } | { status: 'expired' };
 
 /** A task record. Timestamps are epoch milliseconds. */
 export interface SimTask {

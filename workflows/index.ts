@@ -4,18 +4,6 @@
  */
 export { renderVideo, renderVideoProgressQuery, defaultStorageKey } from './render-video';
 export { renderStoryboard } from './render-storyboard';
-export {
-  pauseSignal,
-  resumeSignal,
-  setWindowUpdate,
-  shotPhasesSignal,
-  storyboardProgressQuery,
-  type ShotPhaseEvent,
-} from './signals';
+export { pauseSignal, resumeSignal, setWindowUpdate, shotPhasesSignal, storyboardProgressQuery, type ShotPhaseEvent } from './signals';
 export type { RenderVideoInput, RenderVideoResult, RenderVideoProgress } from '../common/render';
-export type {
-  ManifestEntry,
-  RenderStoryboardInput,
-  StoryboardProgress,
-  StoryboardResult,
-} from '../common/storyboard';
+export type { ManifestEntry, RenderStoryboardInput, StoryboardProgress, StoryboardResult } from '../common/storyboard';

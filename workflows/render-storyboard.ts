@@ -228,7 +228,12 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
             },
           ],
           ...(input.searchAttributes
-            ? { typedSearchAttributes: new TypedSearchAttributes([{ key: StoryboardIdKey, value: storyboardId }, { key: ShotIdKey, value: shotId }]) }
+            ? {
+                typedSearchAttributes: new TypedSearchAttributes([
+                  { key: StoryboardIdKey, value: storyboardId },
+                  { key: ShotIdKey, value: shotId },
+                ]),
+              }
             : {}),
           // A re-run renders again what is missing; stored shots never reach this point.
           workflowIdReusePolicy: 'ALLOW_DUPLICATE',
@@ -371,7 +376,13 @@ function storedEntry(shotId: string, r: RenderVideoResult): ManifestEntry {
 /** The typed reason a child failed, as manifest fields. */
 function describeChildFailure(err: unknown): { type: string; entry: Pick<ManifestEntry, 'failureType' | 'failureMessage' | 'taskId'> } {
   if (err instanceof WorkflowExecutionAlreadyStartedError) {
-    return { type: 'ShotAlreadyRunning', entry: { failureType: 'ShotAlreadyRunning', failureMessage: `${(err as WorkflowExecutionAlreadyStartedError).workflowId} is already running elsewhere` } };
+    return {
+      type: 'ShotAlreadyRunning',
+      entry: {
+        failureType: 'ShotAlreadyRunning',
+        failureMessage: `${(err as WorkflowExecutionAlreadyStartedError).workflowId} is already running elsewhere`,
+      },
+    };
   }
   if (err instanceof ChildWorkflowFailure) {
     const cause = err.cause;
@@ -380,7 +391,8 @@ function describeChildFailure(err: unknown): { type: string; entry: Pick<Manifes
       const type = cause.type ?? 'Error';
       return { type, entry: { failureType: type, failureMessage: cause.message, ...(details?.taskId ? { taskId: details.taskId } : {}) } };
     }
-    if (cause?.name === 'CancelledFailure') return { type: 'Cancelled', entry: { failureType: 'Cancelled', failureMessage: 'the shot was cancelled' } };
+    if (cause?.name === 'CancelledFailure')
+      return { type: 'Cancelled', entry: { failureType: 'Cancelled', failureMessage: 'the shot was cancelled' } };
     const type = cause?.name ?? 'ChildFailed';
     return { type, entry: { failureType: type, failureMessage: cause?.message ?? err.message } };
   }

@@ -25,12 +25,7 @@ import type { TaskSnapshot } from '../activities/seedance/types';
 import type { CopyActivities } from '../activities/storage/activities';
 import { FailureType, NON_RETRYABLE_TYPES, isContentPolicyCode, isRetryable, type FailureDetails } from '../common/errors';
 import { PollScheduleSchema, nextPollDelayMs, type PollSchedule } from '../common/poll-schedule';
-import {
-  RenderVideoInputSchema,
-  type RenderVideoInput,
-  type RenderVideoProgress,
-  type RenderVideoResult,
-} from '../common/render';
+import { RenderVideoInputSchema, type RenderVideoInput, type RenderVideoProgress, type RenderVideoResult } from '../common/render';
 import { formatIssues, resolveShot, type ResolvedShot } from '../common/shot';
 import {
   CREATE_TASK_HEARTBEAT_TIMEOUT_MS,
@@ -184,7 +179,9 @@ export async function renderVideo(rawInput: RenderVideoInput): Promise<RenderVid
     metricMeter
       .createHistogram('seedance_success_to_stored', 'int', 'ms', 'time from the poll that saw success to the video stored')
       .record(Date.now() - succeededAt, { api: task.api });
-    metricMeter.createCounter('seedance_tokens', 'tokens', 'tokens reported by the provider for stored videos').add(done.usage?.totalTokens ?? 0, { api: task.api });
+    metricMeter
+      .createCounter('seedance_tokens', 'tokens', 'tokens reported by the provider for stored videos')
+      .add(done.usage?.totalTokens ?? 0, { api: task.api });
     log.info('video stored', { taskId: task.taskId, key: storage.key, bytes: storage.bytes, ...shotContext() });
     return {
       status: 'stored',
@@ -224,10 +221,14 @@ async function submitOnce(
     try {
       return confirmed ? await activities().createTaskAttempt(attempt)(shot, report) : await activities().submitTask(shot, report);
     } catch (err) {
-      retry = judgeSubmitFailure(err, confirmed ? sending.get(submitAttemptActivityId(attempt)) ?? null : undefined, progress);
+      retry = judgeSubmitFailure(err, confirmed ? (sending.get(submitAttemptActivityId(attempt)) ?? null) : undefined, progress);
     }
     if (attempt >= SUBMIT_MAX_ATTEMPTS) {
-      throw fail(progress, { type: retry.type as FailureType }, `the submit was not accepted after ${attempt} attempts (last: ${progress.lastStatus ?? retry.type})`);
+      throw fail(
+        progress,
+        { type: retry.type as FailureType },
+        `the submit was not accepted after ${attempt} attempts (last: ${progress.lastStatus ?? retry.type})`,
+      );
     }
     const delay = submitRetryDelayMs(attempt, retry.hintMs);
     log.warn('submit not accepted; retrying', { type: retry.type, attempt, delayMs: delay });
@@ -242,7 +243,11 @@ async function submitOnce(
  * history, which cannot tell). Throws the failure that ends the render; returns the retry's
  * type and delay hint.
  */
-function judgeSubmitFailure(err: unknown, sentAt: number | null | undefined, progress: RenderVideoProgress): { type: string; hintMs?: number } {
+function judgeSubmitFailure(
+  err: unknown,
+  sentAt: number | null | undefined,
+  progress: RenderVideoProgress,
+): { type: string; hintMs?: number } {
   if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
     if (sentAt !== null) {
       // The worker died or hung while the POST may have been on the wire.
@@ -332,7 +337,9 @@ function checkSucceeded(snapshot: TaskSnapshot, progress: RenderVideoProgress): 
   switch (snapshot.status) {
     case 'succeeded':
       if (!snapshot.videoUrl) {
-        const why = snapshot.outputUrlRefused ? `succeeded, but its video URL was refused: ${snapshot.outputUrlRefused}` : 'succeeded without a video URL';
+        const why = snapshot.outputUrlRefused
+          ? `succeeded, but its video URL was refused: ${snapshot.outputUrlRefused}`
+          : 'succeeded without a video URL';
         throw fail(progress, { type: FailureType.InvalidOutputUrl, ...base }, `task ${snapshot.taskId} ${why}`);
       }
       return { ...snapshot, videoUrl: snapshot.videoUrl };
@@ -387,7 +394,9 @@ function failureDetails(failure: ApplicationFailure): FailureDetails | undefined
 
 function fail(progress: RenderVideoProgress, details: FailureDetails, message: string): ApplicationFailure {
   const full = `${details.type}: ${message}`;
-  metricMeter.createCounter('seedance_render_failures', 'renders', 'renders that ended failed, by failure type').add(1, { type: details.type });
+  metricMeter
+    .createCounter('seedance_render_failures', 'renders', 'renders that ended failed, by failure type')
+    .add(1, { type: details.type });
   log.warn('render failed', { type: details.type, ...(details.taskId ? { taskId: details.taskId } : {}), ...shotContext() });
   progress.phase = 'failed';
   progress.failure = { type: details.type, message: full };

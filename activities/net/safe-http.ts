@@ -75,9 +75,7 @@ export interface SafeFetcher {
 export function hostAllowed(url: URL, patterns: readonly HostPattern[]): boolean {
   const host = bareHost(url);
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-  return patterns.some(
-    (p) => (p.port === undefined || p.port === port) && (p.wildcard ? host.endsWith(`.${p.host}`) : host === p.host),
-  );
+  return patterns.some((p) => (p.port === undefined || p.port === port) && (p.wildcard ? host.endsWith(`.${p.host}`) : host === p.host));
 }
 
 function bareHost(url: URL): string {
@@ -193,10 +191,18 @@ export function nextHop(current: URL, status: number, location: unknown, redirec
   try {
     next = new URL(location, current);
   } catch {
-    throw new FetchRefused('invalid', current.host, `${current.host} redirected to ${JSON.stringify(location.slice(0, 80))}, which is not a URL`);
+    throw new FetchRefused(
+      'invalid',
+      current.host,
+      `${current.host} redirected to ${JSON.stringify(location.slice(0, 80))}, which is not a URL`,
+    );
   }
   if (current.protocol === 'https:' && next.protocol === 'http:') {
-    throw new FetchRefused('unsafe', next.host, `refusing the redirect from https://${current.host} to http://${next.host}: a downgrade to plain http`);
+    throw new FetchRefused(
+      'unsafe',
+      next.host,
+      `refusing the redirect from https://${current.host} to http://${next.host}: a downgrade to plain http`,
+    );
   }
   return next;
 }
@@ -243,7 +249,8 @@ export function createSafeFetcher(policy: FetchPolicy = STRICT_FETCH_POLICY): Sa
           res = await get(url, signal, timeoutMs);
         } catch (err) {
           // Say where the redirect came from: the provider's host is the one to ask about it.
-          if (err instanceof FetchRefused && from) throw new FetchRefused(err.kind, err.host, `${err.message} (redirected there from ${from.host})`);
+          if (err instanceof FetchRefused && from)
+            throw new FetchRefused(err.kind, err.host, `${err.message} (redirected there from ${from.host})`);
           throw err;
         }
         if (!REDIRECT_STATUSES.has(res.status)) return { status: res.status, headers: res.headers, body: res.data, url: url.href };

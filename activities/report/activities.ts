@@ -79,7 +79,10 @@ const ManifestEntrySchema = z.looseObject({
     .refine((k) => storageKeyProblem(k) === undefined, 'not a video storage key')
     .optional(),
   url: z.string().optional(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'not a sha256').optional(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'not a sha256')
+    .optional(),
   bytes: z.number().int().min(0).optional(),
   seed: z.number().int().optional(),
   usage: z.looseObject({ completionTokens: z.number().optional(), totalTokens: z.number().optional() }).optional(),
@@ -101,7 +104,11 @@ export const INVALID_MANIFEST = FailureType.InvalidManifest;
 /** Parses and checks the manifest text; throws a non-retryable InvalidManifest failure naming what is wrong. */
 export function parseManifest(text: string, storyboardId: string, where: string): Manifest {
   const invalid = (why: string) =>
-    ApplicationFailure.create({ type: INVALID_MANIFEST, message: `${INVALID_MANIFEST}: ${where} is not a valid manifest: ${why}`, nonRetryable: true });
+    ApplicationFailure.create({
+      type: INVALID_MANIFEST,
+      message: `${INVALID_MANIFEST}: ${where} is not a valid manifest: ${why}`,
+      nonRetryable: true,
+    });
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -113,7 +120,8 @@ export function parseManifest(text: string, storyboardId: string, where: string)
     const issues = formatIssues(parsed.error);
     throw invalid(`${issues.slice(0, 5).join('; ').slice(0, 1000)}${issues.length > 5 ? ` (and ${issues.length - 5} more)` : ''}`);
   }
-  if (parsed.data.storyboardId !== storyboardId) throw invalid(`it is the manifest of ${JSON.stringify(parsed.data.storyboardId.slice(0, 100))}`);
+  if (parsed.data.storyboardId !== storyboardId)
+    throw invalid(`it is the manifest of ${JSON.stringify(parsed.data.storyboardId.slice(0, 100))}`);
   return parsed.data;
 }
 
@@ -180,7 +188,9 @@ export function createReportActivities(deps: ReportDeps) {
       // ---- thumbnails, a few videos at a time ----
       const thumbs = new Map<string, ThumbOutcome>();
       for (const entry of storedEntries.slice(maxThumbnails)) {
-        thumbs.set(entry.shotId, { note: `no thumbnail: a report makes them for the first ${maxThumbnails.toLocaleString('en-US')} stored shots` });
+        thumbs.set(entry.shotId, {
+          note: `no thumbnail: a report makes them for the first ${maxThumbnails.toLocaleString('en-US')} stored shots`,
+        });
       }
       await forEachLimited(thumbnailed, concurrency, async (entry, i) => {
         signal?.throwIfAborted();
@@ -208,7 +218,11 @@ export function createReportActivities(deps: ReportDeps) {
           (file) =>
             extractThumbnail(bin, file, local, signal).catch((err: unknown) => {
               // Undecodable: a placeholder, with the message naming the key rather than a local path.
-              if (err instanceof FfmpegError) return new FfmpegError(err.message.split(`file:${file}`).join(path.basename(videoKey)).split(file).join(path.basename(videoKey)), err.stderr);
+              if (err instanceof FfmpegError)
+                return new FfmpegError(
+                  err.message.split(`file:${file}`).join(path.basename(videoKey)).split(file).join(path.basename(videoKey)),
+                  err.stderr,
+                );
               throw err;
             }),
           { ...(deps.s3 ? { s3: deps.s3 } : {}), tmpDir: tmp, ...(signal ? { signal } : {}) },
@@ -318,7 +332,12 @@ async function readStagedShots(storage: StorageBackend, prefix: string, totalSho
 }
 
 /** The manifest entry, the staged shot and its thumbnail as the page shows them. */
-export function shotView(storyboardId: string, entry: ManifestEntry, shot: ShotInput | undefined, thumb: ThumbOutcome | undefined): ReportShot {
+export function shotView(
+  storyboardId: string,
+  entry: ManifestEntry,
+  shot: ShotInput | undefined,
+  thumb: ThumbOutcome | undefined,
+): ReportShot {
   const view: ReportShot = { shotId: entry.shotId, status: entry.status };
   if (shot) {
     const api = shot.api ?? inferApi(shot.model);

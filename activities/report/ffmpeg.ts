@@ -27,7 +27,9 @@ export function resolveFfmpegPath(explicit?: string, env: NodeJS.ProcessEnv = pr
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
   } catch (err) {
-    throw new Error(`no ffmpeg: @ffmpeg-installer/ffmpeg has no binary for ${process.platform}-${process.arch} (${String(err)}); set FFMPEG_PATH`);
+    throw new Error(
+      `no ffmpeg: @ffmpeg-installer/ffmpeg has no binary for ${process.platform}-${process.arch} (${String(err)}); set FFMPEG_PATH`,
+    );
   }
 }
 
@@ -97,7 +99,26 @@ export interface Thumbnail {
 export async function extractThumbnail(ffmpeg: string, video: string, output: string, signal?: AbortSignal): Promise<Thumbnail> {
   const stderr = await runFfmpeg(
     ffmpeg,
-    ['-ss', '0', ...VIDEO_INPUT, '-i', localInput(video), '-map', '0:v:0', '-frames:v', '1', '-vf', `scale=${THUMB_WIDTH}:-2`, '-q:v', '3', '-f', 'image2', '-update', '1', localInput(output)],
+    [
+      '-ss',
+      '0',
+      ...VIDEO_INPUT,
+      '-i',
+      localInput(video),
+      '-map',
+      '0:v:0',
+      '-frames:v',
+      '1',
+      '-vf',
+      `scale=${THUMB_WIDTH}:-2`,
+      '-q:v',
+      '3',
+      '-f',
+      'image2',
+      '-update',
+      '1',
+      localInput(output),
+    ],
     { timeoutMs: THUMB_TIMEOUT_MS, ...(signal ? { signal } : {}) },
   );
   const written = await stat(output).catch(() => null);
@@ -151,10 +172,29 @@ export async function makeContactSheet(ffmpeg: string, images: string[], output:
     .join(';');
   const labels = images.map((_, i) => `[c${i}]`).join('');
   const graph = `${cells};${labels}concat=n=${images.length}:v=1:a=0,tile=${layout.columns}x${layout.rows}:padding=6:margin=6:color=0xf6f7f9[sheet]`;
-  await runFfmpeg(ffmpeg, [...inputs, '-filter_complex', graph, '-map', '[sheet]', '-frames:v', '1', '-q:v', '3', '-f', 'image2', '-update', '1', localInput(output)], {
-    timeoutMs: SHEET_TIMEOUT_MS,
-    ...(signal ? { signal } : {}),
-  });
+  await runFfmpeg(
+    ffmpeg,
+    [
+      ...inputs,
+      '-filter_complex',
+      graph,
+      '-map',
+      '[sheet]',
+      '-frames:v',
+      '1',
+      '-q:v',
+      '3',
+      '-f',
+      'image2',
+      '-update',
+      '1',
+      localInput(output),
+    ],
+    {
+      timeoutMs: SHEET_TIMEOUT_MS,
+      ...(signal ? { signal } : {}),
+    },
+  );
   const written = await stat(output).catch(() => null);
   if (!written || written.size === 0) throw new FfmpegError('ffmpeg wrote no contact sheet', '');
   return layout;

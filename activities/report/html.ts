@@ -183,7 +183,12 @@ function shotArticle(s: ReportShot, index: number): string {
   if (s.ratio || s.resolution) rows.push(['Format', escapeHtml([s.ratio, s.resolution].filter(Boolean).join(' · '))]);
   rows.push(['Tokens', s.tokens !== undefined ? escapeHtml(formatCount(s.tokens)) : '<span class="muted">—</span>']);
   if (s.status === 'stored') {
-    rows.push(['Size', s.bytes !== undefined ? `<span title="${escapeHtml(formatCount(s.bytes))} bytes">${escapeHtml(formatBytes(s.bytes))}</span>` : '<span class="muted">—</span>']);
+    rows.push([
+      'Size',
+      s.bytes !== undefined
+        ? `<span title="${escapeHtml(formatCount(s.bytes))} bytes">${escapeHtml(formatBytes(s.bytes))}</span>`
+        : '<span class="muted">—</span>',
+    ]);
   }
   if (s.taskId) rows.push(['Task', `<code>${escapeHtml(s.taskId)}</code>`]);
   if (s.sha256) rows.push(['SHA-256', `<code title="${escapeHtml(s.sha256)}">${escapeHtml(s.sha256.slice(0, 16))}…</code>`]);
@@ -238,7 +243,12 @@ function durationText(s: ReportShot): string {
 
 function formatTime(iso: string): string {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return Number.isNaN(d.getTime())
+    ? iso
+    : d
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, ' UTC');
 }
 
 const CSS = `

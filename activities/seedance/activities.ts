@@ -164,14 +164,20 @@ export function createSeedanceActivities(deps: SeedanceDeps) {
  * Refuses to send when the attempt could be timed out before the answer is recorded (its
  * start is not in the activity info, so the schedule time gives a conservative deadline).
  */
-export function ensureTimeToSend(info: Pick<Info, 'currentAttemptScheduledTimestampMs' | 'startToCloseTimeoutMs' | 'scheduledTimestampMs' | 'scheduleToCloseTimeoutMs'>, requestTimeoutMs: number, now = Date.now()): void {
+export function ensureTimeToSend(
+  info: Pick<Info, 'currentAttemptScheduledTimestampMs' | 'startToCloseTimeoutMs' | 'scheduledTimestampMs' | 'scheduleToCloseTimeoutMs'>,
+  requestTimeoutMs: number,
+  now = Date.now(),
+): void {
   const ends: number[] = [];
   if (info.startToCloseTimeoutMs > 0) ends.push(info.currentAttemptScheduledTimestampMs + info.startToCloseTimeoutMs);
   if (info.scheduleToCloseTimeoutMs > 0) ends.push(info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs);
   if (!ends.length) return;
   const left = Math.min(...ends) - now;
   if (left < requestTimeoutMs + SEND_MARGIN_MS) {
-    throw notSent(`only ${Math.max(0, Math.round(left / 1000))} s left in this attempt, less than the ${Math.round((requestTimeoutMs + SEND_MARGIN_MS) / 1000)} s one request may need; not sent`);
+    throw notSent(
+      `only ${Math.max(0, Math.round(left / 1000))} s left in this attempt, less than the ${Math.round((requestTimeoutMs + SEND_MARGIN_MS) / 1000)} s one request may need; not sent`,
+    );
   }
 }
 

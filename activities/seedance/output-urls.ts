@@ -9,7 +9,9 @@
 export const MAX_OUTPUT_URL_CHARS = 8192;
 
 /** The URLs that fit, and why any were dropped. */
-export function boundedOutputUrls<K extends string>(urls: Partial<Record<K, string | undefined>>): {
+export function boundedOutputUrls<K extends string>(
+  urls: Partial<Record<K, string | undefined>>,
+): {
   urls: Partial<Record<K, string>>;
   refused?: string;
 } {
@@ -17,7 +19,8 @@ export function boundedOutputUrls<K extends string>(urls: Partial<Record<K, stri
   const dropped: string[] = [];
   for (const [name, url] of Object.entries(urls) as [K, string | undefined][]) {
     if (url === undefined) continue;
-    if (url.length > MAX_OUTPUT_URL_CHARS) dropped.push(`${name} is ${url.length} characters, over the ${MAX_OUTPUT_URL_CHARS}-character limit`);
+    if (url.length > MAX_OUTPUT_URL_CHARS)
+      dropped.push(`${name} is ${url.length} characters, over the ${MAX_OUTPUT_URL_CHARS}-character limit`);
     else kept[name] = url;
   }
   return { urls: kept, ...(dropped.length ? { refused: dropped.join('; ') } : {}) };

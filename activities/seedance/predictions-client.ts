@@ -7,12 +7,7 @@ import type { AxiosInstance } from 'axios';
 import type { z } from 'zod';
 import type { ResolvedShot } from '../../common/shot';
 import { providerRequest, requestedTaskId, submittedTaskId } from './request';
-import {
-  PredictionEnvelopeSchema,
-  PredictionsSubmitRequestSchema,
-  type PredictionSchema,
-  type PredictionsSubmitRequest,
-} from './schemas';
+import { PredictionEnvelopeSchema, PredictionsSubmitRequestSchema, type PredictionSchema, type PredictionsSubmitRequest } from './schemas';
 import { boundedOutputUrls } from './output-urls';
 import { normalizeStatus } from './status';
 import type { PreparedSubmit, SeedanceFamilyClient, SubmitResult, TaskSnapshot } from './types';

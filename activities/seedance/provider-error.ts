@@ -4,13 +4,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { type AxiosError, isAxiosError } from 'axios';
-import {
-  FAILURE_TYPES,
-  FailureType,
-  isBalanceReason,
-  isContentPolicyCode,
-  type FailureDetails,
-} from '../../common/errors';
+import { FAILURE_TYPES, FailureType, isBalanceReason, isContentPolicyCode, type FailureDetails } from '../../common/errors';
 
 const RAW_BODY_LIMIT = 500;
 
@@ -25,7 +19,10 @@ export const PROVIDER_TEXT_LIMIT = 500;
 export type CallKind = 'submit' | 'get' | 'cancel' | 'download';
 
 export class ProviderError extends Error {
-  constructor(readonly details: FailureDetails, message: string) {
+  constructor(
+    readonly details: FailureDetails,
+    message: string,
+  ) {
     super(message);
     this.name = 'ProviderError';
   }
@@ -169,12 +166,19 @@ export function fromAxiosError(err: unknown, call: CallKind, taskId?: string): P
   if (err instanceof ProviderError) return err;
   if (!isAxiosError(err)) {
     const message = err instanceof Error ? err.message : String(err);
-    return new ProviderError({ type: FailureType.ProviderServerError, ...(taskId ? { taskId } : {}) }, `unexpected error: ${truncate(message, PROVIDER_TEXT_LIMIT)}`);
+    return new ProviderError(
+      { type: FailureType.ProviderServerError, ...(taskId ? { taskId } : {}) },
+      `unexpected error: ${truncate(message, PROVIDER_TEXT_LIMIT)}`,
+    );
   }
   const axiosErr = err as AxiosError;
   const response = axiosErr.response;
   if (!response) return fromTransportError(axiosErr, call, taskId);
-  return fromHttpAnswer({ status: response.status, headers: response.headers as Record<string, unknown>, data: response.data }, call, taskId);
+  return fromHttpAnswer(
+    { status: response.status, headers: response.headers as Record<string, unknown>, data: response.data },
+    call,
+    taskId,
+  );
 }
 
 /** axios' words when an answer passes maxContentLength (see http.ts); anchored, so linear. */
@@ -188,10 +192,7 @@ function fromTransportError(err: AxiosError, call: CallKind, taskId?: string): P
   const tooLarge = code === 'ERR_BAD_RESPONSE' ? TOO_LARGE.exec(err.message) : null;
   if (tooLarge) {
     const type = FailureType.ResponseTooLarge;
-    const hint =
-      call === 'submit'
-        ? ' — the request was sent, so the task may exist and be billed; it is not resubmitted'
-        : '';
+    const hint = call === 'submit' ? ' — the request was sent, so the task may exist and be billed; it is not resubmitted' : '';
     return new ProviderError(
       { type, providerCode: code, ...(taskId ? { taskId } : {}) },
       `${type}: the answer to ${call}${of} is over the ${tooLarge[1]}-byte limit on provider answers; it was not read${hint}`,

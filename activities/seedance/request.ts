@@ -54,10 +54,7 @@ export async function providerRequest<S extends z.ZodType>(
   return parseBody(text, opts);
 }
 
-function parseBody<S extends z.ZodType>(
-  text: string,
-  opts: { call: CallKind; taskId?: string; schema: S },
-): z.output<S> {
+function parseBody<S extends z.ZodType>(text: string, opts: { call: CallKind; taskId?: string; schema: S }): z.output<S> {
   let json: unknown;
   let problem: string | undefined;
   try {
@@ -70,7 +67,10 @@ function parseBody<S extends z.ZodType>(
     if (parsed.success) return parsed.data;
     // Bounded: issue paths name the provider's keys, and a hostile answer can have many.
     problem = truncate(
-      parsed.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
+      parsed.error.issues
+        .slice(0, 10)
+        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+        .join('; '),
       PROVIDER_TEXT_LIMIT,
     );
   }

@@ -38,11 +38,7 @@ const looseString = z
   .transform((v) => (v === null || v === undefined ? undefined : String(v)));
 
 const errorField = z
-  .union([
-    z.object({ code: looseString, message: looseString }).loose(),
-    z.string(),
-    z.null(),
-  ])
+  .union([z.object({ code: looseString, message: looseString }).loose(), z.string(), z.null()])
   .optional()
   .transform((v) => {
     if (v === null || v === undefined || v === '') return undefined;
@@ -57,10 +53,7 @@ const statusField = z
   .min(1)
   .transform((v) => truncate(v, STATUS_TEXT_LIMIT));
 
-const usageField = z
-  .object({ completion_tokens: looseNumber, total_tokens: looseNumber })
-  .loose()
-  .nullish();
+const usageField = z.object({ completion_tokens: looseNumber, total_tokens: looseNumber }).loose().nullish();
 
 // ----- tasks family -----
 

@@ -27,7 +27,10 @@ const STATUS_ALIASES: Record<string, TaskStatus> = {
 };
 
 export function normalizeStatus(raw: string): TaskStatus {
-  const word = raw.trim().toLowerCase().replace(/[\s-]+/g, '_');
+  const word = raw
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
   // Own keys only: `__proto__` or `constructor` from a provider must not reach Object.prototype.
   return Object.hasOwn(STATUS_ALIASES, word) ? (STATUS_ALIASES[word] as TaskStatus) : 'unknown';
 }

@@ -37,7 +37,10 @@ export function buildTasksRequest(shot: ResolvedShot, images: string[]): TasksSu
   });
 }
 
-function outputUrls(video: string | undefined, lastFrame: string | undefined): Pick<TaskSnapshot, 'videoUrl' | 'lastFrameUrl' | 'outputUrlRefused'> {
+function outputUrls(
+  video: string | undefined,
+  lastFrame: string | undefined,
+): Pick<TaskSnapshot, 'videoUrl' | 'lastFrameUrl' | 'outputUrlRefused'> {
   const { urls, refused } = boundedOutputUrls({ videoUrl: video, lastFrameUrl: lastFrame });
   return { ...urls, ...(refused ? { outputUrlRefused: refused } : {}) };
 }
@@ -50,9 +53,7 @@ export function toTasksSnapshot(task: z.output<typeof TasksTaskSchema>): TaskSna
     rawStatus: task.status,
     ...outputUrls(task.content?.video_url, task.content?.last_frame_url),
     seed: task.seed,
-    usage: task.usage
-      ? { completionTokens: task.usage.completion_tokens, totalTokens: task.usage.total_tokens }
-      : undefined,
+    usage: task.usage ? { completionTokens: task.usage.completion_tokens, totalTokens: task.usage.total_tokens } : undefined,
     duration: task.duration,
     frames: task.frames,
     resolution: task.resolution,

@@ -62,7 +62,9 @@ export class ObjectTooLargeError extends Error {
 export function isObjectMissing(err: unknown): boolean {
   const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } } | undefined;
   if (!e) return false;
-  return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404 || e.code === 'ENOENT' || e.code === 'EISDIR';
+  return (
+    e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404 || e.code === 'ENOENT' || e.code === 'EISDIR'
+  );
 }
 
 /** `s3://bucket/prefix` or `file:///dir`, parsed. */

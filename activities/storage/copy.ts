@@ -139,15 +139,18 @@ export function createCopyActivity(deps: CopyDeps) {
     let copied = 0;
     let movedAt = Date.now();
     let stalled: ApplicationFailure | undefined;
-    const watchdog = setInterval(() => {
-      if (Date.now() - movedAt < stallMs) return;
-      stalled = ApplicationFailure.create({
-        type: FailureType.RequestTimedOut,
-        message: `${FailureType.RequestTimedOut}: the copy of ${input.taskId} moved no bytes for ${Math.round(stallMs / 1000)} s (at ${copied} bytes)`,
-        details: [{ type: FailureType.RequestTimedOut, taskId: input.taskId }],
-      });
-      controller.abort(stalled);
-    }, Math.min(stallMs, 1000));
+    const watchdog = setInterval(
+      () => {
+        if (Date.now() - movedAt < stallMs) return;
+        stalled = ApplicationFailure.create({
+          type: FailureType.RequestTimedOut,
+          message: `${FailureType.RequestTimedOut}: the copy of ${input.taskId} moved no bytes for ${Math.round(stallMs / 1000)} s (at ${copied} bytes)`,
+          details: [{ type: FailureType.RequestTimedOut, taskId: input.taskId }],
+        });
+        controller.abort(stalled);
+      },
+      Math.min(stallMs, 1000),
+    );
     watchdog.unref();
     try {
       const counter = await whileHeartbeating(
@@ -207,7 +210,11 @@ export function createCopyActivity(deps: CopyDeps) {
       // server said (not `[object Object]`) without reading a hostile body to its end.
       const prefix = await readPrefix(res.body, DOWNLOAD_ERROR_PREFIX_BYTES);
       const data = redact(prefix.toString('utf8'));
-      throw fromHttpAnswer({ status: res.status, headers: res.headers as Record<string, unknown>, data }, 'download', input.taskId).toApplicationFailure();
+      throw fromHttpAnswer(
+        { status: res.status, headers: res.headers as Record<string, unknown>, data },
+        'download',
+        input.taskId,
+      ).toApplicationFailure();
     }
     const declared = Number(res.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBytes) {
@@ -221,10 +228,7 @@ export function createCopyActivity(deps: CopyDeps) {
 }
 
 /** The earlier run's object and its record, if that run finished: the record matches the object's size. */
-export async function readVideoRecord(
-  storage: StorageBackend,
-  key: string,
-): Promise<{ record: VideoRecord; stored: StoredObject } | null> {
+export async function readVideoRecord(storage: StorageBackend, key: string): Promise<{ record: VideoRecord; stored: StoredObject } | null> {
   const [info, recordText] = await Promise.all([storage.stat(key), storage.readText(recordKey(key))]);
   if (!info || !recordText) return null;
   const record = JSON.parse(recordText) as VideoRecord;

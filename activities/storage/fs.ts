@@ -221,7 +221,9 @@ export class FileStorage implements StorageBackend {
 
   private checkInside(key: string, real: string, root: string): void {
     if (real !== root && !real.startsWith(root + path.sep)) {
-      throw new KeyOutsideStorageError(`key ${key} resolves outside ${this.dir} (through a symlink to ${real}); the file backend does not follow links out of its root`);
+      throw new KeyOutsideStorageError(
+        `key ${key} resolves outside ${this.dir} (through a symlink to ${real}); the file backend does not follow links out of its root`,
+      );
     }
   }
 }

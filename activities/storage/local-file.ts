@@ -30,7 +30,13 @@ export class LocalFileError extends Error {
   }
 }
 
-function kindOf(s: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {
+function kindOf(s: {
+  isDirectory(): boolean;
+  isFIFO(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isSocket(): boolean;
+}): string {
   if (s.isDirectory()) return 'a directory';
   if (s.isFIFO()) return 'a FIFO (named pipe)';
   if (s.isCharacterDevice()) return 'a character device';
@@ -141,7 +147,8 @@ export class FileByteSource implements ByteSource {
 
   bytes(offset: number, length: number): Uint8Array | undefined {
     for (const c of this.chunks) {
-      if (offset >= c.offset && offset + length <= c.offset + c.bytes.length) return c.bytes.subarray(offset - c.offset, offset - c.offset + length);
+      if (offset >= c.offset && offset + length <= c.offset + c.bytes.length)
+        return c.bytes.subarray(offset - c.offset, offset - c.offset + length);
     }
     return undefined;
   }

@@ -103,9 +103,7 @@ export class S3Storage implements StorageBackend {
   }
 
   async writeText(key: string, text: string, contentType: string): Promise<void> {
-    await this.client.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key), Body: text, ContentType: contentType }),
-    );
+    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key), Body: text, ContentType: contentType }));
   }
 
   async readBytes(key: string, maxBytes: number): Promise<Buffer> {
@@ -182,13 +180,7 @@ function describe(err: unknown): string {
  * Reads a small object whole (staged images, never videos): refuses one whose declared size
  * is over `maxBytes`, and stops reading once the bytes pass it whatever the header said.
  */
-export async function readS3Object(
-  client: S3Client,
-  bucket: string,
-  key: string,
-  maxBytes: number,
-  signal?: AbortSignal,
-): Promise<Buffer> {
+export async function readS3Object(client: S3Client, bucket: string, key: string, maxBytes: number, signal?: AbortSignal): Promise<Buffer> {
   const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), signal ? { abortSignal: signal } : {});
   const body = res.Body as (Readable & { destroy(): void }) | undefined;
   const tooLarge = (bytes: number) => new ObjectTooLargeError(`s3://${bucket}/${key} is ${bytes} bytes, over the ${maxBytes}-byte limit`);

@@ -3,13 +3,7 @@
  * outcomes and the manifest to storage, so neither a whole storyboard nor all its results
  * ever sit in one history.
  */
-import {
-  MANIFEST_INLINE_LIMIT,
-  STAGE_PAGE_SIZE,
-  storyboardKeys,
-  type ManifestEntry,
-  type StagedShot,
-} from '../../common/storyboard';
+import { MANIFEST_INLINE_LIMIT, STAGE_PAGE_SIZE, storyboardKeys, type ManifestEntry, type StagedShot } from '../../common/storyboard';
 import { whileHeartbeating } from '../heartbeat';
 import type { StorageBackend } from '../storage/backend';
 import { readVideoRecord } from '../storage/copy';

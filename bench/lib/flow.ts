@@ -88,7 +88,9 @@ type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
 type HistoryEvent = NonNullable<History['events']>[number];
 
 /** Activity type names by scheduled event id, and the events themselves. */
-export function activityEvents(history: History): Array<{ name: string; scheduledAt: number; startedAt?: number; closedAt?: number; ok?: boolean }> {
+export function activityEvents(
+  history: History,
+): Array<{ name: string; scheduledAt: number; startedAt?: number; closedAt?: number; ok?: boolean }> {
   const byId = new Map<string, { name: string; scheduledAt: number; startedAt?: number; closedAt?: number; ok?: boolean }>();
   const out: Array<{ name: string; scheduledAt: number; startedAt?: number; closedAt?: number; ok?: boolean }> = [];
   for (const e of (history.events ?? []) as HistoryEvent[]) {
@@ -185,7 +187,10 @@ export async function historyFigures(client: Client, storyboardId: string): Prom
 /** Runs bench/baseline.ts in a child process (its own event loop and memory, like the worker's). */
 export async function runBaselineChild(mode: 'run', options: BaselineRunOptions): Promise<BaselineRunResult>;
 export async function runBaselineChild(mode: 'copy' | 'activity', options: BaselineCopyOptions): Promise<BaselineCopyResult>;
-export async function runBaselineChild(mode: 'run' | 'copy' | 'activity', options: BaselineRunOptions | BaselineCopyOptions): Promise<unknown> {
+export async function runBaselineChild(
+  mode: 'run' | 'copy' | 'activity',
+  options: BaselineRunOptions | BaselineCopyOptions,
+): Promise<unknown> {
   mkdirSync(TMP_DIR, { recursive: true });
   const file = path.join(TMP_DIR, `baseline-${process.pid}-${Date.now()}.json`);
   writeFileSync(file, JSON.stringify(options));

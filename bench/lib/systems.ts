@@ -16,7 +16,16 @@ import type { RunningSimulator } from '../../simulator';
 import { renderVideo } from '../../workflows';
 import type { BenchContext } from './context';
 import { configFrom, flowEnv } from './context';
-import { historyFigures, parentDiagnostics, runBaselineChild, runStoryboard, shotsFor, stageShots, type HistoryFigures, type ParentDiagnostics } from './flow';
+import {
+  historyFigures,
+  parentDiagnostics,
+  runBaselineChild,
+  runStoryboard,
+  shotsFor,
+  stageShots,
+  type HistoryFigures,
+  type ParentDiagnostics,
+} from './flow';
 import { CpuMeter, memoryOf, resetPeak } from './procfs';
 import { log, percentile, promisePool } from './util';
 import { startWorkerProcess, type WorkerProcess } from './worker-process';
@@ -96,7 +105,9 @@ let runtimeInstalled = false;
 async function startFanoutWorker(ctx: BenchContext, taskQueue: string): Promise<{ taskQueue: string; stop(): Promise<void> }> {
   if (!runtimeInstalled) {
     // Warnings only, on stderr: stdout carries the benchmark's tables.
-    Runtime.install({ logger: new DefaultLogger('ERROR', (entry) => process.stderr.write(`[fanout worker] ${entry.level} ${entry.message}\n`)) });
+    Runtime.install({
+      logger: new DefaultLogger('ERROR', (entry) => process.stderr.write(`[fanout worker] ${entry.level} ${entry.message}\n`)),
+    });
     runtimeInstalled = true;
   }
   const connection = await NativeConnection.connect({ address: ctx.infra.env.TEMPORAL_ADDRESS as string });
@@ -160,7 +171,12 @@ export async function runSystem(
     const searchAttributes = system === 'storyboard';
     const staged = await stageShots(configFrom(flow.env), id, shots);
     const cpu = new CpuMeter({ temporal: infra.temporalPid, minio: infra.minioPid, worker: pid, bench: process.pid });
-    const r = await runStoryboard(ctx.client, staged, { taskQueue: flow.taskQueue, window: w.window, schedule: w.schedule, searchAttributes });
+    const r = await runStoryboard(ctx.client, staged, {
+      taskQueue: flow.taskQueue,
+      window: w.window,
+      schedule: w.schedule,
+      searchAttributes,
+    });
     const c = cpu.read();
     // Without search attributes, visibility cannot list the shots by storyboard.
     const history = o.histories === false || !searchAttributes ? undefined : await historyFigures(ctx.client, id);

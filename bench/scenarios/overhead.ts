@@ -37,7 +37,13 @@ export const OVERHEAD_FULL: OverheadConfig = {
   diagnostics: [],
   render: { kind: 'uniform', minMs: 2000, maxMs: 4000 },
   schedule: SECONDS_SCHEDULE,
-  sweep: { windows: [25, 100, 500], shots: 300, render: { kind: 'fixed', ms: 1000 }, schedule: SWEEP_SCHEDULE, systems: ['baseline', 'storyboard'] },
+  sweep: {
+    windows: [25, 100, 500],
+    shots: 300,
+    render: { kind: 'fixed', ms: 1000 },
+    schedule: SWEEP_SCHEDULE,
+    systems: ['baseline', 'storyboard'],
+  },
   longer: { shots: 100, window: 100, render: { kind: 'uniform', minMs: 15_000, maxMs: 30_000 }, schedule: LONGER_SCHEDULE },
 };
 
@@ -49,7 +55,13 @@ export const OVERHEAD_QUICK: OverheadConfig = {
   diagnostics: ['direct'],
   render: { kind: 'uniform', minMs: 2000, maxMs: 4000 },
   schedule: SECONDS_SCHEDULE,
-  sweep: { windows: [10, 50], shots: 40, render: { kind: 'fixed', ms: 1000 }, schedule: SWEEP_SCHEDULE, systems: ['baseline', 'storyboard'] },
+  sweep: {
+    windows: [10, 50],
+    shots: 40,
+    render: { kind: 'fixed', ms: 1000 },
+    schedule: SWEEP_SCHEDULE,
+    systems: ['baseline', 'storyboard'],
+  },
 };
 
 export interface OverheadResult {
@@ -109,7 +121,13 @@ export async function overheadScenario(ctx: BenchContext, sim: RunningSimulator,
   for (const window of cfg.sweep.windows) {
     for (const system of cfg.sweep.systems) {
       log(`S1 throughput: ${system}, ${cfg.sweep.shots} shots, window ${window}`);
-      const f = await runSystem(ctx, system, flow, { label: `s1-w${window}`, renderMs: sweepRender(cfg.sweep.shots), window, schedule: sweepSchedule }, { histories: false });
+      const f = await runSystem(
+        ctx,
+        system,
+        flow,
+        { label: `s1-w${window}`, renderMs: sweepRender(cfg.sweep.shots), window, schedule: sweepSchedule },
+        { histories: false },
+      );
       log(`  ${system}: ${round(f.shotsPerSecond, 2)} shots/s (${round(f.wallMs / 1000, 1)} s)`);
       sweep.push(f);
     }
@@ -126,7 +144,13 @@ export async function overheadScenario(ctx: BenchContext, sim: RunningSimulator,
     const longerRender = sampleRenderTimes(l.render, l.shots, 3);
     for (const system of ['baseline', 'storyboard'] as const) {
       log(`S1 longer renders: ${system}, ${l.shots} shots, window ${l.window}, renders ${describeDistribution(l.render)}`);
-      const f = await runSystem(ctx, system, flow, { label: 's1-long', renderMs: longerRender, window: l.window, schedule: withDeadline(l.schedule) }, { histories: false });
+      const f = await runSystem(
+        ctx,
+        system,
+        flow,
+        { label: 's1-long', renderMs: longerRender, window: l.window, schedule: withDeadline(l.schedule) },
+        { histories: false },
+      );
       log(`  ${system}: ${round(f.wallMs / 1000, 1)} s, ${f.stored}/${f.shots} stored`);
       longer.push(f);
     }

@@ -171,9 +171,18 @@ export function search(cands: ModelRow[], bound: ModelRow): ModelRow {
   let best: ModelRow | undefined;
   for (const row of cands) {
     if (row.schedule.initialDelayMs > maxFirstMs) continue;
-    if (row.latency.p95 > bound.latency.p95 + tolerance(bound.latency.p95) || row.latency.p50 > bound.latency.p50 + tolerance(bound.latency.p50)) continue;
+    if (
+      row.latency.p95 > bound.latency.p95 + tolerance(bound.latency.p95) ||
+      row.latency.p50 > bound.latency.p50 + tolerance(bound.latency.p50)
+    )
+      continue;
     if (row.uniform.latency.p95 > bound.uniform.latency.p95 + tolerance(bound.uniform.latency.p95)) continue;
-    if (!best || row.polls.mean < best.polls.mean - 1e-9 || (Math.abs(row.polls.mean - best.polls.mean) < 1e-9 && row.latency.p95 < best.latency.p95)) best = row;
+    if (
+      !best ||
+      row.polls.mean < best.polls.mean - 1e-9 ||
+      (Math.abs(row.polls.mean - best.polls.mean) < 1e-9 && row.latency.p95 < best.latency.p95)
+    )
+      best = row;
   }
   if (!best) throw new Error('no candidate schedule met the bound');
   return best;
@@ -224,7 +233,9 @@ export async function pollingScenario(ctx: BenchContext, sim: RunningSimulator |
       ...(currentIsProposed ? [] : [{ name: proposed.name, s: proposed.schedule }]),
     ];
     log(`S2 measured: ${shots} renders per schedule, time-scaled 1/${scale}, ${concurrency} at a time per schedule`);
-    const rows = await Promise.all(schedules.map((x, k) => measure(ctx, sim, flow.taskQueue, `s2-${k}`, x.name, x.s, renders, scale, concurrency)));
+    const rows = await Promise.all(
+      schedules.map((x, k) => measure(ctx, sim, flow.taskQueue, `s2-${k}`, x.name, x.s, renders, scale, concurrency)),
+    );
     await stopFlowWorker(flow);
     result.measured = { scale, rows };
     log(`S2 measured: ${rows.map((m) => `${m.name}: ${round(m.polls.mean, 1)} polls, p95 ${round(m.latency.p95, 1)} s`).join('; ')}`);
@@ -259,7 +270,9 @@ async function measure(
       const result = await ctx.client.workflow.execute(renderVideo, {
         taskQueue,
         workflowId,
-        args: [{ shot: { prompt: `${id} render ${i} [sim:render=${renderMs}]`, duration: 5 }, schedule: scaled, storageKey: `${id}/r${i}.mp4` }],
+        args: [
+          { shot: { prompt: `${id} render ${i} [sim:render=${renderMs}]`, duration: 5 }, schedule: scaled, storageKey: `${id}/r${i}.mp4` },
+        ],
       });
       done.push({ renderMs, result, workflowId });
     } catch (err) {

@@ -17,8 +17,18 @@ export interface ScaleConfig {
 }
 // Renders of 1 s and a window of 200: the orchestration, not the renders, sets the pace, so
 // that the 10,000-shot storyboard fits the full run's 30 minutes on a 2-core machine.
-export const SCALE_FULL: ScaleConfig = { shots: [1000, 10_000], window: 200, render: { kind: 'fixed', ms: 1000 }, schedule: SWEEP_SCHEDULE };
-export const SCALE_QUICK: ScaleConfig = { shots: [50, 100], window: 50, render: { kind: 'uniform', minMs: 2000, maxMs: 4000 }, schedule: SECONDS_SCHEDULE };
+export const SCALE_FULL: ScaleConfig = {
+  shots: [1000, 10_000],
+  window: 200,
+  render: { kind: 'fixed', ms: 1000 },
+  schedule: SWEEP_SCHEDULE,
+};
+export const SCALE_QUICK: ScaleConfig = {
+  shots: [50, 100],
+  window: 50,
+  render: { kind: 'uniform', minMs: 2000, maxMs: 4000 },
+  schedule: SECONDS_SCHEDULE,
+};
 
 export interface ScaleRow extends RunFigures {
   /** Taken from scenario 1's identical run rather than run again. */
@@ -37,7 +47,12 @@ export interface ScaleResult {
  * `reuse`: storyboard runs of scenario 1 with this very workload (same window, renders and
  * schedule); a size they cover is not run again (its median-time run is taken).
  */
-export async function scaleScenario(ctx: BenchContext, sim: RunningSimulator, cfg: ScaleConfig, reuse: RunFigures[] = []): Promise<ScaleResult> {
+export async function scaleScenario(
+  ctx: BenchContext,
+  sim: RunningSimulator,
+  cfg: ScaleConfig,
+  reuse: RunFigures[] = [],
+): Promise<ScaleResult> {
   const schedule = withDeadline(cfg.schedule);
   const cpus = os.cpus().length;
   const rows: ScaleRow[] = [];
@@ -52,7 +67,12 @@ export async function scaleScenario(ctx: BenchContext, sim: RunningSimulator, cf
     } else {
       flow ??= await startFlowWorker(ctx, sim, 's4', { SEEDANCE_PROVIDER_RPS: '1000' });
       log(`S4 scale: storyboard of ${n} shots, window ${cfg.window}`);
-      f = await runSystem(ctx, 'storyboard', flow, { label: `s4-n${n}`, renderMs: sampleRenderTimes(cfg.render, n, 4), window: cfg.window, schedule });
+      f = await runSystem(ctx, 'storyboard', flow, {
+        label: `s4-n${n}`,
+        renderMs: sampleRenderTimes(cfg.render, n, 4),
+        window: cfg.window,
+        schedule,
+      });
     }
     const row: ScaleRow = { ...f, temporalShare: (f.cores.temporal ?? NaN) / cpus, cpus, reused: earlier.length > 0 };
     rows.push(row);

@@ -31,12 +31,21 @@ export async function benchFanout(input: FanoutInput): Promise<{ stored: number;
       executeChild<typeof renderVideo>('renderVideo', {
         taskQueue: input.taskQueue,
         workflowId: `${parent}/${shot.id}`,
-        args: [{ shot: { prompt: shot.prompt, duration: 5 }, schedule: input.schedule, storageKey: `${parent}/${shot.id}.mp4`, notifyParent: input.notifyParent ?? false }],
+        args: [
+          {
+            shot: { prompt: shot.prompt, duration: 5 },
+            schedule: input.schedule,
+            storageKey: `${parent}/${shot.id}.mp4`,
+            notifyParent: input.notifyParent ?? false,
+          },
+        ],
         parentClosePolicy: 'REQUEST_CANCEL',
-      }).then(
-        () => void stored++,
-        () => void failed++,
-      ).finally(() => void inFlight--),
+      })
+        .then(
+          () => void stored++,
+          () => void failed++,
+        )
+        .finally(() => void inFlight--),
     );
   }
   await Promise.all(runs);

@@ -95,7 +95,9 @@ export async function demoCommand(args: string[]): Promise<number> {
     if (values.json) console.log(boundedJson(report));
     const dir = storage.urlOf(staged.storyboardId);
     console.error('');
-    console.error(`storyboard ${staged.storyboardId}: ${report.status}, ${report.counts?.stored ?? 0} stored, ${report.counts?.failed ?? 0} failed${sim ? ' (SIMULATED)' : ''}`);
+    console.error(
+      `storyboard ${staged.storyboardId}: ${report.status}, ${report.counts?.stored ?? 0} stored, ${report.counts?.failed ?? 0} failed${sim ? ' (SIMULATED)' : ''}`,
+    );
     console.error(`  videos:   ${dir}/`);
     console.error(`  manifest: ${dir}/manifest.json`);
     if (await storage.stat(`${staged.storyboardId}/report.html`)) console.error(`  report:   ${dir}/report.html`);
@@ -153,7 +155,11 @@ async function startEmbeddedTemporal(): Promise<EmbeddedTemporal> {
   const uiPort = await freePort();
   const stateDir = path.resolve('.seedance-demo');
   mkdirSync(stateDir, { recursive: true });
-  say(binary ? `starting the embedded Temporal dev server (${binary})` : 'starting a Temporal dev server downloaded by the SDK (needs internet)');
+  say(
+    binary
+      ? `starting the embedded Temporal dev server (${binary})`
+      : 'starting a Temporal dev server downloaded by the SDK (needs internet)',
+  );
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       ...(binary ? { executable: { type: 'existing-path' as const, path: binary } } : {}),

@@ -46,14 +46,16 @@ function parse(args: string[]) {
 function numberFlag(name: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number in [${min}, ${max}], got ${JSON.stringify(value)}`);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new UsageError(`--${name} must be a number in [${min}, ${max}], got ${JSON.stringify(value)}`);
   return n;
 }
 
 export async function storyboardCommand(command: StoryboardCommand, args: string[]): Promise<number> {
   const { values, positionals } = parse(args);
   const [target, extra] = positionals;
-  if (!target) throw new UsageError(`${command} needs a ${command === 'validate' || command === 'render' ? 'storyboard file' : 'storyboard id'}`);
+  if (!target)
+    throw new UsageError(`${command} needs a ${command === 'validate' || command === 'render' ? 'storyboard file' : 'storyboard id'}`);
   const json = Boolean(values.json);
 
   const checkOptions = { allowImagesOutside: Boolean(values['allow-images-outside']) };
@@ -90,7 +92,8 @@ export async function storyboardCommand(command: StoryboardCommand, args: string
         break;
       case 'window': {
         const size = numberFlag('window', extra, 1, MAX_WINDOW);
-        if (size === undefined || !Number.isInteger(size)) throw new UsageError('window needs a size: seedance-flow window <storyboardId> <N>');
+        if (size === undefined || !Number.isInteger(size))
+          throw new UsageError('window needs a size: seedance-flow window <storyboardId> <N>');
         const now = await client.workflow.getHandle(target).executeUpdate(setWindowUpdate, { args: [size] });
         if (!json) console.error(`window of ${t(target)} is now ${now}`);
         break;
@@ -143,10 +146,16 @@ async function launch(
   const handle = await startStoryboard(client, input, config.SEEDANCE_TASK_QUEUE);
   if (!values.wait) {
     if (json) console.log(boundedJson({ storyboardId: staged.storyboardId, workflowId: handle.workflowId, status: 'running' }));
-    else console.error(`started storyboard ${t(staged.storyboardId)} (${staged.totalShots} shots); follow it with: seedance-flow status ${t(staged.storyboardId)}`);
+    else
+      console.error(
+        `started storyboard ${t(staged.storyboardId)} (${staged.totalShots} shots); follow it with: seedance-flow status ${t(staged.storyboardId)}`,
+      );
     return 0;
   }
-  if (!json) console.error(`rendering storyboard ${t(staged.storyboardId)}: ${staged.totalShots} shots on task queue ${t(config.SEEDANCE_TASK_QUEUE)}`);
+  if (!json)
+    console.error(
+      `rendering storyboard ${t(staged.storyboardId)}: ${staged.totalShots} shots on task queue ${t(config.SEEDANCE_TASK_QUEUE)}`,
+    );
   const printer = json ? undefined : createProgressPrinter();
   const watch = watchForWorkers(client, {
     taskQueue: config.SEEDANCE_TASK_QUEUE,
@@ -175,7 +184,8 @@ function printReport(r: StoryboardReport, json: boolean): void {
   }
   if (r.manifestUrl) console.log(`  manifest ${t(r.manifestUrl, 2000)}`);
   for (const s of r.shots ?? []) {
-    if ('failureType' in s && s.failureType) console.log(`  ${t(s.shotId)}: ${t(s.status)} ${t(s.failureType)}: ${t(s.failureMessage ?? '')}`);
+    if ('failureType' in s && s.failureType)
+      console.log(`  ${t(s.shotId)}: ${t(s.status)} ${t(s.failureType)}: ${t(s.failureMessage ?? '')}`);
     else if (r.status === 'running' || s.status !== 'stored') console.log(`  ${t(s.shotId)}: ${t(s.status)}`);
   }
   if (r.failureType) console.log(`  ${t(r.failureType)}: ${t(r.message ?? '')}`);

@@ -97,7 +97,10 @@ export async function videoCommand(args: string[]): Promise<number> {
       ...(values['workflow-id'] ? { workflowId: values['workflow-id'] } : {}),
     });
     if (!values.json) console.error(`rendering as workflow ${t(handle.workflowId)} (task queue ${t(config.SEEDANCE_TASK_QUEUE)})`);
-    const watch = watchForWorkers(client, { taskQueue: config.SEEDANCE_TASK_QUEUE, address: temporalTarget(config).connectionOptions.address });
+    const watch = watchForWorkers(client, {
+      taskQueue: config.SEEDANCE_TASK_QUEUE,
+      address: temporalTarget(config).connectionOptions.address,
+    });
     const outcome = await waitForVideo(handle, values.json ? undefined : printProgress()).finally(() => watch.stop());
     printOutcome(outcome, Boolean(values.json));
     return outcome.status === 'stored' ? 0 : 1;
@@ -123,8 +126,12 @@ function printOutcome(outcome: VideoOutcome, json: boolean): void {
   }
   if (outcome.status === 'stored') {
     console.log(`stored ${t(outcome.storageUrl, 2000)}${outcome.skipped ? ' (already there, not copied again)' : ''}`);
-    console.log(`  task ${t(outcome.taskId)}  sha256 ${t(outcome.sha256)}  ${t(outcome.bytes)} bytes  seed ${t(outcome.seed ?? '-')}  tokens ${t(outcome.usage?.totalTokens ?? '-')}`);
+    console.log(
+      `  task ${t(outcome.taskId)}  sha256 ${t(outcome.sha256)}  ${t(outcome.bytes)} bytes  seed ${t(outcome.seed ?? '-')}  tokens ${t(outcome.usage?.totalTokens ?? '-')}`,
+    );
   } else {
-    console.error(`${t(outcome.status)}: ${t(outcome.failureType)}: ${t(outcome.message)}${outcome.taskId ? ` (task ${t(outcome.taskId)})` : ''}`);
+    console.error(
+      `${t(outcome.status)}: ${t(outcome.failureType)}: ${t(outcome.message)}${outcome.taskId ? ` (task ${t(outcome.taskId)})` : ''}`,
+    );
   }
 }

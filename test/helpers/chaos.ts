@@ -94,7 +94,9 @@ export function startKiller(opts: KillerOptions): Killer {
       skips += 1;
       const s = opts.quietSubmits?.();
       const last = s?.lastSubmitAt == null ? 'never' : `${Date.now() - s.lastSubmitAt} ms ago`;
-      log(`killer: skipped a kill, no quiet moment in ${QUIET_WAIT_MS} ms (submits in flight: ${s?.submitsInFlight}, last submit: ${last})`);
+      log(
+        `killer: skipped a kill, no quiet moment in ${QUIET_WAIT_MS} ms (submits in flight: ${s?.submitsInFlight}, last submit: ${last})`,
+      );
       return;
     }
     // Chosen and killed in the same synchronous step as the quiet check above, so no

@@ -57,7 +57,10 @@ function quietRuntime(): void {
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const infra = infraEnv();
   quietRuntime();
-  const sim = await startSimulator({ ...(opts.simApiKey ? { apiKey: opts.simApiKey } : {}), config: { renderMs: 1500, queueMs: 100, ...opts.sim } });
+  const sim = await startSimulator({
+    ...(opts.simApiKey ? { apiKey: opts.simApiKey } : {}),
+    config: { renderMs: 1500, queueMs: 100, ...opts.sim },
+  });
   const id = randomUUID().slice(0, 8);
   const prefix = `test-${id}`;
   const env: Record<string, string | undefined> = {

@@ -6,9 +6,7 @@ import type { WorkflowHandle } from '@temporalio/client';
  */
 export async function historyText(handle: WorkflowHandle): Promise<string> {
   const history = await handle.fetchHistory();
-  const raw = JSON.stringify(history, (_k, v: unknown) =>
-    v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v,
-  );
+  const raw = JSON.stringify(history, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v));
   const decoded: string[] = [];
   const visit = (v: unknown): void => {
     if (v instanceof Uint8Array) decoded.push(Buffer.from(v).toString('utf8'));

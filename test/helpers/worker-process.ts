@@ -39,7 +39,11 @@ export async function spawnWorker(env: Record<string, string | undefined>, opts:
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/seedance-flow.js'), 'worker'], {
     // The simulator serves its videos from 127.0.0.1, which production settings refuse to
     // fetch: test workers opt in, as the README's local-development switch says.
-    env: { SEEDANCE_ALLOW_PRIVATE_NETWORK: 'true', ...env, ...(opts.prebuilt ? {} : { SEEDANCE_WORKFLOW_BUNDLE: await workflowBundlePath() }) },
+    env: {
+      SEEDANCE_ALLOW_PRIVATE_NETWORK: 'true',
+      ...env,
+      ...(opts.prebuilt ? {} : { SEEDANCE_WORKFLOW_BUNDLE: await workflowBundlePath() }),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -53,7 +57,12 @@ export async function spawnWorker(env: Record<string, string | undefined>, opts:
     output: () => out,
     exited,
     ready: async () => {
-      await waitFor('the worker to start', () => out, (o) => /seedance-flow worker: task queue/.test(o) || child.exitCode !== null, 60_000);
+      await waitFor(
+        'the worker to start',
+        () => out,
+        (o) => /seedance-flow worker: task queue/.test(o) || child.exitCode !== null,
+        60_000,
+      );
       if (child.exitCode !== null) throw new Error(`worker exited early:\n${out}`);
     },
   };

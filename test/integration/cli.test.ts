@@ -21,7 +21,18 @@ const cli = (args: string[], env: Record<string, string> = {}) => runCli(h, args
 
 test('video --json renders with a local first frame and prints one object', async () => {
   const image = path.resolve(__dirname, '../fixtures/first-frame.png');
-  const { code, stdout, stderr } = await cli(['video', '--prompt', 'harbour at night', '--image', image, '--role', 'first_frame', '--seed', '11', '--json']);
+  const { code, stdout, stderr } = await cli([
+    'video',
+    '--prompt',
+    'harbour at night',
+    '--image',
+    image,
+    '--role',
+    'first_frame',
+    '--seed',
+    '11',
+    '--json',
+  ]);
   expect({ code, stderr }).toMatchObject({ code: 0 });
   const out = JSON.parse(stdout);
   expect(out).toMatchObject({

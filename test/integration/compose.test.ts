@@ -10,7 +10,12 @@ const ROOT = path.resolve(__dirname, '../..');
 jest.setTimeout(15 * 60_000);
 
 test('docker compose config accepts docker-compose.yml, with and without the simulator profile', () => {
-  const client = execFileSync('bash', [path.join(ROOT, 'scripts/ensure-compose.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split(' ');
+  const client = execFileSync('bash', [path.join(ROOT, 'scripts/ensure-compose.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+    .trim()
+    .split(' ');
   const [cmd, ...pre] = client as [string, ...string[]];
   const config = (profile?: string) =>
     execFileSync(cmd, [...pre, '-f', path.join(ROOT, 'docker-compose.yml'), ...(profile ? ['--profile', profile] : []), 'config'], {
@@ -20,7 +25,10 @@ test('docker compose config accepts docker-compose.yml, with and without the sim
     });
   const base = parse(config()) as { services: Record<string, { environment?: Record<string, string> }> };
   expect(Object.keys(base.services)).toEqual(expect.arrayContaining(['postgresql', 'temporal', 'temporal-ui', 'minio', 'worker']));
-  expect(base.services.worker?.environment).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233', STORAGE_URL: expect.stringMatching(/^s3:\/\//) });
+  expect(base.services.worker?.environment).toMatchObject({
+    TEMPORAL_ADDRESS: 'temporal:7233',
+    STORAGE_URL: expect.stringMatching(/^s3:\/\//),
+  });
   const withSim = parse(config('simulator')) as { services: Record<string, unknown> };
   expect(Object.keys(withSim.services)).toContain('simulator');
 });

@@ -46,13 +46,20 @@ test(`a ${SHOTS}-shot storyboard continues as new under suggestContinueAsNew=${S
   const id = `can-${randomUUID().slice(0, 8)}`;
   const handle = await startBoard(hLow, await stageBoard(hLow, boardDoc(id, SHOTS)), { window: 6 });
   // Progress is carried across runs: a later run still counts what earlier runs stored.
-  const mid = await waitFor('a second run', () => handle.query(storyboardProgressQuery), (p) => p.runs >= 2, 300_000, 250);
+  const mid = await waitFor(
+    'a second run',
+    () => handle.query(storyboardProgressQuery),
+    (p) => p.runs >= 2,
+    300_000,
+    250,
+  );
   expect(mid.counts.stored).toBeGreaterThan(0);
   const result = await handle.result();
   expect(result.counts).toMatchObject({ stored: SHOTS, failed: 0, notStarted: 0 });
 
   const runs: { runId: string; status: string }[] = [];
-  for await (const wf of hLow.client.workflow.list({ query: `WorkflowId = "${id}"` })) runs.push({ runId: wf.runId, status: wf.status.name });
+  for await (const wf of hLow.client.workflow.list({ query: `WorkflowId = "${id}"` }))
+    runs.push({ runId: wf.runId, status: wf.status.name });
   expect(runs.length).toBeGreaterThanOrEqual(3);
   expect(runs.filter((r) => r.status === 'CONTINUED_AS_NEW')).toHaveLength(runs.length - 1);
   for (const run of runs) {

@@ -39,10 +39,14 @@ test(`copying a ${VIDEO_BYTES / 2 ** 20} MiB video keeps the worker's peak RSS g
   await worker.ready();
   const pid = worker.child.pid as number;
   const render = async (prompt: string) => {
-    const handle = await startRenderVideo(h.client, { shot: { prompt }, schedule: FAST_SCHEDULE }, {
-      taskQueue: h.config.SEEDANCE_TASK_QUEUE,
-      workflowId: `mem-${randomUUID()}`,
-    });
+    const handle = await startRenderVideo(
+      h.client,
+      { shot: { prompt }, schedule: FAST_SCHEDULE },
+      {
+        taskQueue: h.config.SEEDANCE_TASK_QUEUE,
+        workflowId: `mem-${randomUUID()}`,
+      },
+    );
     return waitForVideo(handle);
   };
 

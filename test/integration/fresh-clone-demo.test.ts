@@ -33,16 +33,30 @@ test('README first command from a fresh clone renders the example storyboard wit
   expect(output).toMatch(/SIMULATOR/); // announced plainly
   expect(output).toMatch(/Temporal UI/);
 
-  const example = parse(readFileSync(path.join(ROOT, 'examples/lighthouse-keeper.yaml'), 'utf8')) as { id: string; shots: { id: string }[] };
+  const example = parse(readFileSync(path.join(ROOT, 'examples/lighthouse-keeper.yaml'), 'utf8')) as {
+    id: string;
+    shots: { id: string }[];
+  };
   const boardDir = path.join(dir, 'renders', example.id);
-  const manifest = JSON.parse(readFileSync(path.join(boardDir, 'manifest.json'), 'utf8')) as { shots: { shotId: string; status: string; key: string }[] };
+  const manifest = JSON.parse(readFileSync(path.join(boardDir, 'manifest.json'), 'utf8')) as {
+    shots: { shotId: string; status: string; key: string }[];
+  };
   expect(manifest.shots.map((s) => [s.shotId, s.status])).toEqual(example.shots.map((s) => [s.id, 'stored']));
   for (const s of manifest.shots) expect(existsSync(path.join(dir, 'renders', s.key))).toBe(true);
 
   execFileSync('bash', [path.join(ROOT, 'scripts/ensure-chromium.sh')], { stdio: 'inherit', timeout: 15 * 60_000 });
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   try {
     const page = await browser.newPage();
@@ -52,7 +66,9 @@ test('README first command from a fresh clone renders the example storyboard wit
     });
     const reportFile = path.join(boardDir, 'report.html');
     await page.goto(pathToFileURL(reportFile).href, { waitUntil: 'load' });
-    const rows = await page.$$eval('article.shot', (els) => els.map((el) => [el.getAttribute('data-shot-id'), el.getAttribute('data-status')]));
+    const rows = await page.$$eval('article.shot', (els) =>
+      els.map((el) => [el.getAttribute('data-shot-id'), el.getAttribute('data-status')]),
+    );
     expect(rows).toEqual(example.shots.map((s) => [s.id, 'stored']));
     const imgs = page.locator('img');
     expect(await imgs.count()).toBe(example.shots.length + 1); // thumbnails + contact sheet
@@ -61,7 +77,9 @@ test('README first command from a fresh clone renders the example storyboard wit
       await page.waitForFunction((el) => (el as unknown as { complete: boolean }).complete, await imgs.nth(i).elementHandle());
       expect(await imgs.nth(i).evaluate((el) => (el as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
     }
-    const targets = await page.$$eval('a[href], img[src], source[src]', (els) => els.map((el) => el.getAttribute('href') ?? el.getAttribute('src') ?? ''));
+    const targets = await page.$$eval('a[href], img[src], source[src]', (els) =>
+      els.map((el) => el.getAttribute('href') ?? el.getAttribute('src') ?? ''),
+    );
     for (const t of targets.filter((x) => !x.startsWith('#'))) {
       expect({ t, exists: existsSync(fileURLToPath(new URL(t, pathToFileURL(reportFile)))) }).toEqual({ t, exists: true });
     }

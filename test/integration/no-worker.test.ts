@@ -76,7 +76,9 @@ describe('no worker on the task queue', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const NOTICE = new RegExp(`no worker is polling task queue ${queue} on ${infra.temporalAddress.replace(/\./g, '\\.')}.*still waiting.*SEEDANCE_TASK_QUEUE=${queue} TEMPORAL_ADDRESS=\\S+ npx seedance-flow worker`);
+  const NOTICE = new RegExp(
+    `no worker is polling task queue ${queue} on ${infra.temporalAddress.replace(/\./g, '\\.')}.*still waiting.*SEEDANCE_TASK_QUEUE=${queue} TEMPORAL_ADDRESS=\\S+ npx seedance-flow worker`,
+  );
 
   test('video: the notice within about 10 s, and it keeps waiting', async () => {
     const r = start(['video', '--prompt', `nobody renders this ${randomUUID()}`], env);

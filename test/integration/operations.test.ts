@@ -55,9 +55,21 @@ test('a storyboard rendered by the prebuilt worker: metrics, JSON logs, search a
   expect(worker?.output()).not.toMatch(/webpack .*compiled/);
 
   // Prometheus: Temporal's runtime metrics and ours, on one endpoint.
-  const metrics = await waitFor('our counters on the metrics endpoint', async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(),
-    (t) => /seedance_videos_stored\S*\s+3\b/.test(t) || /seedance_videos_stored\{[^}]*\}\s+3\b/.test(t), 30_000, 500);
-  for (const name of ['seedance_submissions', 'seedance_polls', 'seedance_bytes_copied', 'seedance_tokens', 'seedance_success_to_stored', 'temporal_workflow_completed']) {
+  const metrics = await waitFor(
+    'our counters on the metrics endpoint',
+    async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(),
+    (t) => /seedance_videos_stored\S*\s+3\b/.test(t) || /seedance_videos_stored\{[^}]*\}\s+3\b/.test(t),
+    30_000,
+    500,
+  );
+  for (const name of [
+    'seedance_submissions',
+    'seedance_polls',
+    'seedance_bytes_copied',
+    'seedance_tokens',
+    'seedance_success_to_stored',
+    'temporal_workflow_completed',
+  ]) {
     expect(metrics).toContain(name);
   }
 
@@ -66,13 +78,29 @@ test('a storyboard rendered by the prebuilt worker: metrics, JSON logs, search a
   const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
   const stored = entries.filter((e) => e.message === 'video stored');
   expect(stored).toHaveLength(3);
-  for (const e of stored) expect(e).toMatchObject({ storyboardId: id, shotId: expect.any(String), taskId: expect.any(String), workflowId: expect.stringContaining(`${id}/`) });
+  for (const e of stored)
+    expect(e).toMatchObject({
+      storyboardId: id,
+      shotId: expect.any(String),
+      taskId: expect.any(String),
+      workflowId: expect.stringContaining(`${id}/`),
+    });
   expect(worker?.output()).not.toContain(TEST_API_KEY);
 
   // Search attributes: the CLI finds the storyboard's shots by StoryboardId.
   const temporal = process.env.TEMPORAL_CLI_PATH as string;
-  const { stdout } = await run(temporal, ['workflow', 'list', '--address', h.config.TEMPORAL_ADDRESS, '--namespace', h.config.TEMPORAL_NAMESPACE,
-    '--query', `StoryboardId="${id}"`, '--output', 'json']);
+  const { stdout } = await run(temporal, [
+    'workflow',
+    'list',
+    '--address',
+    h.config.TEMPORAL_ADDRESS,
+    '--namespace',
+    h.config.TEMPORAL_NAMESPACE,
+    '--query',
+    `StoryboardId="${id}"`,
+    '--output',
+    'json',
+  ]);
   const listed = (JSON.parse(stdout) as Array<{ execution: { workflowId: string } }>).map((w) => w.execution.workflowId).sort();
   expect(listed).toEqual([id, ...boardDoc(id, 3).shots.map((s) => `${id}/${s.id}`)].sort());
 });

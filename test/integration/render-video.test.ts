@@ -61,7 +61,12 @@ describe('renders and stores', () => {
     const ref = await toImageReference(createStorage(h.config).storage, png);
     expect(ref).toMatch(/^s3:\/\/.*\/inputs\/[0-9a-f]{64}\.png$/);
 
-    const { handle, outcome } = await renderAndWait({ prompt: 'the cat walks', api: 'predictions', images: [{ url: ref, role: 'first_frame' }], duration: 5 });
+    const { handle, outcome } = await renderAndWait({
+      prompt: 'the cat walks',
+      api: 'predictions',
+      images: [{ url: ref, role: 'first_frame' }],
+      duration: 5,
+    });
     expect(outcome.status).toBe('stored');
     const stored = await s3Object(h, `${h.prefix}/${outcome.key}`);
     expect(stored.sha256).toBe((await servedSha256(taskVideoUrl(outcome.taskId as string))).sha256);
@@ -144,10 +149,7 @@ describe('fails with a typed reason', () => {
   });
 
   test('deadline passed: typed failure that keeps the task id', async () => {
-    const { outcome } = await renderAndWait(
-      { prompt: 'slow [sim:render=120000]' },
-      { schedule: { ...FAST_SCHEDULE, deadlineMs: 2500 } },
-    );
+    const { outcome } = await renderAndWait({ prompt: 'slow [sim:render=120000]' }, { schedule: { ...FAST_SCHEDULE, deadlineMs: 2500 } });
     expect(outcome).toMatchObject({ status: 'failed', failureType: 'PollDeadlineExceeded', taskId: h.sim.stats().tasks[0]?.id });
     expect(h.sim.stats().submissions).toBe(1);
   });
@@ -190,7 +192,11 @@ describe('cancellation', () => {
   test('stops polling, cancels the queued task at the provider, ends cancelled', async () => {
     h.sim.configure({ queueMs: 60_000, renderMs: 120_000 });
     const handle = await render({ prompt: 'never mind' });
-    const progress = await waitFor('a task id and a poll', () => handle.query(renderVideoProgressQuery), (p) => p.polls >= 1 && !!p.taskId);
+    const progress = await waitFor(
+      'a task id and a poll',
+      () => handle.query(renderVideoProgressQuery),
+      (p) => p.polls >= 1 && !!p.taskId,
+    );
     expect(progress.phase).toBe('polling');
     await handle.cancel();
     const outcome = await waitForVideo(handle);

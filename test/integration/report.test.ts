@@ -65,7 +65,13 @@ interface Fixture {
 /** Writes videos, the staged page, the outcome page and the manifest as renderStoryboard does. */
 async function makeStoryboard(
   storyboardId: string,
-  shots: { id: string; shot: StagedShot['shot']; outcome: 'stored' | 'failed' | 'not_started'; video?: string | Buffer; extra?: Partial<ManifestEntry> }[],
+  shots: {
+    id: string;
+    shot: StagedShot['shot'];
+    outcome: 'stored' | 'failed' | 'not_started';
+    video?: string | Buffer;
+    extra?: Partial<ManifestEntry>;
+  }[],
 ): Promise<Fixture> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'sf-report-'));
   const storage = new FileStorage(dir);
@@ -130,14 +136,29 @@ describe('storyboard report', () => {
   test('report.html shows every shot in order with working thumbnails, videos and links', async () => {
     const fx = await makeStoryboard('report-demo', [
       { id: 's01-establishing', shot: { prompt: NASTY_PROMPT, duration: 5, ratio: '16:9' }, outcome: 'stored', video: SAMPLE },
-      { id: 's02-close-up', shot: { prompt: 'Close-up of the keeper', model: 'doubao-seedance-2-0-fast-260128', duration: 4 }, outcome: 'stored', video: SAMPLE },
+      {
+        id: 's02-close-up',
+        shot: { prompt: 'Close-up of the keeper', model: 'doubao-seedance-2-0-fast-260128', duration: 4 },
+        outcome: 'stored',
+        video: SAMPLE,
+      },
       {
         id: 's03-storm',
         shot: { prompt: 'A storm rolls in', frames: 121 },
         outcome: 'failed',
-        extra: { failureType: 'ContentPolicyViolation', failureMessage: 'Output blocked <b>by</b> moderation & "policy"', taskId: 'cgt-failed-1' },
+        extra: {
+          failureType: 'ContentPolicyViolation',
+          failureMessage: 'Output blocked <b>by</b> moderation & "policy"',
+          taskId: 'cgt-failed-1',
+        },
       },
-      { id: 's04-dawn', shot: { prompt: 'Dawn over the sea', duration: -1, seed: 42 }, outcome: 'stored', video: SAMPLE, extra: { reused: true } },
+      {
+        id: 's04-dawn',
+        shot: { prompt: 'Dawn over the sea', duration: -1, seed: 42 },
+        outcome: 'stored',
+        video: SAMPLE,
+        extra: { reused: true },
+      },
       { id: 's05-epilogue', shot: { prompt: 'Epilogue: the light goes out' }, outcome: 'not_started' },
     ]);
     cleanup.push(fx.dir);
@@ -212,7 +233,9 @@ describe('storyboard report', () => {
 
     // Totals at the top.
     const totals = Object.fromEntries(
-      await page.$$eval('.totals .stat', (els) => els.map((el) => [el.getAttribute('data-total'), el.querySelector('.value')?.textContent])),
+      await page.$$eval('.totals .stat', (els) =>
+        els.map((el) => [el.getAttribute('data-total'), el.querySelector('.value')?.textContent]),
+      ),
     );
     const sampleBytes = statSync(SAMPLE).size;
     expect(totals).toEqual({
@@ -329,7 +352,11 @@ describe('storyboard report', () => {
     const env = new MockActivityEnvironment();
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
-    const result: WriteReportResult = await env.run(writeReport, { storyboardId: fx.storyboardId, stagedPrefix: fx.stagedPrefix, totalShots: fx.totalShots });
+    const result: WriteReportResult = await env.run(writeReport, {
+      storyboardId: fx.storyboardId,
+      stagedPrefix: fx.stagedPrefix,
+      totalShots: fx.totalShots,
+    });
     expect(result.thumbnails).toBe(2);
     expect(beats).toContainEqual({ done: 2, total: 2 });
     const html = readFileSync(fx.storage.pathOf(result.reportKey), 'utf8');

@@ -85,7 +85,8 @@ async function failedCreateAttempts(result: StoryboardResult): Promise<string[]>
   const types: string[] = [];
   for (const e of result.shots as ManifestEntry[]) {
     const runs = await activityRuns(h.client.workflow.getHandle(`${result.storyboardId}/${e.shotId}`));
-    for (const r of runs) if (r.activityType === 'createTask' && r.outcome?.kind !== 'completed') types.push(r.outcome?.failureType ?? r.outcome?.kind ?? '?');
+    for (const r of runs)
+      if (r.activityType === 'createTask' && r.outcome?.kind !== 'completed') types.push(r.outcome?.failureType ?? r.outcome?.kind ?? '?');
   }
   return types;
 }

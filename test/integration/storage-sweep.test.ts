@@ -3,7 +3,12 @@
  * uploads under the storage prefix on S3 (real MinIO here), `.partial-*` files on the
  * filesystem (by a real `seedance-flow worker` process).
  */
-import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
@@ -43,7 +48,9 @@ describe('S3: incomplete multipart uploads under the prefix', () => {
     neighbourUpload = await startUpload(neighbour);
   });
   afterAll(async () => {
-    await s3.send(new AbortMultipartUploadCommand({ Bucket: infra.bucket, Key: neighbour, UploadId: neighbourUpload })).catch(() => undefined);
+    await s3
+      .send(new AbortMultipartUploadCommand({ Bucket: infra.bucket, Key: neighbour, UploadId: neighbourUpload }))
+      .catch(() => undefined);
   });
 
   test('uploads younger than the age are left alone (a copy may still be running)', async () => {
@@ -113,9 +120,21 @@ describe('filesystem: the worker sweeps stale .partial-* files when it starts', 
     worker.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise((resolve) => worker.once('exit', resolve));
     try {
-      await waitFor('the stale partial to be swept', () => existsSync(stale), (there) => !there, 30_000, 200);
+      await waitFor(
+        'the stale partial to be swept',
+        () => existsSync(stale),
+        (there) => !there,
+        30_000,
+        200,
+      );
       expect(existsSync(fresh)).toBe(true);
-      await waitFor('the sweep to be logged', () => stderr, (s) => s.includes('removed leftovers of interrupted writes'), 10_000, 100);
+      await waitFor(
+        'the sweep to be logged',
+        () => stderr,
+        (s) => s.includes('removed leftovers of interrupted writes'),
+        10_000,
+        100,
+      );
     } finally {
       worker.kill('SIGTERM');
       await exited;

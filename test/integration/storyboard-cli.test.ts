@@ -27,7 +27,10 @@ test('validate: the example is valid; a bad file lists every problem with its pa
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sf-cli-'));
   const bad = path.join(dir, 'bad.yaml');
-  writeFileSync(bad, 'id: bad\nshots:\n  - { id: a, prompt: p, frames: 30 }\n  - { id: a, prompt: p, images: [{ path: nope.png, role: sideways }] }\n');
+  writeFileSync(
+    bad,
+    'id: bad\nshots:\n  - { id: a, prompt: p, frames: 30 }\n  - { id: a, prompt: p, images: [{ path: nope.png, role: sideways }] }\n',
+  );
   const res = await cli(['validate', bad, '--json']);
   expect(res.code).toBe(2);
   const paths = JSON.parse(res.stdout).problems.map((p: { path: string }) => p.path);
@@ -44,7 +47,12 @@ test('render --wait --json renders the example storyboard end to end; status agr
   expect(report).toMatchObject({ storyboardId: 'lighthouse-keeper', status: 'completed', counts: { stored: 10, failed: 0 } });
   expect(report.shots).toHaveLength(10);
   for (const shot of report.shots) {
-    expect(shot).toMatchObject({ status: 'stored', key: `lighthouse-keeper/${shot.shotId}.mp4`, sha256: expect.any(String), bytes: expect.any(Number) });
+    expect(shot).toMatchObject({
+      status: 'stored',
+      key: `lighthouse-keeper/${shot.shotId}.mp4`,
+      sha256: expect.any(String),
+      bytes: expect.any(Number),
+    });
     expect((await s3Object(h, `${h.prefix}/${shot.key}`)).sha256).toBe(shot.sha256);
   }
   expect(report.manifestUrl).toMatch(/lighthouse-keeper\/manifest\.json$/);
@@ -64,7 +72,10 @@ test('render --wait --json renders the example storyboard end to end; status agr
 test('render exits non-zero when a shot failed, and plain output shows the reason', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sf-cli-'));
   const file = path.join(dir, 'mixed.yaml');
-  writeFileSync(file, 'id: mixed-cli\nshots:\n  - { id: ok, prompt: fine }\n  - { id: bad, prompt: "doomed [sim:fail=ModelOverloaded]" }\n');
+  writeFileSync(
+    file,
+    'id: mixed-cli\nshots:\n  - { id: ok, prompt: fine }\n  - { id: bad, prompt: "doomed [sim:fail=ModelOverloaded]" }\n',
+  );
   const res = await cli(['render', file, '--wait']);
   expect(res.code).toBe(1);
   expect(res.stdout).toMatch(/stored 1 +failed 1/);

@@ -79,18 +79,34 @@ test('re-running a storyboard after failures renders only the failed shots', asy
   expect(second.counts).toMatchObject({ stored: 6, failed: 0 });
   expect(h.sim.stats().submitAttempts - before).toBe(2);
   const reused = (second.shots ?? []).filter((s) => s.reused).map((s) => s.shotId);
-  expect(reused.sort()).toEqual((first.shots ?? []).filter((s) => s.status === 'stored').map((s) => s.shotId).sort());
+  expect(reused.sort()).toEqual(
+    (first.shots ?? [])
+      .filter((s) => s.status === 'stored')
+      .map((s) => s.shotId)
+      .sort(),
+  );
   await expectManifestMatchesStorage(second.shots ?? []);
 });
 
 test('insufficient balance pauses the storyboard; resume finishes it', async () => {
   const id = uniqueId('broke');
   const staged = await stageBoard(h, boardDoc(id, 6));
-  h.sim.addFaults([{ on: 'submit', status: 403, body: JSON.stringify({ error: { code: 'AccountOverdueError', message: 'insufficient balance' } }), times: 1 }]);
+  h.sim.addFaults([
+    {
+      on: 'submit',
+      status: 403,
+      body: JSON.stringify({ error: { code: 'AccountOverdueError', message: 'insufficient balance' } }),
+      times: 1,
+    },
+  ]);
   const handle = await startBoard(h, staged, { window: 2 });
 
-  const paused = await waitFor('the storyboard to pause and its in-flight shots to finish', () => handle.query(storyboardProgressQuery),
-    (p) => p.paused && p.counts.submitted + p.counts.rendering + p.counts.copying === 0, 60_000);
+  const paused = await waitFor(
+    'the storyboard to pause and its in-flight shots to finish',
+    () => handle.query(storyboardProgressQuery),
+    (p) => p.paused && p.counts.submitted + p.counts.rendering + p.counts.copying === 0,
+    60_000,
+  );
   expect(paused.pauseReason).toMatch(/insufficient balance/);
   expect(paused.counts.pending).toBeGreaterThan(0);
   const attempts = h.sim.stats().submitAttempts;
@@ -109,9 +125,17 @@ test('the window can be changed while running and is never exceeded', async () =
   const id = uniqueId('window');
   const staged = await stageBoard(h, boardDoc(id, 24));
   const handle = await startBoard(h, staged, { window: 2 });
-  await waitFor('some shots to finish', () => handle.query(storyboardProgressQuery), (p) => p.counts.stored >= 2, 60_000);
+  await waitFor(
+    'some shots to finish',
+    () => handle.query(storyboardProgressQuery),
+    (p) => p.counts.stored >= 2,
+    60_000,
+  );
   expect(h.sim.stats().maxConcurrent).toBeLessThanOrEqual(2);
-  const rejected = await handle.executeUpdate(setWindowUpdate, { args: [0] }).then(() => undefined, (err: Error) => err);
+  const rejected = await handle.executeUpdate(setWindowUpdate, { args: [0] }).then(
+    () => undefined,
+    (err: Error) => err,
+  );
   expect(String((rejected?.cause as Error | undefined)?.message)).toMatch(/window must be an integer/);
   expect(await handle.executeUpdate(setWindowUpdate, { args: [6] })).toBe(6);
   const result = await handle.result();
@@ -122,7 +146,10 @@ test('the window can be changed while running and is never exceeded', async () =
 
 test('a failure tolerance stops launching new shots; the rest are listed as not started', async () => {
   const id = uniqueId('tolerance');
-  const staged = await stageBoard(h, boardDoc(id, 12, (i) => (i < 3 ? `doomed ${i} [sim:fail]` : `fine ${i}`)));
+  const staged = await stageBoard(
+    h,
+    boardDoc(id, 12, (i) => (i < 3 ? `doomed ${i} [sim:fail]` : `fine ${i}`)),
+  );
   const result = await (await startBoard(h, staged, { window: 1, tolerance: { maxFailures: 1 } })).result();
   expect(result.counts).toMatchObject({ failed: 2, stored: 0, notStarted: 10 });
   expect(result.shots?.slice(2).every((s) => s.status === 'not_started')).toBe(true);
@@ -131,10 +158,20 @@ test('a failure tolerance stops launching new shots; the rest are listed as not 
 
 test('progress answers at any moment with counts by state, per-shot state and tokens', async () => {
   const id = uniqueId('progress');
-  const staged = await stageBoard(h, boardDoc(id, 8, (i) => `slowish ${i} [sim:render=2500]`));
+  const staged = await stageBoard(
+    h,
+    boardDoc(id, 8, (i) => `slowish ${i} [sim:render=2500]`),
+  );
   const handle = await startBoard(h, staged, { window: 4 });
-  const mid = await waitFor('shots rendering', () => handle.query(storyboardProgressQuery), (p) => p.counts.rendering > 0, 60_000);
-  expect(mid.counts.pending + mid.counts.submitted + mid.counts.rendering + mid.counts.copying + mid.counts.stored + mid.counts.failed).toBe(8);
+  const mid = await waitFor(
+    'shots rendering',
+    () => handle.query(storyboardProgressQuery),
+    (p) => p.counts.rendering > 0,
+    60_000,
+  );
+  expect(
+    mid.counts.pending + mid.counts.submitted + mid.counts.rendering + mid.counts.copying + mid.counts.stored + mid.counts.failed,
+  ).toBe(8);
   expect(Object.values(mid.shots)).toContain('rendering');
   const result = await handle.result();
   expect(result.counts.stored).toBe(8);
@@ -147,14 +184,29 @@ test('cancelling a storyboard cancels its running shots and their queued provide
   h.sim.configure({ queueMs: 120_000, renderMs: 180_000 });
   const id = uniqueId('cancel');
   const handle = await startBoard(h, await stageBoard(h, boardDoc(id, 6)), { window: 3 });
-  await waitFor('three shots submitted', () => handle.query(storyboardProgressQuery), (p) => p.counts.submitted + p.counts.rendering === 3, 60_000);
+  await waitFor(
+    'three shots submitted',
+    () => handle.query(storyboardProgressQuery),
+    (p) => p.counts.submitted + p.counts.rendering === 3,
+    60_000,
+  );
   await handle.cancel();
   await expect(handle.result()).rejects.toMatchObject({ cause: { name: 'CancelledFailure' } });
   const shots = boardDoc(id, 6).shots.slice(0, 3);
   for (const s of shots) {
     const child = h.client.workflow.getHandle(`${id}/${s.id}`);
-    await waitFor(`${s.id} cancelled`, async () => (await child.describe()).status.name, (st) => st === 'CANCELLED', 30_000);
+    await waitFor(
+      `${s.id} cancelled`,
+      async () => (await child.describe()).status.name,
+      (st) => st === 'CANCELLED',
+      30_000,
+    );
   }
-  await waitFor('provider tasks cancelled', () => h.sim.stats().tasks.filter((t) => t.status === 'cancelled').length, (n) => n === 3, 30_000);
+  await waitFor(
+    'provider tasks cancelled',
+    () => h.sim.stats().tasks.filter((t) => t.status === 'cancelled').length,
+    (n) => n === 3,
+    30_000,
+  );
   expect(h.sim.stats().submissions).toBe(3);
 });

@@ -97,7 +97,12 @@ test('killed while its POST is in flight: SubmitOutcomeUnknown within seconds, n
     { shot: { prompt: `dies mid-request ${randomUUID()}` }, schedule: FAST_SCHEDULE },
     { taskQueue: h.config.SEEDANCE_TASK_QUEUE, workflowId: `post-kill-${randomUUID()}` },
   );
-  await waitFor('the POST to be held by the provider', () => h.sim.stats(), (s) => s.submitsInFlight === 1 && s.submissions === 1, 60_000);
+  await waitFor(
+    'the POST to be held by the provider',
+    () => h.sim.stats(),
+    (s) => s.submitsInFlight === 1 && s.submissions === 1,
+    60_000,
+  );
   first.child.kill('SIGKILL');
   const killedAt = Date.now();
   await first.exited;

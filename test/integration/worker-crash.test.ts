@@ -32,7 +32,12 @@ test('SIGKILL while polling, restart: the video lands and exactly one submission
     { shot: { prompt: 'survives a crash [sim:render=8000]' }, schedule: FAST_SCHEDULE },
     { taskQueue: h.config.SEEDANCE_TASK_QUEUE, workflowId: `crash-${randomUUID()}` },
   );
-  const before = await waitFor('polling to start', () => handle.query(renderVideoProgressQuery), (p) => p.phase === 'polling' && p.polls >= 1, 60_000);
+  const before = await waitFor(
+    'polling to start',
+    () => handle.query(renderVideoProgressQuery),
+    (p) => p.phase === 'polling' && p.polls >= 1,
+    60_000,
+  );
   expect(before.taskId).toBeDefined();
 
   first.child.kill('SIGKILL');

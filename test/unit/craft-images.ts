@@ -33,7 +33,10 @@ export function jpeg(width: number, height: number, opts: { app1Bytes?: number[]
   const app0 = segment(0xe0, Buffer.from('JFIF\0\x01\x01\0\0\x01\0\x01\0\0', 'latin1'));
   const app1 = (opts.app1Bytes ?? []).map((n) => segment(0xe1, Buffer.alloc(n, 0x41)));
   const dqt = segment(0xdb, Buffer.alloc(65, 1));
-  const sof = segment(opts.sof ?? 0xc0, Buffer.concat([Buffer.from([8]), u16be(height), u16be(width), Buffer.from([3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1])]));
+  const sof = segment(
+    opts.sof ?? 0xc0,
+    Buffer.concat([Buffer.from([8]), u16be(height), u16be(width), Buffer.from([3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1])]),
+  );
   const sos = segment(0xda, Buffer.from([3, 1, 0, 2, 0x11, 3, 0x11, 0, 0x3f, 0]));
   const body = opts.scanFirst ? [sos, sof] : [sof, sos];
   return Buffer.concat([Buffer.from([0xff, 0xd8]), app0, ...app1, dqt, ...body, Buffer.alloc(16, 0x55), Buffer.from([0xff, 0xd9])]);
@@ -57,13 +60,23 @@ export function webpLossless(width: number, height: number): Buffer {
 export function webpExtended(width: number, height: number): Buffer {
   const w = width - 1;
   const h = height - 1;
-  return riff('VP8X', Buffer.from([0x10, 0, 0, 0, w & 0xff, (w >> 8) & 0xff, (w >> 16) & 0xff, h & 0xff, (h >> 8) & 0xff, (h >> 16) & 0xff]));
+  return riff(
+    'VP8X',
+    Buffer.from([0x10, 0, 0, 0, w & 0xff, (w >> 8) & 0xff, (w >> 16) & 0xff, h & 0xff, (h >> 8) & 0xff, (h >> 16) & 0xff]),
+  );
 }
 
 export function gif(width: number, height: number, opts: { table?: boolean; next?: number } = {}): Buffer {
   const flags = opts.table ? 0x80 | 0x01 : 0; // a 4-colour global table
   const table = opts.table ? Buffer.alloc(12, 0x22) : Buffer.alloc(0);
-  const image = Buffer.concat([Buffer.from([opts.next ?? 0x2c]), u16le(0), u16le(0), u16le(width), u16le(height), Buffer.from([0, 2, 2, 0x4c, 0x01, 0, 0x3b])]);
+  const image = Buffer.concat([
+    Buffer.from([opts.next ?? 0x2c]),
+    u16le(0),
+    u16le(0),
+    u16le(width),
+    u16le(height),
+    Buffer.from([0, 2, 2, 0x4c, 0x01, 0, 0x3b]),
+  ]);
   return Buffer.concat([Buffer.from('GIF89a'), u16le(width), u16le(height), Buffer.from([flags, 0, 0]), table, image]);
 }
 
@@ -72,7 +85,19 @@ export function bmp(width: number, height: number, opts: { core?: boolean; topDo
     const dib = Buffer.concat([u32le(12), u16le(width), u16le(height), u16le(1), u16le(24)]);
     return Buffer.concat([Buffer.from('BM'), u32le(14 + 12 + 16), u32le(0), u32le(26), dib, Buffer.alloc(16, 0x80)]);
   }
-  const dib = Buffer.concat([u32le(40), u32le(width), u32le(opts.topDown ? -height : height), u16le(1), u16le(24), u32le(0), u32le(0), u32le(2835), u32le(2835), u32le(0), u32le(0)]);
+  const dib = Buffer.concat([
+    u32le(40),
+    u32le(width),
+    u32le(opts.topDown ? -height : height),
+    u16le(1),
+    u16le(24),
+    u32le(0),
+    u32le(0),
+    u32le(2835),
+    u32le(2835),
+    u32le(0),
+    u32le(0),
+  ]);
   return Buffer.concat([Buffer.from('BM'), u32le(14 + 40 + 16), u32le(0), u32le(54), dib, Buffer.alloc(16, 0x80)]);
 }
 

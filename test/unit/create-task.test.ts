@@ -138,7 +138,7 @@ describe('createTask', () => {
   });
 
   test('an image that is not an image is InvalidRequest', async () => {
-    const { activities } = setup({ readS3: async () => Buffer.from('BMhello, not a bitmap at all') .subarray(2) });
+    const { activities } = setup({ readS3: async () => Buffer.from('BMhello, not a bitmap at all').subarray(2) });
     const failure = await failureOf(new MockActivityEnvironment(liveAttempt).run(activities.createTask, imageShot));
     expect(failure.type).toBe('InvalidRequest');
   });
@@ -207,7 +207,12 @@ describe('createTask', () => {
 });
 
 describe('ensureTimeToSend', () => {
-  const info = { currentAttemptScheduledTimestampMs: 0, scheduledTimestampMs: 0, startToCloseTimeoutMs: 60_000, scheduleToCloseTimeoutMs: 0 };
+  const info = {
+    currentAttemptScheduledTimestampMs: 0,
+    scheduledTimestampMs: 0,
+    startToCloseTimeoutMs: 60_000,
+    scheduleToCloseTimeoutMs: 0,
+  };
   test('sends with room for one request and the margin', () => {
     expect(() => ensureTimeToSend(info, 30_000, 19_000)).not.toThrow();
   });
@@ -218,4 +223,3 @@ describe('ensureTimeToSend', () => {
     expect(() => ensureTimeToSend({ ...info, scheduleToCloseTimeoutMs: 30_000 }, 10_000, 15_000)).toThrow(/SubmitNotSent/);
   });
 });
-

@@ -61,14 +61,23 @@ describe('error classification', () => {
   });
 
   test('non-retryable types are flagged so Temporal stops at once', () => {
-    for (const type of [FailureType.ContentPolicyViolation, FailureType.InvalidRequest, FailureType.Unauthorized,
-      FailureType.InsufficientBalance, FailureType.PermissionDenied, FailureType.TaskNotFound, FailureType.SubmitOutcomeUnknown]) {
+    for (const type of [
+      FailureType.ContentPolicyViolation,
+      FailureType.InvalidRequest,
+      FailureType.Unauthorized,
+      FailureType.InsufficientBalance,
+      FailureType.PermissionDenied,
+      FailureType.TaskNotFound,
+      FailureType.SubmitOutcomeUnknown,
+    ]) {
       expect(NON_RETRYABLE_TYPES).toContain(type);
     }
     for (const type of [FailureType.RateLimited, FailureType.ProviderServerError, FailureType.ConnectionFailed]) {
       expect(FAILURE_TYPES[type].retryable).toBe(true);
     }
-    expect(classify(httpError(400, errBody('InputImageSensitiveContentDetected')), 'submit').toApplicationFailure().nonRetryable).toBe(true);
+    expect(classify(httpError(400, errBody('InputImageSensitiveContentDetected')), 'submit').toApplicationFailure().nonRetryable).toBe(
+      true,
+    );
   });
 
   test('answerless failures: refused is safe to retry, a lost submit is ambiguous, a lost GET is retried', () => {

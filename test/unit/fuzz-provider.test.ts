@@ -20,10 +20,16 @@ const RUNS = 3000;
 const taskLike = fc.record(
   {
     id: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
-    status: fc.oneof(fc.constantFrom('queued', 'running', 'succeeded', 'failed', 'expired', 'cancelled', 'created', 'processing', 'completed'), fc.string()),
+    status: fc.oneof(
+      fc.constantFrom('queued', 'running', 'succeeded', 'failed', 'expired', 'cancelled', 'created', 'processing', 'completed'),
+      fc.string(),
+    ),
     model: fc.anything(),
     seed: fc.oneof(fc.integer(), fc.string(), fc.double()),
-    content: fc.oneof(fc.record({ video_url: fc.oneof(fc.webUrl(), fc.string()), last_frame_url: fc.string() }, { requiredKeys: [] }), fc.anything()),
+    content: fc.oneof(
+      fc.record({ video_url: fc.oneof(fc.webUrl(), fc.string()), last_frame_url: fc.string() }, { requiredKeys: [] }),
+      fc.anything(),
+    ),
     usage: fc.oneof(fc.record({ completion_tokens: fc.anything(), total_tokens: fc.anything() }, { requiredKeys: [] }), fc.anything()),
     error: fc.oneof(fc.record({ code: fc.anything(), message: fc.anything() }, { requiredKeys: [] }), fc.string(), fc.constant(null)),
     duration: fc.anything(),
@@ -38,7 +44,13 @@ const predictionLike = fc.record(
     code: fc.anything(),
     data: fc.oneof(
       fc.record(
-        { id: fc.oneof(fc.string(), fc.integer()), status: fc.string(), outputs: fc.oneof(fc.array(fc.string()), fc.anything()), error: fc.anything(), seed: fc.anything() },
+        {
+          id: fc.oneof(fc.string(), fc.integer()),
+          status: fc.string(),
+          outputs: fc.oneof(fc.array(fc.string()), fc.anything()),
+          error: fc.anything(),
+          seed: fc.anything(),
+        },
         { requiredKeys: [] },
       ),
       fc.anything(),
@@ -75,7 +87,11 @@ describe('provider answers, fuzzed', () => {
   test('error bodies: any text or JSON gives bounded fields and one known failure type for every status', () => {
     fc.assert(
       fc.property(
-        fc.oneof(fc.string({ maxLength: 2000 }), fc.jsonValue().map((v) => JSON.stringify(v)), fc.jsonValue()),
+        fc.oneof(
+          fc.string({ maxLength: 2000 }),
+          fc.jsonValue().map((v) => JSON.stringify(v)),
+          fc.jsonValue(),
+        ),
         fc.integer({ min: 100, max: 599 }),
         fc.constantFrom('submit' as const, 'get' as const, 'cancel' as const, 'download' as const),
         (body, status, call) => {
@@ -103,7 +119,11 @@ describe('provider answers, fuzzed', () => {
 
   test('an absurdly long output URL is dropped with its reason, not carried into history', () => {
     const long = `https://cdn.example.com/${'v'.repeat(MAX_OUTPUT_URL_CHARS)}.mp4`;
-    const task = TasksTaskSchema.parse({ id: 'cgt-1', status: 'succeeded', content: { video_url: long, last_frame_url: 'https://cdn.example.com/f.png' } });
+    const task = TasksTaskSchema.parse({
+      id: 'cgt-1',
+      status: 'succeeded',
+      content: { video_url: long, last_frame_url: 'https://cdn.example.com/f.png' },
+    });
     const snapshot = toTasksSnapshot(task);
     expect(snapshot.videoUrl).toBeUndefined();
     expect(snapshot.lastFrameUrl).toBe('https://cdn.example.com/f.png');

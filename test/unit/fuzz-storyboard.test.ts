@@ -19,7 +19,10 @@ const shotLike = fc.record(
   {
     id,
     prompt: fc.oneof(fc.string({ maxLength: 50 }), anyValue),
-    model: fc.oneof(fc.constantFrom('doubao-seedance-1-5-pro-251215', 'doubao-seedance-2-0-fast-260128', 'doubao-seedance-2-0-260128'), anyValue),
+    model: fc.oneof(
+      fc.constantFrom('doubao-seedance-1-5-pro-251215', 'doubao-seedance-2-0-fast-260128', 'doubao-seedance-2-0-260128'),
+      anyValue,
+    ),
     api: fc.oneof(fc.constantFrom('tasks', 'predictions'), anyValue),
     duration: fc.oneof(fc.integer({ min: -3, max: 20 }), anyValue),
     frames: fc.oneof(fc.integer({ min: 0, max: 300 }), anyValue),
@@ -49,7 +52,10 @@ const shotLike = fc.record(
 const storyboardLike = fc.record(
   {
     id,
-    defaults: fc.oneof(shotLike.map(({ id: _id, ...rest }) => rest), anyValue),
+    defaults: fc.oneof(
+      shotLike.map(({ id: _id, ...rest }) => rest),
+      anyValue,
+    ),
     shots: fc.oneof(fc.array(shotLike, { maxLength: 8 }), anyValue),
   },
   { requiredKeys: [] },
@@ -62,7 +68,10 @@ function checkOutcome(doc: unknown): void {
     // What the validator accepts, the workflow's own shot rules accept too.
     for (const shot of storyboard.shots) {
       const { id: _id, images, ...fields } = shot;
-      const asInput = { ...fields, ...(images ? { images: images.map((img) => ({ url: img.url ?? 'https://example.com/x.png', role: img.role })) } : {}) };
+      const asInput = {
+        ...fields,
+        ...(images ? { images: images.map((img) => ({ url: img.url ?? 'https://example.com/x.png', role: img.role })) } : {}),
+      };
       expect(ShotSchema.safeParse(asInput).success).toBe(true);
     }
     return;
@@ -89,16 +98,23 @@ describe('storyboard validator, fuzzed', () => {
 
   test('any text as a storyboard file (JSON or YAML): parsed or refused, never hangs', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 400 }), storyboardLike.map((d) => JSON.stringify(d))), fc.constantFrom('board.json', 'board.yaml', 'board.txt'), (text, file) => {
-        let doc: unknown;
-        try {
-          doc = timed(() => parseStoryboardText(text, file));
-        } catch (err) {
-          if (err instanceof Error && /^took /.test(err.message)) throw err;
-          return; // refused as unparsable: the CLI reports it as a problem of the file
-        }
-        checkOutcome(doc);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 400 }),
+          storyboardLike.map((d) => JSON.stringify(d)),
+        ),
+        fc.constantFrom('board.json', 'board.yaml', 'board.txt'),
+        (text, file) => {
+          let doc: unknown;
+          try {
+            doc = timed(() => parseStoryboardText(text, file));
+          } catch (err) {
+            if (err instanceof Error && /^took /.test(err.message)) throw err;
+            return; // refused as unparsable: the CLI reports it as a problem of the file
+          }
+          checkOutcome(doc);
+        },
+      ),
       { numRuns: RUNS },
     );
   });

@@ -4,7 +4,18 @@
  * symbolic links and the very large files are made here at run time, never committed.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, cpSync, mkdtempSync, openSync, readdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  cpSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { checkStoryboardFile, type CheckOptions } from '../../client/storyboard-file';
@@ -37,14 +48,29 @@ writeFileSync(at('big-image.yaml'), imageBoard('big.png'));
 writeFileSync(at('eleven-mib.yaml'), `id: b\nshots:\n${shot()}${`# ${'x'.repeat(1022)}\n`.repeat(11 * 1024)}`);
 const twoMb = 'x'.repeat(2 * 1024 * 1024);
 writeFileSync(at('two-mb-id.yaml'), `id: ${twoMb}\nshots:\n${shot()}`);
-writeFileSync(at('two-mb-id-aliased.yaml'), `id: &big ${twoMb}\nshots: [${Array.from({ length: 100 }, () => '{ id: *big, prompt: *big }').join(', ')}]\n`);
+writeFileSync(
+  at('two-mb-id-aliased.yaml'),
+  `id: &big ${twoMb}\nshots: [${Array.from({ length: 100 }, () => '{ id: *big, prompt: *big }').join(', ')}]\n`,
+);
 writeFileSync(at('deep-flow.yaml'), '['.repeat(1_000_000));
 writeFileSync(at('deep-block.yaml'), `${'- '.repeat(1_000_000)}x\n`);
 writeFileSync(at('deep.json'), `${'{"a":'.repeat(1_000_000)}1${'}'.repeat(1_000_000)}`);
-writeFileSync(at('too-many-shots.json'), JSON.stringify({ id: 'b', shots: Array.from({ length: 100_001 }, (_, i) => ({ id: `s${i}`, prompt: 'p' })) }));
+writeFileSync(
+  at('too-many-shots.json'),
+  JSON.stringify({ id: 'b', shots: Array.from({ length: 100_001 }, (_, i) => ({ id: `s${i}`, prompt: 'p' })) }),
+);
 writeFileSync(at('every-shot-wrong.json'), JSON.stringify({ id: 'b', shots: Array.from({ length: 100_000 }, () => ({})) }));
-writeFileSync(at('many-unknown-keys.json'), JSON.stringify({ id: 'b', shots: [{ id: 's1', prompt: 'p', ...Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, i])) }] }));
-writeFileSync(at('alias-overuse.yaml'), `id: b\nx: &p a prompt\nshots:\n${Array.from({ length: 1001 }, (_, i) => `  - { id: s${i}, prompt: *p }\n`).join('')}`);
+writeFileSync(
+  at('many-unknown-keys.json'),
+  JSON.stringify({
+    id: 'b',
+    shots: [{ id: 's1', prompt: 'p', ...Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, i])) }],
+  }),
+);
+writeFileSync(
+  at('alias-overuse.yaml'),
+  `id: b\nx: &p a prompt\nshots:\n${Array.from({ length: 1001 }, (_, i) => `  - { id: s${i}, prompt: *p }\n`).join('')}`,
+);
 writeFileSync(at('unknown-extension.txt'), '{"id":"b","shots":[{"id":"s1","prompt":"p"}],"shots":[]}');
 writeFileSync(at('huge-prompt.yaml'), `id: b\nshots:\n  - { id: s1, prompt: ${'y'.repeat(5000)} }\n`);
 
@@ -75,15 +101,39 @@ const IMG = 'shots[0].images[0].path';
 
 const CASES: Case[] = [
   // committed
-  { file: 'not-a-mapping.yaml', expect: [['', /^a storyboard is a mapping with id, shots and optionally defaults; this file holds a list$/]] },
+  {
+    file: 'not-a-mapping.yaml',
+    expect: [['', /^a storyboard is a mapping with id, shots and optionally defaults; this file holds a list$/]],
+  },
   { file: 'empty.yaml', expect: [['', /this file holds null/]] },
   { file: 'scalar.json', expect: [['', /this file holds a string/]] },
-  { file: 'missing-id-and-shots.yaml', expect: [['id', /^id is required/], ['shots', /^shots is required/]] },
-  { file: 'unknown-top-level-key.yaml', expect: [['shotz', /^unknown key "shotz"/], ['shots', /^shots is required/]] },
-  { file: 'duplicate-keys.json', expect: [['shots[0].prompt', /^duplicate key "prompt"/], ['id', /^duplicate key "id"/]] },
+  {
+    file: 'missing-id-and-shots.yaml',
+    expect: [
+      ['id', /^id is required/],
+      ['shots', /^shots is required/],
+    ],
+  },
+  {
+    file: 'unknown-top-level-key.yaml',
+    expect: [
+      ['shotz', /^unknown key "shotz"/],
+      ['shots', /^shots is required/],
+    ],
+  },
+  {
+    file: 'duplicate-keys.json',
+    expect: [
+      ['shots[0].prompt', /^duplicate key "prompt"/],
+      ['id', /^duplicate key "id"/],
+    ],
+  },
   { file: 'duplicate-keys.yaml', expect: [['shots[0].duration', /^duplicate key "duration" \(line 6, column 5\)/]] },
   { file: 'billion-laughs.yaml', expect: [['', /YAML anchor is used through aliases .* more than 1000 times/]] },
-  { file: 'self-referencing-alias.yaml', expect: [[/^shots\[0\]\.images\[0\]/, /nested deeper than 64 levels \(or a YAML alias that contains itself\)/]] },
+  {
+    file: 'self-referencing-alias.yaml',
+    expect: [[/^shots\[0\]\.images\[0\]/, /nested deeper than 64 levels \(or a YAML alias that contains itself\)/]],
+  },
   { file: 'yaml-tags.yaml', expect: [['shots[0].prompt', /not a Buffer/]] },
   { file: 'multiple-documents.yaml', expect: [['', /more than one YAML document .*line 3, column 1/]] },
   { file: 'syntax-error.yaml', expect: [['', /^not valid YAML: .*\(line \d+, column \d+\)$/]] },
@@ -117,10 +167,21 @@ const CASES: Case[] = [
   },
   { file: 'too-many-images.yaml', expect: [['shots[0].images', /^at most 9 images, got 10$/]] },
   { file: 'both-duration-and-frames.yaml', expect: [['shots[1].frames', /^give duration or frames, not both$/]] },
-  { file: 'proto-pollution.json', expect: [['__proto__', /^unknown key "__proto__"/], ['shots[0].__proto__', /^unknown key/], ['shots[0].constructor', /^unknown key/]] },
+  {
+    file: 'proto-pollution.json',
+    expect: [
+      ['__proto__', /^unknown key "__proto__"/],
+      ['shots[0].__proto__', /^unknown key/],
+      ['shots[0].constructor', /^unknown key/],
+    ],
+  },
   { file: 'escapes-folder.yaml', expect: [[IMG, OUTSIDE]] },
   { file: 'absolute-device.yaml', expect: [[IMG, OUTSIDE]] },
-  { file: 'absolute-device.yaml', options: { allowImagesOutside: true }, expect: [[IMG, /^\/dev\/zero: not a regular file but a character device/]] },
+  {
+    file: 'absolute-device.yaml',
+    options: { allowImagesOutside: true },
+    expect: [[IMG, /^\/dev\/zero: not a regular file but a character device/]],
+  },
   {
     file: 'url-schemes.yaml',
     expect: [
@@ -149,17 +210,38 @@ const CASES: Case[] = [
       ['shots[4].duration', /expected int/],
     ],
   },
-  { file: 'control-characters.json', expect: [['shots[0]["\\u001b[31mred\\u001b[0m"]', /^unknown key "\\u001b\[31mred/], ['shots[0]["\\u0007bell"]', /^unknown key/]] },
+  {
+    file: 'control-characters.json',
+    expect: [
+      ['shots[0]["\\u001b[31mred\\u001b[0m"]', /^unknown key "\\u001b\[31mred/],
+      ['shots[0]["\\u0007bell"]', /^unknown key/],
+    ],
+  },
   { file: 'deep-nesting.yaml', expect: [['', /nested deeper than 64 levels/]] },
-  { file: 'binary-garbage.yaml', expect: [['id', /storyboard id must be/], ['shots', /must be a list/]] },
+  {
+    file: 'binary-garbage.yaml',
+    expect: [
+      ['id', /storyboard id must be/],
+      ['shots', /must be a list/],
+    ],
+  },
   // made at run time
   { file: 'fifo-image.yaml', runtime: true, expect: [[IMG, /^fifo\.png: not a regular file but a FIFO \(named pipe\)/]] },
   { file: 'fifo-storyboard.yaml', runtime: true, expect: [['', /^not a regular file but a FIFO/]] },
   { file: 'dev-zero-link.yaml', runtime: true, expect: [[IMG, OUTSIDE]] },
-  { file: 'dev-zero-link.yaml', runtime: true, options: { allowImagesOutside: true }, expect: [[IMG, /^zero\.png: not a regular file but a character device/]] },
+  {
+    file: 'dev-zero-link.yaml',
+    runtime: true,
+    options: { allowImagesOutside: true },
+    expect: [[IMG, /^zero\.png: not a regular file but a character device/]],
+  },
   { file: 'symlink-out.yaml', runtime: true, expect: [[IMG, OUTSIDE]] },
   { file: 'symlink-loop.yaml', runtime: true, expect: [[IMG, /^loop\.png: cannot read \(ELOOP/]] },
-  { file: 'big-image.yaml', runtime: true, expect: [[IMG, /^big\.png: 32505856 bytes, over the provider's 31457280-byte limit \(30 MiB\)$/]] },
+  {
+    file: 'big-image.yaml',
+    runtime: true,
+    expect: [[IMG, /^big\.png: 32505856 bytes, over the provider's 31457280-byte limit \(30 MiB\)$/]],
+  },
   { file: 'eleven-mib.yaml', runtime: true, expect: [['', /^11\d{6} bytes, over the storyboard's 10485760-byte limit \(10 MiB\)$/]] },
   { file: 'two-mb-id.yaml', runtime: true, expect: [['id', /^storyboard id must be 1-64/]] },
   { file: 'two-mb-id-aliased.yaml', runtime: true, expect: [['', /^over 64 MiB once YAML aliases are expanded/]] },
@@ -167,8 +249,23 @@ const CASES: Case[] = [
   { file: 'deep-block.yaml', runtime: true, expect: [['', /nested deeper than 64 levels/]] },
   { file: 'deep.json', runtime: true, expect: [[/^a(\.a){63}$/, /^nested deeper than 64 levels$/]] },
   { file: 'too-many-shots.json', runtime: true, expect: [['shots', /^at most 100000 shots, got 100001$/]] },
-  { file: 'every-shot-wrong.json', runtime: true, maxMs: 15_000, expect: [['shots[0].id', /^id is required$/], ['shots[1000].id', /^99000 more problems from here on are not listed \(at most 1000 are\)$/]] },
-  { file: 'many-unknown-keys.json', runtime: true, expect: [['shots[0].k0', /^unknown key "k0"/], ['shots[0].k1000', /^49000 more problems/]] },
+  {
+    file: 'every-shot-wrong.json',
+    runtime: true,
+    maxMs: 15_000,
+    expect: [
+      ['shots[0].id', /^id is required$/],
+      ['shots[1000].id', /^99000 more problems from here on are not listed \(at most 1000 are\)$/],
+    ],
+  },
+  {
+    file: 'many-unknown-keys.json',
+    runtime: true,
+    expect: [
+      ['shots[0].k0', /^unknown key "k0"/],
+      ['shots[0].k1000', /^49000 more problems/],
+    ],
+  },
   { file: 'alias-overuse.yaml', runtime: true, expect: [['', /more than 1000 times/]] },
   { file: 'unknown-extension.txt', runtime: true, expect: [['shots', /^duplicate key "shots"/]] },
   { file: 'huge-prompt.yaml', runtime: true, expect: [['shots[0].prompt', /Too big: expected string to have <=4000 characters/]] },
@@ -177,11 +274,16 @@ const CASES: Case[] = [
 /** Fails instead of hanging. */
 function within<T>(ms: number, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`still running after ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`still running after ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(timer));
 }
 
 test('every storyboard in the committed corpus has a case here', () => {
-  const committed = readdirSync(CORPUS).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
+  const committed = readdirSync(CORPUS)
+    .filter((f) => /\.(ya?ml|json)$/.test(f))
+    .sort();
   const covered = [...new Set(CASES.filter((c) => !c.runtime).map((c) => c.file))].sort();
   expect(committed).toEqual(covered);
 });

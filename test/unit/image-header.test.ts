@@ -39,7 +39,11 @@ describe('image headers: format, width and height from the real header', () => {
 
   test('the example images and the test fixtures are real PNGs the provider accepts', () => {
     const dirs = [path.resolve(__dirname, '../../examples/images'), path.resolve(__dirname, '../fixtures')];
-    const files = dirs.flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.png')).map((f) => path.join(d, f)));
+    const files = dirs.flatMap((d) =>
+      readdirSync(d)
+        .filter((f) => f.endsWith('.png'))
+        .map((f) => path.join(d, f)),
+    );
     expect(files.length).toBeGreaterThanOrEqual(6);
     for (const f of files) {
       const r = inspectImage(readFileSync(f));
@@ -51,7 +55,11 @@ describe('image headers: format, width and height from the real header', () => {
 
 describe('image headers: what is not an image is refused with a reason', () => {
   test.each<[string, Buffer, RegExp]>([
-    ['a text file starting with BM', Buffer.from('BM this is a text file, not a bitmap. It only starts like one.\n'), /not a valid bmp image: DIB header size/],
+    [
+      'a text file starting with BM',
+      Buffer.from('BM this is a text file, not a bitmap. It only starts like one.\n'),
+      /not a valid bmp image: DIB header size/,
+    ],
     ['"BM" alone', Buffer.from('BM'), /not a valid bmp image: truncated/],
     ['plain text', Buffer.from('hello world'), /not a jpeg, png, webp, bmp, tiff or gif image/],
     ['empty', Buffer.alloc(0), /not a jpeg, png/],
@@ -64,10 +72,18 @@ describe('image headers: what is not an image is refused with a reason', () => {
     ['jpeg signature then text', Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.from('not really')]), /not a valid jpeg image/],
     ['jpeg that ends before its frame header', jpeg(640, 480).subarray(0, 30), /truncated/],
     ['webp whose RIFF size exceeds the file', webpLossy(640, 480).subarray(0, 40), /RIFF size/],
-    ['webp with an unknown chunk', Buffer.concat([Buffer.from('RIFF'), Buffer.from([40, 0, 0, 0]), Buffer.from('WEBPABCD'), Buffer.alloc(36)]), /unknown first chunk/],
+    [
+      'webp with an unknown chunk',
+      Buffer.concat([Buffer.from('RIFF'), Buffer.from([40, 0, 0, 0]), Buffer.from('WEBPABCD'), Buffer.alloc(36)]),
+      /unknown first chunk/,
+    ],
     ['gif followed by garbage', gif(400, 300, { next: 0x41 }), /block 0x41/],
     ['tiff without ImageLength', tiff(640, 480, { noHeight: true }), /no ImageWidth\/ImageLength/],
-    ['tiff whose directory lies past the end', Buffer.concat([Buffer.from('II*\0', 'latin1'), Buffer.from([0xff, 0xff, 0, 0])]), /truncated/],
+    [
+      'tiff whose directory lies past the end',
+      Buffer.concat([Buffer.from('II*\0', 'latin1'), Buffer.from([0xff, 0xff, 0, 0])]),
+      /truncated/,
+    ],
   ])('%s', (_name, bytes, reason) => {
     const r = parseImageHeader(bytes);
     expect(r.ok).toBe(false);

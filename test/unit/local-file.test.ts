@@ -23,7 +23,10 @@ afterAll(() => {
 /** Fails instead of hanging: the old reader blocked forever on a FIFO. */
 function within<T>(ms: number, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`still running after ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`still running after ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(timer));
 }
 
 const problemOf = async (p: Promise<unknown>) => {
@@ -43,11 +46,15 @@ describe('bounded local reads: regular files only, never past the limit', () => 
 
   test('a file over the limit is refused before it is read', async () => {
     writeFileSync(path.join(dir, 'big.txt'), 'x'.repeat(11));
-    expect(await problemOf(readBoundedFile(path.join(dir, 'big.txt'), 10, 'the test'))).toBe('too-large: 11 bytes, over the test 10-byte limit (10 bytes)');
+    expect(await problemOf(readBoundedFile(path.join(dir, 'big.txt'), 10, 'the test'))).toBe(
+      'too-large: 11 bytes, over the test 10-byte limit (10 bytes)',
+    );
   });
 
   test('/dev/zero is refused at once (it never ends)', async () => {
-    expect(await problemOf(within(2000, readBoundedFile('/dev/zero', 1024)))).toMatch(/^not-regular: not a regular file but a character device/);
+    expect(await problemOf(within(2000, readBoundedFile('/dev/zero', 1024)))).toMatch(
+      /^not-regular: not a regular file but a character device/,
+    );
   });
 
   test('a FIFO is refused at once (reading one waits for a writer forever)', async () => {

@@ -7,7 +7,12 @@
 import { AxiosError } from 'axios';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { createProviderHttp, MAX_PROVIDER_REQUEST_BYTES, MAX_PROVIDER_RESPONSE_BYTES, type AuthScheme } from '../../activities/seedance/http';
+import {
+  createProviderHttp,
+  MAX_PROVIDER_REQUEST_BYTES,
+  MAX_PROVIDER_RESPONSE_BYTES,
+  type AuthScheme,
+} from '../../activities/seedance/http';
 import { PredictionsClient } from '../../activities/seedance/predictions-client';
 import { fromAxiosError, parseErrorBody, parseRetryAfter, ProviderError } from '../../activities/seedance/provider-error';
 import { TasksTaskSchema } from '../../activities/seedance/schemas';
@@ -58,28 +63,32 @@ beforeEach(() => {
   };
 });
 
-const json = (status: number, body: unknown): Handler => (_req, res) => {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(typeof body === 'string' ? body : JSON.stringify(body));
-};
+const json =
+  (status: number, body: unknown): Handler =>
+  (_req, res) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(typeof body === 'string' ? body : JSON.stringify(body));
+  };
 
 /** Streams `total` bytes: `head`, then filler, then `tail`, as fast as the client reads. */
-const streamed = (status: number, total: number, head = '', tail = ''): Handler => (_req, res) => {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.write(head);
-  let left = total - head.length - tail.length;
-  const chunk = Buffer.alloc(64 * 1024, 'x');
-  const pump = () => {
-    while (left > 0) {
-      const n = Math.min(left, chunk.length);
-      left -= n;
-      if (!res.write(chunk.subarray(0, n))) return;
-    }
-    res.end(tail);
+const streamed =
+  (status: number, total: number, head = '', tail = ''): Handler =>
+  (_req, res) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.write(head);
+    let left = total - head.length - tail.length;
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    const pump = () => {
+      while (left > 0) {
+        const n = Math.min(left, chunk.length);
+        left -= n;
+        if (!res.write(chunk.subarray(0, n))) return;
+      }
+      res.end(tail);
+    };
+    res.on('drain', pump);
+    pump();
   };
-  res.on('drain', pump);
-  pump();
-};
 
 const clients = (scheme: AuthScheme = 'raw') => {
   const http = createProviderHttp({ baseUrl, apiKey: KEY, authScheme: scheme, timeoutMs: 10_000 });
@@ -191,7 +200,8 @@ describe('provider text', () => {
     expect(odd.status).toBe('unknown');
     expect(odd.rawStatus.length).toBeLessThanOrEqual(101);
     // Status words are looked up as own keys only (the fuzz tests found `_ proto _`).
-    for (const word of ['__proto__', '_ proto _', 'constructor', 'toString', 'hasOwnProperty']) expect(normalizeStatus(word)).toBe('unknown');
+    for (const word of ['__proto__', '_ proto _', 'constructor', 'toString', 'hasOwnProperty'])
+      expect(normalizeStatus(word)).toBe('unknown');
   });
 
   test.each<AuthScheme>(['raw', 'bearer'])('an API key echoed in an error (%s scheme) reaches no failure', async (scheme) => {
@@ -228,16 +238,19 @@ describe('provider text', () => {
 });
 
 describe('task ids', () => {
-  test.each(['..', '.', '../other', 'a/b', 'a?b', 'a%2e', '', ' cgt-1', 'x'.repeat(129), '-x'])('getTask/cancelTask with id %j is InvalidRequest and sends nothing', async (id) => {
-    handler = json(200, { id: 'cgt-1', status: 'running' });
-    const { tasks, predictions } = clients();
-    for (const call of [() => tasks.get(id), () => tasks.cancel(id), () => predictions.get(id)]) {
-      const e = await failure(call());
-      expect(e.type).toBe(FailureType.InvalidRequest);
-      expect(e.toApplicationFailure().nonRetryable).toBe(true);
-    }
-    expect(seen).toEqual([]);
-  });
+  test.each(['..', '.', '../other', 'a/b', 'a?b', 'a%2e', '', ' cgt-1', 'x'.repeat(129), '-x'])(
+    'getTask/cancelTask with id %j is InvalidRequest and sends nothing',
+    async (id) => {
+      handler = json(200, { id: 'cgt-1', status: 'running' });
+      const { tasks, predictions } = clients();
+      for (const call of [() => tasks.get(id), () => tasks.cancel(id), () => predictions.get(id)]) {
+        const e = await failure(call());
+        expect(e.type).toBe(FailureType.InvalidRequest);
+        expect(e.toApplicationFailure().nonRetryable).toBe(true);
+      }
+      expect(seen).toEqual([]);
+    },
+  );
 
   test.each(['cgt-20250101123456-abcde', 'a1b2c3d4e5f6', 'task_1.v2:x'])('a real-looking id %s is used as is', async (id) => {
     handler = json(200, { id, status: 'running' });
@@ -246,19 +259,24 @@ describe('task ids', () => {
     expect(seen[0]?.url).toBe(`/api/v3/contents/generations/tasks/${encodeURIComponent(id)}`);
   });
 
-  test.each(['..', 'a/../b', 'x'.repeat(200), '\u001b[31mred'])('a submit answered with id %j fails as SubmitOutcomeUnknown, never resubmitted', async (id) => {
-    handler = json(200, { id });
-    const e = await failure(clients().tasks.send(prepared()));
-    expect(e.type).toBe(FailureType.SubmitOutcomeUnknown);
-    expect(e.toApplicationFailure().nonRetryable).toBe(true);
-    expect(e.message).toMatch(/invalid task id/);
-    expect(e.message).not.toContain('\u001b');
+  test.each(['..', 'a/../b', 'x'.repeat(200), '\u001b[31mred'])(
+    'a submit answered with id %j fails as SubmitOutcomeUnknown, never resubmitted',
+    async (id) => {
+      handler = json(200, { id });
+      const e = await failure(clients().tasks.send(prepared()));
+      expect(e.type).toBe(FailureType.SubmitOutcomeUnknown);
+      expect(e.toApplicationFailure().nonRetryable).toBe(true);
+      expect(e.message).toMatch(/invalid task id/);
+      expect(e.message).not.toContain('\u001b');
 
-    handler = json(200, { data: { id, status: 'created' } });
-    const p = await failure(clients().predictions.send({ api: 'predictions', model: 'm', path: '/api/v3/bytedance/m/text-to-video', body: { prompt: 'p' } }));
-    expect(p.type).toBe(FailureType.SubmitOutcomeUnknown);
-    expect(seen.filter((s) => s.method === 'POST')).toHaveLength(2);
-  });
+      handler = json(200, { data: { id, status: 'created' } });
+      const p = await failure(
+        clients().predictions.send({ api: 'predictions', model: 'm', path: '/api/v3/bytedance/m/text-to-video', body: { prompt: 'p' } }),
+      );
+      expect(p.type).toBe(FailureType.SubmitOutcomeUnknown);
+      expect(seen.filter((s) => s.method === 'POST')).toHaveLength(2);
+    },
+  );
 
   test('a snapshot carries the id that was asked about, not one the answer claims', async () => {
     handler = json(200, { id: '../../elsewhere', status: 'running' });

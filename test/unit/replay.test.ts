@@ -17,7 +17,15 @@ const DIR = path.resolve(__dirname, '../fixtures/histories');
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
 
 test('there are recorded histories for both workflows', () => {
-  expect(files).toEqual(expect.arrayContaining(['render-video-stored.json', 'render-video-failed.json', 'render-video-cancelled.json', 'render-storyboard-first-run.json', 'render-storyboard-last-run.json']));
+  expect(files).toEqual(
+    expect.arrayContaining([
+      'render-video-stored.json',
+      'render-video-failed.json',
+      'render-video-cancelled.json',
+      'render-storyboard-first-run.json',
+      'render-storyboard-last-run.json',
+    ]),
+  );
 });
 
 test.each(files)('%s replays deterministically', async (file) => {

@@ -137,10 +137,15 @@ describe('withLocalFile', () => {
     const client = { send: async () => ({ Body: Readable.from([Buffer.from('x')]) }) } as unknown as S3Client;
     let seenFile = '';
     await expect(
-      withLocalFile(new S3Storage(client, 'bucket', ''), 'k.mp4', async (file) => {
-        seenFile = file;
-        throw new Error('boom');
-      }, { tmpDir: tmp }),
+      withLocalFile(
+        new S3Storage(client, 'bucket', ''),
+        'k.mp4',
+        async (file) => {
+          seenFile = file;
+          throw new Error('boom');
+        },
+        { tmpDir: tmp },
+      ),
     ).rejects.toThrow('boom');
     expect(statSync(tmp).isDirectory()).toBe(true);
     expect(existsSync(seenFile)).toBe(false);

@@ -46,7 +46,8 @@ describe('report HTML escapes every field', () => {
 
 describe('the manifest is validated before the report reads it', () => {
   const entry = { shotId: 's1', status: 'stored', key: 'sb/s1.mp4', sha256: 'a'.repeat(64), bytes: 10 };
-  const manifest = (shots: unknown[], extra: object = {}) => JSON.stringify({ storyboardId: 'sb', writtenAt: '2026-02-01T10:00:00Z', shots, ...extra });
+  const manifest = (shots: unknown[], extra: object = {}) =>
+    JSON.stringify({ storyboardId: 'sb', writtenAt: '2026-02-01T10:00:00Z', shots, ...extra });
   const failure = (fn: () => unknown): ApplicationFailure => {
     try {
       fn();
@@ -57,7 +58,11 @@ describe('the manifest is validated before the report reads it', () => {
   };
 
   test('a valid manifest parses, unknown fields and all', () => {
-    const m = parseManifest(manifest([entry, { shotId: 's2', status: 'failed', failureType: 'TaskFailed', failureMessage: 'x', extra: 1 }]), 'sb', 'file:///m.json');
+    const m = parseManifest(
+      manifest([entry, { shotId: 's2', status: 'failed', failureType: 'TaskFailed', failureMessage: 'x', extra: 1 }]),
+      'sb',
+      'file:///m.json',
+    );
     expect(m.shots.map((s) => s.shotId)).toEqual(['s1', 's2']);
   });
 
@@ -93,8 +98,16 @@ describe('the manifest is validated before the report reads it', () => {
 
   test('malformed staged pages cost the report its prompts, not the report', async () => {
     const storage = new FileStorage(path.join(tmp, 'store2'));
-    await storage.writeText('sb/manifest.json', manifest([{ shotId: 's1', status: 'failed', failureType: 'TaskFailed' }]), 'application/json');
-    await storage.writeText('sb/.state/input-00000000/page-00000.json', JSON.stringify([{ id: 's1', shot: { prompt: 42, model: {} } }, 'x', null]), 'application/json');
+    await storage.writeText(
+      'sb/manifest.json',
+      manifest([{ shotId: 's1', status: 'failed', failureType: 'TaskFailed' }]),
+      'application/json',
+    );
+    await storage.writeText(
+      'sb/.state/input-00000000/page-00000.json',
+      JSON.stringify([{ id: 's1', shot: { prompt: 42, model: {} } }, 'x', null]),
+      'application/json',
+    );
     const { writeReport } = createReportActivities({ storage, ffmpegPath: resolveFfmpegPath() });
     const result = await writeReport({ storyboardId: 'sb', stagedPrefix: 'sb/.state/input-00000000', totalShots: 1 });
     expect(readFileSync(storage.pathOf(result.reportKey), 'utf8')).toContain('prompt not found');

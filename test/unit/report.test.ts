@@ -90,7 +90,8 @@ describe('report HTML', () => {
     ];
     expect(reportTotals(shots)).toEqual({ shots: 4, stored: 2, failed: 1, notStarted: 1, tokens: 2250, bytes: 4 * 1024 * 1024 });
     const html = renderReportHtml(view(shots, { totalShots: 4 }));
-    const stat = (kind: string) => new RegExp(`data-total="${kind}"[^>]*><span class="label">[^<]*</span><span class="value">([^<]*)</span>`).exec(html)?.[1];
+    const stat = (kind: string) =>
+      new RegExp(`data-total="${kind}"[^>]*><span class="label">[^<]*</span><span class="value">([^<]*)</span>`).exec(html)?.[1];
     expect(stat('total')).toBe('4');
     expect(stat('stored')).toBe('2');
     expect(stat('failed')).toBe('1');
@@ -108,7 +109,16 @@ describe('report HTML', () => {
 
   test('a failed shot shows its type and reason, a placeholder and no player', () => {
     const html = renderReportHtml(
-      view([{ shotId: 'f1', status: 'failed', prompt: 'p', failureType: 'ContentPolicyViolation', failureMessage: 'blocked by moderation', taskId: 'cgt-1' }]),
+      view([
+        {
+          shotId: 'f1',
+          status: 'failed',
+          prompt: 'p',
+          failureType: 'ContentPolicyViolation',
+          failureMessage: 'blocked by moderation',
+          taskId: 'cgt-1',
+        },
+      ]),
     );
     const a = article(html, 'f1');
     expect(a).toContain('data-status="failed"');
@@ -194,12 +204,16 @@ describe('shotView: manifest entry + staged shot', () => {
       video: 's.mp4',
       thumbnail: 'thumbs/s.jpg',
     });
-    expect(shotView('b', { shotId: 's', status: 'failed' }, { prompt: 'p', model: 'doubao-seedance-2-0-fast-260128' }, undefined)).toMatchObject({
+    expect(
+      shotView('b', { shotId: 's', status: 'failed' }, { prompt: 'p', model: 'doubao-seedance-2-0-fast-260128' }, undefined),
+    ).toMatchObject({
       model: 'doubao-seedance-2-0-fast-260128',
       api: 'predictions',
     });
     expect(shotView('b', { shotId: 's', status: 'failed' }, { prompt: 'p', frames: 121 }, undefined).requestedDuration).toBe('121 frames');
-    expect(shotView('b', { shotId: 's', status: 'failed' }, { prompt: 'p', duration: -1 }, undefined).requestedDuration).toBe('model decides');
+    expect(shotView('b', { shotId: 's', status: 'failed' }, { prompt: 'p', duration: -1 }, undefined).requestedDuration).toBe(
+      'model decides',
+    );
   });
 
   test('a stored shot without thumbnail carries the reason; failed and not-started shots have no links', () => {

@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PredictionEnvelopeSchema, TasksTaskSchema, TasksSubmitRequestSchema, PredictionsSubmitRequestSchema } from '../../activities/seedance/schemas';
+import {
+  PredictionEnvelopeSchema,
+  TasksTaskSchema,
+  TasksSubmitRequestSchema,
+  PredictionsSubmitRequestSchema,
+} from '../../activities/seedance/schemas';
 import { toTasksSnapshot } from '../../activities/seedance/tasks-client';
 import { toPredictionSnapshot } from '../../activities/seedance/predictions-client';
 import { normalizeStatus } from '../../activities/seedance/status';
@@ -74,7 +79,9 @@ describe('PROVIDER-NOTES variants', () => {
   test('duration or frames, not always both; last_frame_url when requested', () => {
     const snap = toTasksSnapshot(
       TasksTaskSchema.parse({
-        id: 't', status: 'succeeded', frames: 121,
+        id: 't',
+        status: 'succeeded',
+        frames: 121,
         content: { video_url: 'https://x/v.mp4', last_frame_url: 'https://x/f.png' },
       }),
     );
@@ -84,8 +91,9 @@ describe('PROVIDER-NOTES variants', () => {
 
   test('error as object, string, empty or null', () => {
     const failed = { id: 't', status: 'failed' };
-    expect(toTasksSnapshot(TasksTaskSchema.parse({ ...failed, error: { code: 'OutputVideoSensitiveContentDetected', message: 'm' } })).error)
-      .toEqual({ code: 'OutputVideoSensitiveContentDetected', message: 'm' });
+    expect(
+      toTasksSnapshot(TasksTaskSchema.parse({ ...failed, error: { code: 'OutputVideoSensitiveContentDetected', message: 'm' } })).error,
+    ).toEqual({ code: 'OutputVideoSensitiveContentDetected', message: 'm' });
     const p = (error: unknown) =>
       toPredictionSnapshot(PredictionEnvelopeSchema.parse({ data: { id: 'p', status: 'failed', error } }).data).error;
     expect(p('boom')).toEqual({ message: 'boom' });
@@ -99,9 +107,18 @@ describe('PROVIDER-NOTES variants', () => {
   });
 
   test.each([
-    ['queued', 'queued'], ['created', 'queued'], ['running', 'running'], ['processing', 'running'],
-    ['in_progress', 'running'], ['In-Progress', 'running'], ['succeeded', 'succeeded'], ['completed', 'succeeded'],
-    ['failed', 'failed'], ['expired', 'expired'], ['cancelled', 'cancelled'], ['canceled', 'cancelled'],
+    ['queued', 'queued'],
+    ['created', 'queued'],
+    ['running', 'running'],
+    ['processing', 'running'],
+    ['in_progress', 'running'],
+    ['In-Progress', 'running'],
+    ['succeeded', 'succeeded'],
+    ['completed', 'succeeded'],
+    ['failed', 'failed'],
+    ['expired', 'expired'],
+    ['cancelled', 'cancelled'],
+    ['canceled', 'cancelled'],
     ['rendering_hd', 'unknown'],
   ])('status %s normalizes to %s', (raw, want) => {
     expect(normalizeStatus(raw)).toBe(want);

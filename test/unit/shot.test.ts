@@ -29,22 +29,46 @@ describe('shot validation (seed rules)', () => {
     ['resolution enum', { prompt: 'p', resolution: '4k' as never }, /^resolution:/],
     ['1080p not for 2.0 fast', { prompt: 'p', model: 'doubao-seedance-2-0-fast-260128', resolution: '1080p' }, /^resolution: .*2\.0 fast/],
     ['reference images need 2.0', { prompt: 'p', images: [img('reference_image')] }, /^images\[0\]\.role: .*Seedance 2\.0/],
-    ['scenarios are exclusive', { prompt: 'p', model: 'dreamina-seedance-2-0-260128', images: [img('reference_image'), img('first_frame')] }, /^images\[1\]\.role: .*mixed/],
+    [
+      'scenarios are exclusive',
+      { prompt: 'p', model: 'dreamina-seedance-2-0-260128', images: [img('reference_image'), img('first_frame')] },
+      /^images\[1\]\.role: .*mixed/,
+    ],
     ['last frame needs first frame', { prompt: 'p', images: [img('last_frame')] }, /^images\[0\]\.role: .*first_frame/],
-    ['one first frame only', { prompt: 'p', images: [img('first_frame'), img('first_frame')] }, /^images\[1\]\.role: at most one first_frame/],
-    ['predictions take a single first frame', { prompt: 'p', api: 'predictions', images: [img('first_frame'), img('last_frame')] }, /^images\[1\]\.role:/],
+    [
+      'one first frame only',
+      { prompt: 'p', images: [img('first_frame'), img('first_frame')] },
+      /^images\[1\]\.role: at most one first_frame/,
+    ],
+    [
+      'predictions take a single first frame',
+      { prompt: 'p', api: 'predictions', images: [img('first_frame'), img('last_frame')] },
+      /^images\[1\]\.role:/,
+    ],
     ['bad role', { prompt: 'p', images: [img('middle_frame')] }, /^images\[0\]\.role:/],
-    ['no data URLs in history', { prompt: 'p', images: [img('first_frame', 'data:image/png;base64,AAAA')] }, /^images\[0\]\.url: data: URLs/],
+    [
+      'no data URLs in history',
+      { prompt: 'p', images: [img('first_frame', 'data:image/png;base64,AAAA')] },
+      /^images\[0\]\.url: data: URLs/,
+    ],
     ['no other schemes', { prompt: 'p', images: [img('first_frame', 'ftp://x/a.png')] }, /^images\[0\]\.url:/],
-    ['too many reference images', { prompt: 'p', model: 'dreamina-seedance-2-0-260128', images: Array.from({ length: 10 }, () => img('reference_image')) }, /^images:/],
+    [
+      'too many reference images',
+      { prompt: 'p', model: 'dreamina-seedance-2-0-260128', images: Array.from({ length: 10 }, () => img('reference_image')) },
+      /^images:/,
+    ],
   ])('%s', (_name, shot, pattern) => {
     expect(problems(shot)).toEqual(expect.arrayContaining([expect.stringMatching(pattern)]));
   });
 
   test('valid scenarios pass', () => {
     expect(problems({ prompt: 'p', images: [img('first_frame'), img('last_frame')], frames: 121, seed: -1 })).toEqual([]);
-    expect(problems({ prompt: 'p', model: 'dreamina-seedance-2-0-260128', images: Array.from({ length: 9 }, () => img('reference_image')) })).toEqual([]);
-    expect(problems({ prompt: 'p', api: 'predictions', images: [img('first_frame', 's3://bucket/inputs/a.png')], duration: 15, ratio: '21:9' })).toEqual([]);
+    expect(
+      problems({ prompt: 'p', model: 'dreamina-seedance-2-0-260128', images: Array.from({ length: 9 }, () => img('reference_image')) }),
+    ).toEqual([]);
+    expect(
+      problems({ prompt: 'p', api: 'predictions', images: [img('first_frame', 's3://bucket/inputs/a.png')], duration: 15, ratio: '21:9' }),
+    ).toEqual([]);
     expect(problems({ prompt: 'p', duration: -1, ratio: 'adaptive', resolution: '1080p', fps: 24 })).toEqual([]);
   });
 

@@ -79,7 +79,10 @@ async function submitTask(text: string, extra: Record<string, unknown> = {}): Pr
 const getTask = async (id: string): Promise<Json> => (await call('GET', `${TASKS}/${id}`)).json();
 
 async function untilStatus(id: string, status: string): Promise<string[]> {
-  const { seen } = await waitFor(() => getTask(id), (t) => t.status === status);
+  const { seen } = await waitFor(
+    () => getTask(id),
+    (t) => t.status === status,
+  );
   return seen.map((t) => t.status as string);
 }
 
@@ -102,7 +105,18 @@ describe('tasks family', () => {
 
     const task = await getTask(id);
     expect(Object.keys(task)).toEqual([
-      'id', 'model', 'status', 'content', 'usage', 'seed', 'resolution', 'duration', 'ratio', 'created_at', 'updated_at', 'framespersecond',
+      'id',
+      'model',
+      'status',
+      'content',
+      'usage',
+      'seed',
+      'resolution',
+      'duration',
+      'ratio',
+      'created_at',
+      'updated_at',
+      'framespersecond',
     ]);
     expect(task).toMatchObject({ id, model: MODEL, seed: '7', resolution: '480p', duration: 5, ratio: '16:9', framespersecond: 24 });
     expect(task.created_at).toMatch(/^\d{10}$/);
@@ -139,13 +153,16 @@ describe('tasks family', () => {
     ['unknown item type', { model: MODEL, content: [{ type: 'video', text: 'x' }] }],
     ['bad role', { model: MODEL, content: [{ type: 'image_url', image_url: { url: 'https://x/a.png' }, role: 'middle' }] }],
     ['bad image url', { model: MODEL, content: [{ type: 'image_url', image_url: { url: 'ftp://x/a.png' } }] }],
-    ['mixed scenarios', {
-      model: MODEL,
-      content: [
-        { type: 'image_url', image_url: { url: 'https://x/a.png' }, role: 'first_frame' },
-        { type: 'image_url', image_url: { url: 'https://x/b.png' }, role: 'reference_image' },
-      ],
-    }],
+    [
+      'mixed scenarios',
+      {
+        model: MODEL,
+        content: [
+          { type: 'image_url', image_url: { url: 'https://x/a.png' }, role: 'first_frame' },
+          { type: 'image_url', image_url: { url: 'https://x/b.png' }, role: 'reference_image' },
+        ],
+      },
+    ],
     ['duration not an integer', { ...taskBody('x'), duration: 'long' }],
     ['invalid JSON', '{"model":'],
   ])('refuses %s with 400 InvalidParameter', async (_name, body) => {
@@ -169,7 +186,10 @@ describe('tasks family', () => {
     const body = await new Promise<string>((resolve, reject) => {
       const req = request(`${sim.url}${TASKS}/${id}`, { headers: { ...AUTH, host: `simulator:${sim.port}` } }, (res) => {
         let text = '';
-        res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve(text));
+        res
+          .setEncoding('utf8')
+          .on('data', (c: string) => (text += c))
+          .on('end', () => resolve(text));
       });
       req.on('error', reject).end();
     });
@@ -198,13 +218,25 @@ describe('predictions family', () => {
     expect(envelope).toMatchObject({ message: 'success', code: 200 });
     const { data } = envelope;
     expect(Object.keys(data)).toEqual([
-      'id', 'model', 'outputs', 'urls', 'status', 'error', 'executionTime', 'timings', 'has_nsfw_contents', 'created_at',
+      'id',
+      'model',
+      'outputs',
+      'urls',
+      'status',
+      'error',
+      'executionTime',
+      'timings',
+      'has_nsfw_contents',
+      'created_at',
     ]);
     expect(data).toMatchObject({ model: MODEL, outputs: [], status: 'created', error: null, executionTime: 0, timings: { inference: 0 } });
     expect(data.urls.get).toBe(`${sim.url}/api/v3/predictions/${data.id}/result`);
     expect(data.created_at).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
 
-    const { last, seen } = await waitFor(async () => (await call('GET', data.urls.get)).json().data, (d) => d.status === 'succeeded');
+    const { last, seen } = await waitFor(
+      async () => (await call('GET', data.urls.get)).json().data,
+      (d) => d.status === 'succeeded',
+    );
     expect(seen.map((d) => d.status)).toContain('running');
     expect(last.outputs).toHaveLength(1);
     expect(last.executionTime).toBeGreaterThan(0);
@@ -323,7 +355,10 @@ describe('prompt directives', () => {
     const id = await submitTask('x [sim:render=0]');
     const url = (await getTask(id)).content.video_url as string;
     expect((await bytes(url)).status).toBe(200);
-    const { last } = await waitFor(() => bytes(url), (r) => r.status !== 200);
+    const { last } = await waitFor(
+      () => bytes(url),
+      (r) => r.status !== 200,
+    );
     expect(last.status).toBe(403);
   });
 });
@@ -361,7 +396,10 @@ describe('scripted faults', () => {
   });
 
   it('applies a fault `times` times to any request kind, in order', async () => {
-    sim.addFaults([{ on: 'any', status: 500, times: 2 }, { on: 'submit', status: 429 }]);
+    sim.addFaults([
+      { on: 'any', status: 500, times: 2 },
+      { on: 'submit', status: 429 },
+    ]);
     expect((await call('POST', TASKS, taskBody('x'))).status).toBe(500);
     expect((await call('GET', `${TASKS}/nope`)).status).toBe(500);
     expect((await call('POST', TASKS, taskBody('x'))).status).toBe(429);
@@ -511,12 +549,18 @@ describe('stats', () => {
       body: JSON.stringify(taskBody('ambiguous')),
       signal: abort.signal,
     });
-    const { last: open } = await waitFor(async () => sim.stats(), (s) => s.submissions === 2);
+    const { last: open } = await waitFor(
+      async () => sim.stats(),
+      (s) => s.submissions === 2,
+    );
     expect(open.submitsInFlight).toBe(1);
     expect(open.lastSubmitAt).toBeGreaterThanOrEqual(answered.lastSubmitAt ?? Infinity);
     abort.abort();
     await expect(hung).rejects.toThrow();
-    const { last: dropped } = await waitFor(async () => sim.stats(), (s) => s.submitsInFlight === 0);
+    const { last: dropped } = await waitFor(
+      async () => sim.stats(),
+      (s) => s.submitsInFlight === 0,
+    );
     expect(dropped.lastSubmitAt).toBeGreaterThanOrEqual(open.lastSubmitAt ?? Infinity);
 
     sim.reset();
@@ -540,7 +584,11 @@ describe('auth', () => {
   it('accepts any non-empty Authorization when no key is configured', async () => {
     const open = await startSimulator({ config: { renderMs: 0 } });
     try {
-      const ok = await fetch(`${open.url}${TASKS}`, { method: 'POST', headers: { authorization: 'whatever' }, body: JSON.stringify(taskBody('x')) });
+      const ok = await fetch(`${open.url}${TASKS}`, {
+        method: 'POST',
+        headers: { authorization: 'whatever' },
+        body: JSON.stringify(taskBody('x')),
+      });
       expect(ok.status).toBe(200);
       const missing = await fetch(`${open.url}${TASKS}`, { method: 'POST', body: JSON.stringify(taskBody('x')) });
       expect(missing.status).toBe(401);
@@ -570,7 +618,11 @@ describe('lifecycle', () => {
     const local = await startSimulator();
     local.addFaults([{ on: 'get', hang: true }]);
     const hung = fetch(`${local.url}${TASKS}/x`, { headers: { authorization: 'k' } });
-    await waitFor(async () => local.stats().getRequests, (n) => n === 1, 2000);
+    await waitFor(
+      async () => local.stats().getRequests,
+      (n) => n === 1,
+      2000,
+    );
     await local.close();
     await expect(hung).rejects.toThrow();
   });

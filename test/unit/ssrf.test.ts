@@ -228,7 +228,9 @@ describe('exceptions come only from configuration', () => {
   });
 
   test('allow-list matching: exact host, subdomains for *.domain (not the apex), default ports', () => {
-    const patterns = loadConfig({ SEEDANCE_FETCH_ALLOW_HOSTS: 'media.example.com,*.cdn.example.net:443,[::1]:8787' }).SEEDANCE_FETCH_ALLOW_HOSTS;
+    const patterns = loadConfig({
+      SEEDANCE_FETCH_ALLOW_HOSTS: 'media.example.com,*.cdn.example.net:443,[::1]:8787',
+    }).SEEDANCE_FETCH_ALLOW_HOSTS;
     const ok = (url: string) => hostAllowed(new URL(url), patterns);
     expect(ok('http://MEDIA.example.com/v.mp4')).toBe(true);
     expect(ok('https://media.example.com:8443/v.mp4')).toBe(true);
@@ -268,28 +270,88 @@ describe('each hop, each address', () => {
   });
 
   test.each([
-    '127.0.0.1', '127.255.255.254', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '100.64.0.1', '100.127.255.255',
-    '169.254.1.1', '169.254.169.254', '0.0.0.0', '224.0.0.1', '239.255.255.250', '255.255.255.255', '192.0.2.1', '198.18.0.1',
-    '::', '::1', 'fc00::1', 'fd12:3456::1', 'fd00:ec2::254', 'fe80::1', 'fe80::1%eth0', 'febf::1', 'ff02::1',
-    '::ffff:127.0.0.1', '::ffff:7f00:1', '::ffff:10.0.0.1', '::ffff:169.254.169.254', '0:0:0:0:0:ffff:c0a8:0101',
-    '64:ff9b::a9fe:a9fe', '64:ff9b::127.0.0.1', '2002:7f00:1::1', '2002:0a00:0001::', '::127.0.0.1',
+    '127.0.0.1',
+    '127.255.255.254',
+    '10.1.2.3',
+    '172.16.0.1',
+    '172.31.255.255',
+    '192.168.1.1',
+    '100.64.0.1',
+    '100.127.255.255',
+    '169.254.1.1',
+    '169.254.169.254',
+    '0.0.0.0',
+    '224.0.0.1',
+    '239.255.255.250',
+    '255.255.255.255',
+    '192.0.2.1',
+    '198.18.0.1',
+    '::',
+    '::1',
+    'fc00::1',
+    'fd12:3456::1',
+    'fd00:ec2::254',
+    'fe80::1',
+    'fe80::1%eth0',
+    'febf::1',
+    'ff02::1',
+    '::ffff:127.0.0.1',
+    '::ffff:7f00:1',
+    '::ffff:10.0.0.1',
+    '::ffff:169.254.169.254',
+    '0:0:0:0:0:ffff:c0a8:0101',
+    '64:ff9b::a9fe:a9fe',
+    '64:ff9b::127.0.0.1',
+    '2002:7f00:1::1',
+    '2002:0a00:0001::',
+    '::127.0.0.1',
   ])('%s is refused', (ip) => {
     expect(classifyAddress(ip)).toBeDefined();
     expect(refusedAddress(ip, false)).toBeDefined();
   });
 
-  test.each(['8.8.8.8', '1.1.1.1', '172.32.0.1', '172.15.255.255', '100.128.0.1', '192.169.0.1', '2606:4700:4700::1111', '2a00:1450:4001:81c::200e', '::ffff:8.8.8.8', '64:ff9b::808:808', '2002:808:808::1'])(
-    '%s is public',
-    (ip) => {
-      expect(classifyAddress(ip)).toBeUndefined();
-    },
-  );
+  test.each([
+    '8.8.8.8',
+    '1.1.1.1',
+    '172.32.0.1',
+    '172.15.255.255',
+    '100.128.0.1',
+    '192.169.0.1',
+    '2606:4700:4700::1111',
+    '2a00:1450:4001:81c::200e',
+    '::ffff:8.8.8.8',
+    '64:ff9b::808:808',
+    '2002:808:808::1',
+  ])('%s is public', (ip) => {
+    expect(classifyAddress(ip)).toBeUndefined();
+  });
 
   test('the switch allows loopback, private and link-local; never metadata, unspecified, multicast or reserved', () => {
-    for (const ip of ['127.0.0.1', '10.0.0.1', '192.168.0.10', '100.64.1.1', '169.254.10.10', '::1', 'fd00::1', 'fe80::1', '::ffff:192.168.0.1']) {
+    for (const ip of [
+      '127.0.0.1',
+      '10.0.0.1',
+      '192.168.0.10',
+      '100.64.1.1',
+      '169.254.10.10',
+      '::1',
+      'fd00::1',
+      'fe80::1',
+      '::ffff:192.168.0.1',
+    ]) {
       expect(refusedAddress(ip, true)).toBeUndefined();
     }
-    for (const ip of ['169.254.169.254', 'fd00:ec2::254', '::ffff:169.254.169.254', '100.100.100.200', '0.0.0.0', '::', '224.0.0.1', 'ff02::1', '240.0.0.1', '192.0.2.5']) {
+    for (const ip of [
+      '169.254.169.254',
+      'fd00:ec2::254',
+      '::ffff:169.254.169.254',
+      '100.100.100.200',
+      '0.0.0.0',
+      '::',
+      '224.0.0.1',
+      'ff02::1',
+      '240.0.0.1',
+      '192.0.2.5',
+    ]) {
       expect(refusedAddress(ip, true)).toBeDefined();
     }
   });

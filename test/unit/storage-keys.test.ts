@@ -70,7 +70,8 @@ describe('renderVideo storage keys', () => {
 
 describe('renderStoryboard stagedPrefix', () => {
   const input = (storyboardId: string, stagedPrefix: string) => ({ storyboardId, stagedPrefix, totalShots: 3 });
-  const ok = (storyboardId: string, stagedPrefix: string) => RenderStoryboardInputSchema.safeParse(input(storyboardId, stagedPrefix)).success;
+  const ok = (storyboardId: string, stagedPrefix: string) =>
+    RenderStoryboardInputSchema.safeParse(input(storyboardId, stagedPrefix)).success;
 
   test('the prefix staging writes is valid', () => {
     expect(ok('lighthouse-keeper', 'lighthouse-keeper/.state/input-171f267bf8b510a2')).toBe(true);

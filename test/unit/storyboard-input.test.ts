@@ -6,7 +6,19 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, constants, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -51,7 +63,10 @@ const board = (images: object[], extra: object = {}) =>
 /** Fails instead of hanging. */
 function within<T>(ms: number, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`still running after ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`still running after ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(timer));
 }
 const problemsOf = (doc: unknown) => validateStoryboard(doc).problems.map((p) => `${p.path}: ${p.message}`);
 
@@ -70,7 +85,14 @@ describe('duration and frames: a shot’s own choice replaces the one it inherit
     expect(storyboard?.shots[0]?.duration).toBeUndefined();
     expect(storyboard?.shots[1]).toMatchObject({ duration: 5 });
 
-    const other = validateStoryboard({ id: 'b', defaults: { frames: 121 }, shots: [{ id: 'a', prompt: 'p', duration: 8 }, { id: 'c', prompt: 'p' }] });
+    const other = validateStoryboard({
+      id: 'b',
+      defaults: { frames: 121 },
+      shots: [
+        { id: 'a', prompt: 'p', duration: 8 },
+        { id: 'c', prompt: 'p' },
+      ],
+    });
     expect(other.problems).toEqual([]);
     expect(other.storyboard?.shots[0]).toMatchObject({ duration: 8 });
     expect(other.storyboard?.shots[0]?.frames).toBeUndefined();
@@ -89,12 +111,31 @@ describe('duration and frames: a shot’s own choice replaces the one it inherit
 
 describe('top-level problems name their real path', () => {
   test.each<[string, unknown, string[]]>([
-    ['a list instead of a mapping', ['a', 'b'], [': a storyboard is a mapping with id, shots and optionally defaults; this file holds a list']],
+    [
+      'a list instead of a mapping',
+      ['a', 'b'],
+      [': a storyboard is a mapping with id, shots and optionally defaults; this file holds a list'],
+    ],
     ['an empty file', null, [': a storyboard is a mapping with id, shots and optionally defaults; this file holds null']],
-    ['missing id and shots', {}, ['id: id is required: the storyboard id (1-64 letters, digits, _ or -)', 'shots: shots is required: a list of at least one shot']],
-    ['unknown top-level keys', { id: 'b', shots: [{ id: 'a', prompt: 'p' }], shotz: 1, Defaults: {} }, ['shotz: unknown key "shotz" (a storyboard has id, defaults and shots)', 'Defaults: unknown key "Defaults" (a storyboard has id, defaults and shots)']],
+    [
+      'missing id and shots',
+      {},
+      ['id: id is required: the storyboard id (1-64 letters, digits, _ or -)', 'shots: shots is required: a list of at least one shot'],
+    ],
+    [
+      'unknown top-level keys',
+      { id: 'b', shots: [{ id: 'a', prompt: 'p' }], shotz: 1, Defaults: {} },
+      [
+        'shotz: unknown key "shotz" (a storyboard has id, defaults and shots)',
+        'Defaults: unknown key "Defaults" (a storyboard has id, defaults and shots)',
+      ],
+    ],
     ['shots not a list', { id: 'b', shots: 'a' }, ['shots: shots must be a list of shots, got a string']],
-    ['defaults not a mapping', { id: 'b', defaults: [1], shots: [{ id: 'a', prompt: 'p' }] }, ['defaults: defaults must be a mapping of shot fields, got a list']],
+    [
+      'defaults not a mapping',
+      { id: 'b', defaults: [1], shots: [{ id: 'a', prompt: 'p' }] },
+      ['defaults: defaults must be a mapping of shot fields, got a list'],
+    ],
   ])('%s', (_name, doc, expected) => {
     expect(problemsOf(doc)).toEqual(expected);
   });
@@ -102,7 +143,9 @@ describe('top-level problems name their real path', () => {
   test('unknown keys in shots, defaults and images are problems at their own paths', () => {
     const problems = problemsOf({ id: 'b', defaults: { colour: 1 }, shots: [{ id: 'a', prompt: 'p' }] });
     expect(problems).toEqual([expect.stringMatching(/^defaults\.colour: unknown key "colour"/)]);
-    expect(problemsOf({ id: 'b', shots: [{ id: 'a', prompt: 'p', camera: 1, images: [{ url: 'https://x.example/a.png', size: 3 }] }] }).sort()).toEqual([
+    expect(
+      problemsOf({ id: 'b', shots: [{ id: 'a', prompt: 'p', camera: 1, images: [{ url: 'https://x.example/a.png', size: 3 }] }] }).sort(),
+    ).toEqual([
       expect.stringMatching(/^shots\[0\]\.camera: unknown key "camera" \(a shot has/),
       expect.stringMatching(/^shots\[0\]\.images\[0\]\.size: unknown key "size" \(an image has path or url, and role\)/),
     ]);
@@ -125,12 +168,19 @@ describe('duplicate keys are reported with their path', () => {
       { path: 'id', message: 'duplicate key "id": JSON would silently keep only the last one' },
     ]);
     // the same key spelled with an escape is the same key
-    expect(parseStoryboardText('{"id":"b","\\u0069d":"c"}', 'x.json').problems).toEqual([{ path: 'id', message: expect.stringMatching(/^duplicate key "id"/) }]);
+    expect(parseStoryboardText('{"id":"b","\\u0069d":"c"}', 'x.json').problems).toEqual([
+      { path: 'id', message: expect.stringMatching(/^duplicate key "id"/) },
+    ]);
   });
 
   test('YAML', () => {
-    const { problems } = parseStoryboardText('id: b\nshots:\n  - id: a\n    prompt: p\n    images:\n      - { path: a.png, path: b.png }\n', 'x.yaml');
-    expect(problems).toEqual([{ path: 'shots[0].images[0].path', message: 'duplicate key "path" (line 6, column 24): give each key once' }]);
+    const { problems } = parseStoryboardText(
+      'id: b\nshots:\n  - id: a\n    prompt: p\n    images:\n      - { path: a.png, path: b.png }\n',
+      'x.yaml',
+    );
+    expect(problems).toEqual([
+      { path: 'shots[0].images[0].path', message: 'duplicate key "path" (line 6, column 24): give each key once' },
+    ]);
   });
 
   test('a file that fails for duplicate keys is rejected by checkStoryboardFile', async () => {
@@ -149,7 +199,10 @@ describe('URL schemes are judged case-insensitively, everywhere', () => {
     const storage = new FileStorage(path.join(dir, 'store'));
     const staged = await stageStoryboard(storage, checked);
     const page = JSON.parse(readFileSync(storage.pathOf(`${staged.stagedPrefix}/page-00000.json`), 'utf8'));
-    expect(page.map((s: { shot: { images: { url: string }[] } }) => s.shot.images[0]?.url)).toEqual(['https://img.example/a.png', 'http://img.example/b.png']);
+    expect(page.map((s: { shot: { images: { url: string }[] } }) => s.shot.images[0]?.url)).toEqual([
+      'https://img.example/a.png',
+      'http://img.example/b.png',
+    ]);
   });
 
   test.each<[string, RegExp]>([
@@ -161,11 +214,15 @@ describe('URL schemes are judged case-insensitively, everywhere', () => {
     ['https:///a.png', /has no host/],
     ['https://img.example/a b.png', /spaces or control characters/],
   ])('url %s is refused', (url, message) => {
-    expect(problemsOf(JSON.parse(board([{ url }])))).toEqual([expect.stringMatching(new RegExp(`^shots\\[0\\]\\.images\\[0\\]\\.url: .*${message.source}`))]);
+    expect(problemsOf(JSON.parse(board([{ url }])))).toEqual([
+      expect.stringMatching(new RegExp(`^shots\\[0\\]\\.images\\[0\\]\\.url: .*${message.source}`)),
+    ]);
   });
 
   test('a URL written as a path is pointed to url', () => {
-    expect(problemsOf(JSON.parse(board([{ path: 'HTTPS://img.example/a.png' }])))).toEqual(['shots[0].images[0].path: path is a local file relative to the storyboard; put URLs in url']);
+    expect(problemsOf(JSON.parse(board([{ path: 'HTTPS://img.example/a.png' }])))).toEqual([
+      'shots[0].images[0].path: path is a local file relative to the storyboard; put URLs in url',
+    ]);
   });
 
   test('video --image: HTTPS:// passes in lower case, FILE:// is a local file, other schemes are refused', async () => {
@@ -187,14 +244,26 @@ describe('image paths stay inside the storyboard’s folder', () => {
     const rel = path.relative(dir, path.join(outside, 'secret.png'));
     writeFileSync(
       path.join(dir, 'b.json'),
-      board([{ path: 'in.png' }, { path: 'sub/in2.png' }, { path: 'sub/link-in.png' }, { path: path.join(dir, 'in.png') }, { path: rel }, { path: path.join(outside, 'secret.png') }, { path: 'link.png' }]),
+      board([
+        { path: 'in.png' },
+        { path: 'sub/in2.png' },
+        { path: 'sub/link-in.png' },
+        { path: path.join(dir, 'in.png') },
+        { path: rel },
+        { path: path.join(outside, 'secret.png') },
+        { path: 'link.png' },
+      ]),
     );
     const { problems } = await checkStoryboardFile(path.join(dir, 'b.json'));
     const real = path.join(outside, 'secret.png');
-    expect(problems).toEqual([4, 5, 6].map((i) => ({
-      path: `shots[${i}].images[0].path`,
-      message: expect.stringContaining(`resolves to ${real}, outside the storyboard's folder ${dir}; move it there, or pass --allow-images-outside to allow it`),
-    })));
+    expect(problems).toEqual(
+      [4, 5, 6].map((i) => ({
+        path: `shots[${i}].images[0].path`,
+        message: expect.stringContaining(
+          `resolves to ${real}, outside the storyboard's folder ${dir}; move it there, or pass --allow-images-outside to allow it`,
+        ),
+      })),
+    );
     expect(problems[0]?.message.startsWith(`${rel}: `)).toBe(true);
     expect(problems[2]?.message.startsWith('link.png: ')).toBe(true);
 
@@ -231,7 +300,12 @@ describe('image paths stay inside the storyboard’s folder', () => {
 
 describe('local images: real headers, the provider’s limits, bounded reads', () => {
   test('a text file starting with "BM", a 100×100 png and a 3:1 png are refused; the example storyboard passes', async () => {
-    const dir = folder({ 'fake.bmp': 'BM this is a text file that only starts like a bitmap\n', 'small.png': png(100, 100), 'wide.png': png(3000, 1000), 'ok.png': png(1280, 720) });
+    const dir = folder({
+      'fake.bmp': 'BM this is a text file that only starts like a bitmap\n',
+      'small.png': png(100, 100),
+      'wide.png': png(3000, 1000),
+      'ok.png': png(1280, 720),
+    });
     writeFileSync(path.join(dir, 'b.json'), board([{ path: 'fake.bmp' }, { path: 'small.png' }, { path: 'wide.png' }, { path: 'ok.png' }]));
     const { problems } = await checkStoryboardFile(path.join(dir, 'b.json'));
     expect(problems).toEqual([
@@ -274,10 +348,14 @@ describe('local images: real headers, the provider’s limits, bounded reads', (
         `checkStoryboardFile(process.argv[2] as string).then((r) => console.log(JSON.stringify(r.problems.slice(0, 3).concat([{ path: 'count', message: String(r.problems.length) }]))));\n`,
     );
     const tsx = require.resolve('tsx/cjs');
-    const run = spawnSync('bash', ['-c', `ulimit -n 128 && exec "${process.execPath}" -r "${tsx}" "${script}" "${path.join(dir, 'b.json')}"`], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const run = spawnSync(
+      'bash',
+      ['-c', `ulimit -n 128 && exec "${process.execPath}" -r "${tsx}" "${script}" "${path.join(dir, 'b.json')}"`],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     expect(run.stderr).toBe('');
     expect(JSON.parse(run.stdout)).toEqual([{ path: 'count', message: '0' }]);
   });
@@ -323,5 +401,7 @@ test('validate on a storyboard that names a FIFO answers at once', async () => {
   fifos.push(path.join(dir, 'pipe.png'));
   writeFileSync(path.join(dir, 'b.json'), board([{ path: 'pipe.png' }]));
   const { problems } = await within(3000, checkStoryboardFile(path.join(dir, 'b.json')));
-  expect(problems).toEqual([{ path: 'shots[0].images[0].path', message: 'pipe.png: not a regular file but a FIFO (named pipe); only regular files are read' }]);
+  expect(problems).toEqual([
+    { path: 'shots[0].images[0].path', message: 'pipe.png: not a regular file but a FIFO (named pipe); only regular files are read' },
+  ]);
 });

@@ -17,15 +17,56 @@ describe('storyboard validation: every rule, with its path', () => {
     ['no shots', board([]), /^shots: a storyboard needs at least one shot/],
     ['unknown top-level key', board([{ id: 'a', prompt: 'p' }], { shotz: [] }), /shotz/],
     ['unsafe shot id', board([{ id: 'a/b', prompt: 'p' }]), /^shots\[0\]\.id: shot id must be/],
-    ['duplicate shot ids', board([{ id: 'a', prompt: 'p' }, { id: 'a', prompt: 'q' }]), /^shots\[1\]\.id: duplicate shot id a \(also shots\[0\]\)/],
+    [
+      'duplicate shot ids',
+      board([
+        { id: 'a', prompt: 'p' },
+        { id: 'a', prompt: 'q' },
+      ]),
+      /^shots\[1\]\.id: duplicate shot id a \(also shots\[0\]\)/,
+    ],
     ['missing prompt', board([{ id: 'a' }]), /^shots\[0\]\.prompt: prompt is required/],
     ['unknown shot key', board([{ id: 'a', prompt: 'p', camera: true }]), /^shots\[0\]\.camera: unknown key/],
-    ['bad role', board([{ id: 'a', prompt: 'p', images: [{ url: 'https://x/a.png', role: 'middle' }] }]), /^shots\[0\]\.images\[0\]\.role: /],
-    ['path and url both', board([{ id: 'a', prompt: 'p', images: [{ url: 'https://x/a.png', path: 'a.png' }] }]), /^shots\[0\]\.images\[0\]\.path: give exactly one/],
-    ['non-http url', board([{ id: 'a', prompt: 'p', images: [{ url: 'ftp://x/a.png' }] }]), /^shots\[0\]\.images\[0\]\.url: url must be http/],
-    ['scenarios exclusive', board([{ id: 'a', prompt: 'p', model: V2, images: [{ url: 'https://x/a.png', role: 'reference_image' }, { url: 'https://x/b.png', role: 'last_frame' }] }]), /^shots\[0\]\.images\[1\]\.role: reference images cannot be mixed/],
-    ['reference images only for 2.0', board([{ id: 'a', prompt: 'p', images: [{ url: 'https://x/a.png', role: 'reference_image' }] }]), /^shots\[0\]\.images\[0\]\.role: reference images need a Seedance 2\.0/],
-    ['1080p not for 2.0 fast', board([{ id: 'a', prompt: 'p', model: FAST, resolution: '1080p' }]), /^shots\[0\]\.resolution: 1080p is not supported by Seedance 2\.0 fast/],
+    [
+      'bad role',
+      board([{ id: 'a', prompt: 'p', images: [{ url: 'https://x/a.png', role: 'middle' }] }]),
+      /^shots\[0\]\.images\[0\]\.role: /,
+    ],
+    [
+      'path and url both',
+      board([{ id: 'a', prompt: 'p', images: [{ url: 'https://x/a.png', path: 'a.png' }] }]),
+      /^shots\[0\]\.images\[0\]\.path: give exactly one/,
+    ],
+    [
+      'non-http url',
+      board([{ id: 'a', prompt: 'p', images: [{ url: 'ftp://x/a.png' }] }]),
+      /^shots\[0\]\.images\[0\]\.url: url must be http/,
+    ],
+    [
+      'scenarios exclusive',
+      board([
+        {
+          id: 'a',
+          prompt: 'p',
+          model: V2,
+          images: [
+            { url: 'https://x/a.png', role: 'reference_image' },
+            { url: 'https://x/b.png', role: 'last_frame' },
+          ],
+        },
+      ]),
+      /^shots\[0\]\.images\[1\]\.role: reference images cannot be mixed/,
+    ],
+    [
+      'reference images only for 2.0',
+      board([{ id: 'a', prompt: 'p', images: [{ url: 'https://x/a.png', role: 'reference_image' }] }]),
+      /^shots\[0\]\.images\[0\]\.role: reference images need a Seedance 2\.0/,
+    ],
+    [
+      '1080p not for 2.0 fast',
+      board([{ id: 'a', prompt: 'p', model: FAST, resolution: '1080p' }]),
+      /^shots\[0\]\.resolution: 1080p is not supported by Seedance 2\.0 fast/,
+    ],
     ['tasks duration range', board([{ id: 'a', prompt: 'p', duration: 1 }]), /^shots\[0\]\.duration: /],
     ['predictions duration range', board([{ id: 'a', prompt: 'p', model: FAST, duration: 20 }]), /^shots\[0\]\.duration: .*4 and 15/],
     ['frames = 25+4n', board([{ id: 'a', prompt: 'p', frames: 100 }]), /^shots\[0\]\.frames: frames must be 25\+4n/],
@@ -114,8 +155,15 @@ describe('storyboard files', () => {
     const shots = storyboard?.shots ?? [];
     expect(shots.length).toBeGreaterThanOrEqual(8);
     expect(shots.length).toBeLessThanOrEqual(12);
-    const roles = shots.map((s) => (s.images ?? []).map((i) => i.role).sort().join('+'));
-    expect(roles).toEqual(expect.arrayContaining(['', 'first_frame', 'first_frame+last_frame', 'reference_image+reference_image+reference_image']));
+    const roles = shots.map((s) =>
+      (s.images ?? [])
+        .map((i) => i.role)
+        .sort()
+        .join('+'),
+    );
+    expect(roles).toEqual(
+      expect.arrayContaining(['', 'first_frame', 'first_frame+last_frame', 'reference_image+reference_image+reference_image']),
+    );
   });
 });
 

@@ -26,7 +26,13 @@ function fakeClient(pollers: Pollers): { client: Client; asked: string[] } {
 async function notice(pollers: Pollers): Promise<{ lines: string[]; asked: string[] }> {
   const { client, asked } = fakeClient(pollers);
   const lines: string[] = [];
-  const watch = watchForWorkers(client, { taskQueue: 'q', address: '127.0.0.1:7233', afterMs: 1, print: (l) => lines.push(l), now: () => NOW });
+  const watch = watchForWorkers(client, {
+    taskQueue: 'q',
+    address: '127.0.0.1:7233',
+    afterMs: 1,
+    print: (l) => lines.push(l),
+    now: () => NOW,
+  });
   await new Promise((r) => setTimeout(r, 20));
   await watch.stop();
   return { lines, asked };
