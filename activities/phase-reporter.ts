@@ -12,12 +12,7 @@
  * completion, which is durable.
  */
 import { Context } from '@temporalio/activity';
-import type { ShotPhaseEvent } from '../workflows/signals';
-
-/** Where an activity reports its workflow's phase: the storyboard's workflow id. */
-export interface PhaseReport {
-  parentWorkflowId: string;
-}
+import type { ParentRef, ShotPhase, ShotPhaseEvent } from '../common/phase-events';
 
 export type SendPhases = (parentWorkflowId: string, updates: ShotPhaseEvent[]) => Promise<void>;
 
@@ -41,7 +36,7 @@ export class PhaseReporter {
   }
 
   /** Queues a phase for the next flush; never throws, never waits. */
-  report(report: PhaseReport | undefined, event: ShotPhaseEvent): void {
+  report(report: ParentRef | undefined, event: ShotPhaseEvent): void {
     if (!report) return;
     let forParent = this.pending.get(report.parentWorkflowId);
     if (!forParent) this.pending.set(report.parentWorkflowId, (forParent = new Map()));
@@ -54,7 +49,7 @@ export class PhaseReporter {
   }
 
   /** From inside an activity: the phase of the workflow that scheduled it. */
-  fromActivity(report: PhaseReport | undefined, phase: ShotPhaseEvent['phase'], taskId?: string): void {
+  fromActivity(report: ParentRef | undefined, phase: ShotPhase, taskId?: string): void {
     const workflowId = Context.current().info.workflowExecution?.workflowId;
     if (!report || !workflowId) return;
     this.report(report, { workflowId, phase, ...(taskId ? { taskId } : {}) });

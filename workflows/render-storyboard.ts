@@ -38,9 +38,9 @@ import {
   type StoryboardCounts,
   type StoryboardProgress,
   type StoryboardResult,
-  type Tolerance,
 } from '../common/storyboard';
 import { formatIssues } from '../common/shot';
+import { exceeds } from '../common/tolerance';
 import { copyTaskQueue } from '../common/task-queues';
 import { renderVideo } from './render-video';
 import { pauseSignal, resumeSignal, setWindowUpdate, shotPhasesSignal, storyboardProgressQuery } from './signals';
@@ -347,15 +347,6 @@ async function writeReportOrWarn(storyboardId: string, stagedPrefix: string, tot
     log.warn('report not written', { storyboardId, error: String(err) });
     return undefined;
   }
-}
-
-/** True once failures pass the tolerance: an absolute count, or a share after 10 finished shots. */
-export function exceeds(tolerance: Tolerance, failed: number, finished: number): boolean {
-  if (tolerance.maxFailures !== undefined && failed > tolerance.maxFailures) return true;
-  if (tolerance.maxFailurePercent !== undefined && finished >= 10 && (failed / finished) * 100 > tolerance.maxFailurePercent) {
-    return true;
-  }
-  return false;
 }
 
 function storedEntry(shotId: string, r: RenderVideoResult): ManifestEntry {

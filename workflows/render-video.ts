@@ -36,7 +36,7 @@ import {
 } from '../common/submit-attempt';
 import { submitRetryDelayMs, SUBMIT_MAX_ATTEMPTS } from '../common/submit-retry';
 import { copyTaskQueue, providerTaskQueue } from '../common/task-queues';
-import type { PhaseReport } from '../activities/phase-reporter';
+import type { ParentRef } from '../common/phase-events';
 
 /** Marks histories whose submits go through createTask and are judged by their submitSending signals. */
 export const CONFIRMED_SUBMIT_PATCH = 'confirmed-submit-attempts';
@@ -210,7 +210,7 @@ export function defaultStorageKey(workflowId: string): string {
 async function submitOnce(
   shot: ResolvedShot,
   progress: RenderVideoProgress,
-  report: PhaseReport | undefined,
+  report: ParentRef | undefined,
   sending: ReadonlyMap<string, number>,
 ) {
   // Histories recorded before createTask existed called submitTask, and judged every timeout
@@ -275,7 +275,7 @@ async function pollUntilTerminal(
   schedule: PollSchedule,
   maxUnknown: number,
   progress: RenderVideoProgress,
-  report: PhaseReport | undefined,
+  report: ParentRef | undefined,
 ): Promise<TaskSnapshot> {
   const acceptedAt = Date.now();
   let sawRunning = false;
@@ -376,7 +376,7 @@ function shotContext(): { storyboardId?: string; shotId?: string } {
  * activities send them in batches (activities/phase-reporter.ts); the workflow itself sends
  * nothing, so progress costs its history no events and the render no time.
  */
-function phaseReport(enabled: boolean): PhaseReport | undefined {
+function phaseReport(enabled: boolean): ParentRef | undefined {
   const { parent } = workflowInfo();
   return enabled && parent ? { parentWorkflowId: parent.workflowId } : undefined;
 }

@@ -3,15 +3,11 @@
  * CLI. Exported constants, so callers never spell the names by hand.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ShotPhaseEvent } from '../common/phase-events';
 import type { StoryboardProgress } from '../common/storyboard';
 
-/** What a storyboard's child renderVideo is doing (submitted, rendering, copying). */
-export interface ShotPhaseEvent {
-  /** The child's workflow id. */
-  workflowId: string;
-  phase: 'submitted' | 'rendering' | 'copying';
-  taskId?: string;
-}
+export type { ShotPhaseEvent } from '../common/phase-events';
+
 /**
  * Phase changes of a storyboard's children, batched. Sent by the worker's activities (see
  * activities/phase-reporter.ts), not by the children: a child signalling its parent costs both

@@ -9,7 +9,8 @@ import { SEND_MARGIN_MS } from '../../common/submit-attempt';
 import { formatIssues, shotFromInput, type ResolvedShot, type ShotInput } from '../../common/shot';
 import type { ApiFamily } from '../../common/shot';
 import { countMetric } from '../metrics';
-import type { PhaseReport, PhaseReporter } from '../phase-reporter';
+import type { ParentRef } from '../../common/phase-events';
+import type { PhaseReporter } from '../phase-reporter';
 import { whileHeartbeating } from '../heartbeat';
 import { announceSending, confirmAttemptAlive, type HeartbeatRpc, type SendingAnnouncer } from './attempt-guard';
 import { ProviderError } from './provider-error';
@@ -77,7 +78,7 @@ export function createSeedanceActivities(deps: SeedanceDeps) {
    * nothing can have been billed. One that dies after it is `SubmitOutcomeUnknown`, never
    * resubmitted. Temporal never retries this activity; the workflow does, on durable timers.
    */
-  async function createTask(input: ShotInput, report?: PhaseReport): Promise<SubmitResult> {
+  async function createTask(input: ShotInput, report?: ParentRef): Promise<SubmitResult> {
     const ctx = Context.current();
     const { info } = ctx;
     const run = info.workflowExecution;
@@ -123,7 +124,7 @@ export function createSeedanceActivities(deps: SeedanceDeps) {
   }
 
   /** One cheap status read; polling cadence is the workflow's business. */
-  async function getTask(ref: TaskRef, report?: PhaseReport): Promise<TaskSnapshot> {
+  async function getTask(ref: TaskRef, report?: ParentRef): Promise<TaskSnapshot> {
     const snapshot = await asActivity('get', () => deps.clients[ref.api].get(ref.taskId));
     countMetric('seedance_polls', 1, { api: ref.api, status: snapshot.status }, 'status polls, by normalized status');
     if (snapshot.status === 'running') deps.phases?.fromActivity(report, 'rendering', ref.taskId);

@@ -15,7 +15,8 @@ import { fromAxiosError, fromHttpAnswer } from '../seedance/provider-error';
 import { whileHeartbeating } from '../heartbeat';
 import { countMetric } from '../metrics';
 import type { StorageBackend } from './backend';
-import type { PhaseReport, PhaseReporter } from '../phase-reporter';
+import type { ParentRef } from '../../common/phase-events';
+import type { PhaseReporter } from '../phase-reporter';
 
 export interface CopyToStorageInput {
   url: string;
@@ -113,7 +114,7 @@ export function createCopyActivity(deps: CopyDeps) {
   const redact = deps.redact ?? ((text: string) => text);
 
   /** Streams the provider's output into storage, or returns the object a previous run stored. */
-  async function copyToStorage(input: CopyToStorageInput, report?: PhaseReport): Promise<StoredObject> {
+  async function copyToStorage(input: CopyToStorageInput, report?: ParentRef): Promise<StoredObject> {
     const ctx = Context.current();
     deps.phases?.fromActivity(report, 'copying', input.taskId);
     if (!/^https?:\/\//i.test(input.url)) {

@@ -1,5 +1,5 @@
 import { PhaseReporter, type SendPhases } from '../../activities/phase-reporter';
-import type { ShotPhaseEvent } from '../../workflows/signals';
+import type { ShotPhaseEvent } from '../../common/phase-events';
 
 function recorder(fail?: (parent: string) => boolean) {
   const sent: Array<{ parent: string; updates: ShotPhaseEvent[] }> = [];

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { checkStoryboardFile } from '../../client/storyboard-file';
 import { applyDefaults, validateStoryboard } from '../../common/storyboard';
-import { exceeds } from '../../workflows/render-storyboard';
+import { exceeds } from '../../common/tolerance';
 
 const problemsOf = (doc: unknown) => validateStoryboard(doc).problems.map((p) => `${p.path}: ${p.message}`);
 const board = (shots: unknown[], extra: object = {}) => ({ id: 'board-1', shots, ...extra });
