@@ -1,7 +1,7 @@
 /**
  * Image headers, parsed for real: the format, width and height of a png (IHDR), jpeg (SOF),
  * webp (VP8, VP8L, VP8X), gif, bmp or tiff, and the provider's documented limits on them
- * (PROVIDER-NOTES.md, "Inputs": each side 300-6000 px, width/height within 0.4-2.5).
+ * (docs/provider/notes.md, "Inputs": each side 300-6000 px, width/height within 0.4-2.5).
  *
  * Pure: no I/O, so workflows, activities and the client can all use it. A caller that holds
  * the whole file passes its bytes (`inspectImage`); a caller reading a file passes a
@@ -31,7 +31,7 @@ export const IMAGE_EXTENSION: Record<ImageFormat, string> = {
   tiff: 'tiff',
 };
 
-/** The provider's limits (PROVIDER-NOTES.md, "Inputs"). */
+/** The provider's limits (docs/provider/notes.md, "Inputs"). */
 export const MIN_IMAGE_SIDE = 300;
 export const MAX_IMAGE_SIDE = 6000;
 export const MIN_IMAGE_ASPECT = 0.4;

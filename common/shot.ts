@@ -1,6 +1,6 @@
 /**
  * The shot: what one Seedance video is made from, validated against both API families'
- * parameter rules (seeds/) before anything is sent or paid for.
+ * parameter rules (docs/provider/seeds/) before anything is sent or paid for.
  *
  * Field names follow the storyboard file contract (snake_case, like the provider), so a
  * shot read from a file needs no renaming. No I/O: workflows import this module.
@@ -32,7 +32,7 @@ export function isSeedance2Fast(model: string): boolean {
 
 /**
  * The family a shot goes to when it names none: the gateway serves Seedance 2.0 fast through
- * its predictions endpoints (seeds/003); every other model goes through the tasks family.
+ * its predictions endpoints (docs/provider/seeds/predictions-family.txt); every other model goes through the tasks family.
  */
 export function inferApi(model: string | undefined): ApiFamily {
   return model && isSeedance2Fast(model) && /^doubao-/i.test(model) ? 'predictions' : 'tasks';

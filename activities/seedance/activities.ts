@@ -18,7 +18,7 @@ import { resolveImageUrl, type ImageSources } from './images';
 import { invalidRequest, notSent } from './submit-failures';
 import type { PreparedSubmit, SeedanceFamilyClient, SubmitResult, TaskSnapshot } from './types';
 
-/** The provider's limit on one request body is 64 MB (PROVIDER-NOTES); inline images stay below it. */
+/** The provider's limit on one request body is 64 MB (docs/provider/notes.md, "Inputs"); inline images stay below it. */
 export const MAX_INLINE_IMAGE_BYTES = 60 * 1024 * 1024;
 
 export interface SeedanceDeps {

@@ -14,7 +14,7 @@ export type AuthScheme = 'raw' | 'bearer';
  */
 export const MAX_PROVIDER_RESPONSE_BYTES = 4 * 1024 * 1024;
 
-/** The provider's limit on one request body (PROVIDER-NOTES: under 64 MB); a larger one is never sent. */
+/** The provider's limit on one request body (docs/provider/notes.md, "Inputs": under 64 MB); a larger one is never sent. */
 export const MAX_PROVIDER_REQUEST_BYTES = 64 * 1024 * 1024;
 
 /** What replaces the API key wherever the provider echoes it. */

@@ -15,7 +15,7 @@ import { LocalFileError, readBoundedFile } from '../storage/local-file';
 import { inspectImage } from '../../common/image-header';
 import { invalidRequest, storageUnavailable } from './submit-failures';
 
-/** The provider's limit per image (PROVIDER-NOTES.md). */
+/** The provider's limit per image (docs/provider/notes.md, "Inputs"). */
 export const MAX_IMAGE_BYTES = 30 * 1024 * 1024;
 
 /** One staged image read may take this long before the store counts as unavailable. */

@@ -1,5 +1,5 @@
 /**
- * The "predictions" family (seeds/003): the gateway's own endpoints,
+ * The "predictions" family (docs/provider/seeds/predictions-family.txt): the gateway's own endpoints,
  * POST /api/v3/bytedance/{model}/image-to-video|text-to-video and GET /api/v3/predictions/{id}/result.
  * The family documents no cancel call.
  */

@@ -1,6 +1,6 @@
 /**
  * zod schemas for both families' answers, tolerant where real deployments differ from the
- * seeds (PROVIDER-NOTES.md): numbers as strings, `error` as object, string or null, fields
+ * seeds (docs/provider/notes.md, "Responses"): numbers as strings, `error` as object, string or null, fields
  * present or not.
  */
 import { z } from 'zod';

@@ -1,7 +1,7 @@
 import type { TaskStatus } from './types';
 
 /**
- * Gateways rename the tasks family's statuses (PROVIDER-NOTES.md); everything maps onto the
+ * Gateways rename the tasks family's statuses (docs/provider/notes.md, "Statuses"); everything maps onto the
  * six real states. An unmapped word becomes `unknown` so the workflow can report it by name
  * instead of crashing.
  */

@@ -1,5 +1,5 @@
 /**
- * The "tasks" family (seeds/000): the same API Volcengine Ark and BytePlus ModelArk serve at
+ * The "tasks" family (docs/provider/seeds/tasks-family.txt): the same API Volcengine Ark and BytePlus ModelArk serve at
  * /api/v3/contents/generations/tasks.
  */
 import type { AxiosInstance } from 'axios';

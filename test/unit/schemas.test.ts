@@ -10,7 +10,8 @@ import { toTasksSnapshot } from '../../activities/seedance/tasks-client';
 import { toPredictionSnapshot } from '../../activities/seedance/predictions-client';
 import { normalizeStatus } from '../../activities/seedance/status';
 
-const SEEDS = path.resolve(__dirname, '../../../shared/seeds');
+// The project's own copy of the contract (docs/provider/README.md).
+const SEEDS = path.resolve(__dirname, '../../docs/provider/seeds');
 
 /** Every JSON object in a seed document that follows `marker`, parsed as written there. */
 function jsonAfter(file: string, marker: string): unknown {
@@ -31,21 +32,10 @@ function curlBody(file: string): unknown {
   return JSON.parse(m[1]);
 }
 
-const haveSeeds = (() => {
-  try {
-    readFileSync(path.join(SEEDS, 'README.md'));
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
 describe('seed example bodies', () => {
-  const seedTest = haveSeeds ? test : test.skip;
-
-  seedTest('tasks family: request and response from the seed parse', () => {
-    expect(TasksSubmitRequestSchema.safeParse(curlBody('000_2c447c54a3b28abd.txt')).success).toBe(true);
-    const task = TasksTaskSchema.parse(jsonAfter('000_2c447c54a3b28abd.txt', '\nResponse'));
+  test('tasks family: request and response from the seed parse', () => {
+    expect(TasksSubmitRequestSchema.safeParse(curlBody('tasks-family.txt')).success).toBe(true);
+    const task = TasksTaskSchema.parse(jsonAfter('tasks-family.txt', '\nResponse'));
     const snap = toTasksSnapshot(task);
     expect(snap).toMatchObject({
       taskId: 'cgt-20251225195352-123',
@@ -58,9 +48,9 @@ describe('seed example bodies', () => {
     });
   });
 
-  seedTest('predictions family: request and envelope from the seed parse', () => {
-    expect(PredictionsSubmitRequestSchema.safeParse(curlBody('003_23289977f85fd4d1.txt')).success).toBe(true);
-    const env = PredictionEnvelopeSchema.parse(jsonAfter('003_23289977f85fd4d1.txt', 'data.urls[0].get'));
+  test('predictions family: request and envelope from the seed parse', () => {
+    expect(PredictionsSubmitRequestSchema.safeParse(curlBody('predictions-family.txt')).success).toBe(true);
+    const env = PredictionEnvelopeSchema.parse(jsonAfter('predictions-family.txt', 'data.urls[0].get'));
     const snap = toPredictionSnapshot(env.data);
     expect(snap).toMatchObject({ taskId: 'abc', status: 'queued', rawStatus: 'created' });
     expect(snap.videoUrl).toBeUndefined();
@@ -68,7 +58,7 @@ describe('seed example bodies', () => {
   });
 });
 
-describe('PROVIDER-NOTES variants', () => {
+describe('provider notes variants (docs/provider/notes.md)', () => {
   test('numbers as numbers (Ark) and as strings (gateway)', () => {
     const base = { id: 't1', status: 'running' };
     expect(toTasksSnapshot(TasksTaskSchema.parse({ ...base, seed: 42, created_at: 1766663633 })).seed).toBe(42);
