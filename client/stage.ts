@@ -12,10 +12,10 @@ import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { MAX_IMAGE_BYTES } from '../activities/seedance/images';
-import type { StorageBackend } from '../activities/storage/backend';
+import type { StorageBackend } from '../storage/backend';
 import { IMAGE_EXTENSION, imageLimitProblem, NOT_AN_IMAGE, parseImageHeaderFrom, type ImageHeader } from '../common/image-header';
 import { normalizeHttpUrl, urlScheme } from '../common/storyboard';
-import { FileByteSource, LocalFileError, openRegularFile, readAt } from '../activities/storage/local-file';
+import { FileByteSource, LocalFileError, openRegularFile, readAt } from '../storage/local-file';
 
 export class ImageError extends Error {}
 

@@ -24,7 +24,7 @@ import {
   type Document,
   type Node as YamlNode,
 } from 'yaml';
-import type { StorageBackend } from '../activities/storage/backend';
+import type { StorageBackend } from '../storage/backend';
 import {
   clip,
   normalizeHttpUrl,
@@ -39,7 +39,7 @@ import {
   type StagedShot,
   type StoryboardProblem,
 } from '../common/storyboard';
-import { formatBytes, LocalFileError, readBoundedFile } from '../activities/storage/local-file';
+import { formatBytes, LocalFileError, readBoundedFile } from '../storage/local-file';
 import { checkImageFile, ImageError, stageImage } from './stage';
 
 /** A storyboard file is at most this large (a 100,000-shot storyboard is about 7 MiB of YAML). */

@@ -9,7 +9,7 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import type { StorageBackend } from '../activities/storage/backend';
+import type { StorageBackend } from '../storage/backend';
 import {
   storyboardKeys,
   type ManifestEntry,

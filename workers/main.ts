@@ -2,7 +2,7 @@
  * `seedance-flow worker`: runs until SIGINT/SIGTERM, then shuts down gracefully.
  */
 import { Runtime } from '@temporalio/worker';
-import { sweepStaleWrites } from '../activities/storage/from-config';
+import { sweepStaleWrites } from '../storage/from-config';
 import { loadConfig } from '../common/config';
 import { installRuntime } from './runtime';
 import { createWorkers } from './worker';

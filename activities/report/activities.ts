@@ -20,10 +20,10 @@ import path from 'node:path';
 import { storageKeyProblem } from '../../common/render';
 import { DEFAULT_MODELS, formatIssues, inferApi, type ShotInput } from '../../common/shot';
 import { SAFE_ID, STAGE_PAGE_SIZE, storyboardKeys, type ManifestEntry } from '../../common/storyboard';
-import type { StorageBackend } from '../storage/backend';
+import type { StorageBackend } from '../../storage/backend';
 import { FfmpegError, MAX_SHEET_TILES, extractThumbnail, makeContactSheet, resolveFfmpegPath } from './ffmpeg';
 import { MODEL_DECIDES, relativeHref, renderReportHtml, type ContactSheetView, type ReportShot, type ReportView } from './html';
-import { withLocalFile } from './local-file';
+import { withLocalFile } from '../../storage/local-copy';
 
 export interface ReportDeps {
   storage: StorageBackend;

@@ -10,8 +10,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { fileURLToPath } from 'node:url';
 import type { ImageRef } from '../../common/shot';
-import { isObjectMissing, ObjectTooLargeError } from '../storage/backend';
-import { LocalFileError, readBoundedFile } from '../storage/local-file';
+import { isObjectMissing, ObjectTooLargeError } from '../../storage/backend';
+import { LocalFileError, readBoundedFile } from '../../storage/local-file';
 import { inspectImage } from '../../common/image-header';
 import { invalidRequest, storageUnavailable } from './submit-failures';
 

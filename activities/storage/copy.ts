@@ -14,7 +14,7 @@ import { createSafeFetcher, FetchRefused, readPrefix, type FetchPolicy, type Saf
 import { fromAxiosError, fromHttpAnswer } from '../seedance/provider-error';
 import { whileHeartbeating } from '../heartbeat';
 import { countMetric } from '../metrics';
-import type { StorageBackend } from './backend';
+import type { StorageBackend } from '../../storage/backend';
 import type { ParentRef } from '../../common/phase-events';
 import type { PhaseReporter } from '../phase-reporter';
 

@@ -5,7 +5,7 @@
  */
 import { MANIFEST_INLINE_LIMIT, STAGE_PAGE_SIZE, storyboardKeys, type ManifestEntry, type StagedShot } from '../../common/storyboard';
 import { whileHeartbeating } from '../heartbeat';
-import type { StorageBackend } from '../storage/backend';
+import type { StorageBackend } from '../../storage/backend';
 import { readVideoRecord } from '../storage/copy';
 
 export interface StoryboardDeps {

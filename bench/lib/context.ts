@@ -5,7 +5,7 @@
  */
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
-import { createS3Client } from '../../activities/storage/s3';
+import { createS3Client } from '../../storage/s3';
 import { connectClient } from '../../client/temporal';
 import { loadConfig, type Config } from '../../common/config';
 import type { PollScheduleInput } from '../../common/poll-schedule';

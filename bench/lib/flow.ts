@@ -7,7 +7,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createStorage } from '../../activities/storage/from-config';
+import { createStorage } from '../../storage/from-config';
 import { startStoryboard } from '../../client/storyboard';
 import { checkStoryboardFile, stageStoryboard, type StagedStoryboard } from '../../client/storyboard-file';
 import type { Config } from '../../common/config';

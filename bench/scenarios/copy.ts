@@ -9,7 +9,7 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { createProviderHttp } from '../../activities/seedance/http';
 import { TasksClient } from '../../activities/seedance/tasks-client';
-import { joinKey } from '../../activities/storage/backend';
+import { joinKey } from '../../storage/backend';
 import type { RenderVideoResult } from '../../common/render';
 import { shotFromInput } from '../../common/shot';
 import type { RunningSimulator } from '../../simulator';

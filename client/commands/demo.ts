@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createStorage } from '../../activities/storage/from-config';
+import { createStorage } from '../../storage/from-config';
 import { loadConfig, pollScheduleFromConfig } from '../../common/config';
 import { ShotIdKey, StoryboardIdKey } from '../../common/search-attributes';
 import { startSimulator, type RunningSimulator } from '../../simulator';

@@ -3,7 +3,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { parseArgs } from 'node:util';
-import { createStorage } from '../../activities/storage/from-config';
+import { createStorage } from '../../storage/from-config';
 import { loadConfig, pollScheduleFromConfig, type Config } from '../../common/config';
 import { MAX_WINDOW, type RenderStoryboardInput, type Tolerance } from '../../common/storyboard';
 import { setWindowUpdate } from '../../workflows';

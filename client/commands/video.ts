@@ -2,7 +2,7 @@
  * `seedance-flow video`: render one shot and print where it is stored.
  */
 import { parseArgs } from 'node:util';
-import { createStorage } from '../../activities/storage/from-config';
+import { createStorage } from '../../storage/from-config';
 import { loadConfig, pollScheduleFromConfig } from '../../common/config';
 import { storageKeyProblem, type RenderVideoInput, type RenderVideoProgress } from '../../common/render';
 import { IMAGE_ROLES, ShotSchema, formatIssues, type ImageRole, type ShotInput } from '../../common/shot';

@@ -8,7 +8,7 @@ import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { createS3Client } from '../../activities/storage/s3';
+import { createS3Client } from '../../storage/s3';
 import { connectClient } from '../../client/temporal';
 import { loadConfig, type Config } from '../../common/config';
 import { startSimulator, type RunningSimulator, type SimulatorConfigPatch } from '../../simulator';

@@ -5,7 +5,7 @@
  * usual AWS_* environment works against either; only the endpoint differs.
  */
 import { CreateBucketCommand, S3ServiceException } from '@aws-sdk/client-s3';
-import { createS3Client } from '../../activities/storage/s3';
+import { createS3Client } from '../../storage/s3';
 import { freePort, killServer, makeTempDir, requireEnv, spawnServer, waitServerReady, type ServerChild } from './spawned-server';
 
 /** Bounded waits: MinIO is normally live in well under a second. */

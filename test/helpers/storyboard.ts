@@ -5,7 +5,7 @@
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createStorage } from '../../activities/storage/from-config';
+import { createStorage } from '../../storage/from-config';
 import { startStoryboard, type StoryboardHandle } from '../../client/storyboard';
 import { checkStoryboardFile, stageStoryboard, type StagedStoryboard } from '../../client/storyboard-file';
 import type { RenderStoryboardInput } from '../../common/storyboard';

@@ -10,7 +10,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { createS3Client } from '../../activities/storage/s3';
+import { createS3Client } from '../../storage/s3';
 import type { ManifestEntry } from '../../common/storyboard';
 import { storyboardProgressQuery } from '../../workflows';
 import { harnessWorkerEnv, s3Object, startHarness, waitFor, type Harness } from '../helpers/harness';

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createStorage } from '../../activities/storage/from-config';
+import { createStorage } from '../../storage/from-config';
 import { toImageReference } from '../../client/stage';
 import { startRenderVideo, waitForVideo } from '../../client/video';
 import type { RenderVideoInput } from '../../common/render';

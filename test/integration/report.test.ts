@@ -17,7 +17,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { chromium, type Browser } from 'playwright-core';
 import { createReportActivities, reportKeys, type WriteReportResult } from '../../activities/report/activities';
 import { MAX_SHEET_TILES } from '../../activities/report/ffmpeg';
-import { FileStorage } from '../../activities/storage/fs';
+import { FileStorage } from '../../storage/fs';
 import { createStoryboardActivities } from '../../activities/storyboard/activities';
 import { STAGE_PAGE_SIZE, storyboardKeys, type ManifestEntry, type StagedShot } from '../../common/storyboard';
 

@@ -6,7 +6,7 @@
 import { type S3Client } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { createS3Client } from '../../activities/storage/s3';
+import { createS3Client } from '../../storage/s3';
 import type { ManifestEntry, StoryboardResult } from '../../common/storyboard';
 import { s3Object, startHarness, type Harness } from '../helpers/harness';
 import { activityRuns } from '../helpers/history';

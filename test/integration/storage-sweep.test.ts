@@ -15,9 +15,9 @@ import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { STALE_WRITE_AGE_MS } from '../../activities/storage/backend';
-import { sweepStaleWrites } from '../../activities/storage/from-config';
-import { createS3Client, S3Storage } from '../../activities/storage/s3';
+import { STALE_WRITE_AGE_MS } from '../../storage/backend';
+import { sweepStaleWrites } from '../../storage/from-config';
+import { createS3Client, S3Storage } from '../../storage/s3';
 import { infraEnv, waitFor } from '../helpers/harness';
 
 const BIN = path.resolve(__dirname, '../../bin/seedance-flow.js');

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { createStorage } from '../../activities/storage/from-config';
+import { createStorage } from '../../storage/from-config';
 import { startRenderVideo, waitForVideo } from '../../client/video';
 import { stageImage } from '../../client/stage';
 import type { ManifestEntry } from '../../common/storyboard';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FileByteSource, LocalFileError, openRegularFile, readBoundedFile } from '../../activities/storage/local-file';
+import { FileByteSource, LocalFileError, openRegularFile, readBoundedFile } from '../../storage/local-file';
 import { parseImageHeaderFrom } from '../../common/image-header';
 import { jpeg } from './craft-images';
 

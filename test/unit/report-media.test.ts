@@ -17,9 +17,9 @@ import {
   resolveFfmpegPath,
   sheetLayout,
 } from '../../activities/report/ffmpeg';
-import { withLocalFile } from '../../activities/report/local-file';
-import { FileStorage } from '../../activities/storage/fs';
-import { S3Storage } from '../../activities/storage/s3';
+import { withLocalFile } from '../../storage/local-copy';
+import { FileStorage } from '../../storage/fs';
+import { S3Storage } from '../../storage/s3';
 
 const SAMPLE = path.resolve(__dirname, '../../simulator/assets/sample.mp4');
 let tmp: string;

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { INVALID_MANIFEST, createReportActivities, parseManifest } from '../../activities/report/activities';
 import { FfmpegError, extractThumbnail, resolveFfmpegPath } from '../../activities/report/ffmpeg';
 import { renderReportHtml, type ReportShot } from '../../activities/report/html';
-import { FileStorage } from '../../activities/storage/fs';
+import { FileStorage } from '../../storage/fs';
 
 const SAMPLE = path.resolve(__dirname, '../../simulator/assets/sample.mp4');
 const PNG = path.resolve(__dirname, '../fixtures/first-frame.png');

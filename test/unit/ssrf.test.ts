@@ -12,7 +12,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { classifyAddress, refusedAddress } from '../../activities/net/addresses';
 import { createGuardedAgents, FetchRefused, hostAllowed, MAX_REDIRECTS, nextHop } from '../../activities/net/safe-http';
-import type { StorageBackend } from '../../activities/storage/backend';
+import type { StorageBackend } from '../../storage/backend';
 import { createCopyActivity, type CopyDeps, type CopyToStorageInput } from '../../activities/storage/copy';
 import { ConfigError, loadConfig } from '../../common/config';
 import { FAILURE_TYPES, FailureType } from '../../common/errors';

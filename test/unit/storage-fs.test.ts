@@ -9,9 +9,9 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { STALE_WRITE_AGE_MS } from '../../activities/storage/backend';
-import { sweepStaleWrites } from '../../activities/storage/from-config';
-import { FileStorage } from '../../activities/storage/fs';
+import { STALE_WRITE_AGE_MS } from '../../storage/backend';
+import { sweepStaleWrites } from '../../storage/from-config';
+import { FileStorage } from '../../storage/fs';
 
 let tmp: string;
 let root: string;

@@ -22,8 +22,8 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { StorageBackend } from '../../activities/storage/backend';
-import { FileStorage } from '../../activities/storage/fs';
+import type { StorageBackend } from '../../storage/backend';
+import { FileStorage } from '../../storage/fs';
 import { storyboardCommand } from '../../client/commands/storyboard';
 import { stageImage, toImageReference } from '../../client/stage';
 import { checkStoryboardFile, parseStoryboardText, stageStoryboard } from '../../client/storyboard-file';

@@ -11,9 +11,9 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { joinKey, type StorageBackend } from '../storage/backend';
-import { FileStorage } from '../storage/fs';
-import { S3Storage } from '../storage/s3';
+import { joinKey, type StorageBackend } from './backend';
+import { FileStorage } from './fs';
+import { S3Storage } from './s3';
 
 export interface LocalFileOptions {
   /** The client for an S3Storage backend (the worker has it from createStorage). */

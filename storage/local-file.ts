@@ -10,7 +10,7 @@
  */
 import { constants } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import type { ByteSource } from '../../common/image-header';
+import type { ByteSource } from '../common/image-header';
 
 /** O_RDONLY | O_NONBLOCK | O_NOCTTY where the platform has them. */
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);

@@ -4,7 +4,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import path from 'node:path';
-import type { Config } from '../../common/config';
+import type { Config } from '../common/config';
 import { parseStorageUrl, STALE_WRITE_AGE_MS, type StorageBackend, type SweepResult } from './backend';
 import { FileStorage } from './fs';
 import { createS3Client, S3Storage } from './s3';
