@@ -2,15 +2,14 @@
  * The `seedance-flow` command line.
  * Exit codes: 0 success, 1 a render failed or was cancelled, 2 bad input or configuration.
  */
-import { ConfigError, loadConfig } from '../common/config';
+import { ConfigError } from '../common/config';
 import { runSimulatorFromEnv } from '../simulator';
 import { runWorker } from '../workers/main';
 import { storyboardCommand, STORYBOARD_COMMANDS } from './commands/storyboard';
 import { demoCommand } from './commands/demo';
 import { videoCommand } from './commands/video';
 import { ImageError } from './stage';
-import { explainWorkerConnectFailure } from './temporal';
-import { terminalBlock } from './terminal-text';
+import { terminalBlock } from '../common/terminal-text';
 import { UsageError } from './usage-error';
 
 const USAGE = `usage: seedance-flow <command> [options]
@@ -39,9 +38,8 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   const [command, ...rest] = argv;
   try {
     if (command === 'worker') {
-      return await runWorker().catch((err: unknown) => {
-        throw explainWorkerConnectFailure(err, () => loadConfig(process.env));
-      });
+      // An unreachable server is a TemporalUnreachableError from temporal/connection.ts.
+      return await runWorker();
     }
     if (command === 'simulator') {
       await runSimulatorFromEnv();

@@ -3,7 +3,7 @@
  * plain lines (only when something changed, at most every 10 s) when output is a file or CI log.
  */
 import type { StoryboardProgress } from '../common/storyboard';
-import { terminalText } from './terminal-text';
+import { terminalText } from '../common/terminal-text';
 
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));

@@ -6,12 +6,12 @@
  *   copy:      streaming copies into storage, with their own concurrency cap.
  */
 import { Client } from '@temporalio/client';
-import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { PhaseReporter } from '../activities/phase-reporter';
 import { shotPhasesSignal } from '../workflows/signals';
 import type { Config } from '../common/config';
 import { copyTaskQueue, providerTaskQueue, type WorkerRole } from '../common/task-queues';
-import { temporalTarget } from '../client/temporal';
+import { connectWorker } from '../temporal/connection';
 import { SUBMIT_SENDING_SIGNAL } from '../common/submit-attempt';
 import { createActivitiesByRole } from './activities';
 
@@ -27,11 +27,10 @@ export async function createWorkers(
   config: Config,
   opts: { env?: Record<string, string | undefined>; overrides?: Partial<WorkerOptions> } = {},
 ): Promise<WorkerHandle> {
-  const target = temporalTarget(config, opts.env);
-  const connection = await NativeConnection.connect(target.connectionOptions);
+  const { connection, namespace } = await connectWorker(config, opts.env);
   try {
     // One client over the worker's own connection: progress signals and submit heartbeats.
-    const client = new Client({ connection, namespace: target.namespace });
+    const client = new Client({ connection, namespace });
     const phases = phaseReporter(client);
     const activities = createActivitiesByRole(config, {
       phases,
@@ -40,7 +39,7 @@ export async function createWorkers(
     });
     const common = {
       connection,
-      namespace: target.namespace,
+      namespace,
       // On SIGINT/SIGTERM the SDK stops polling and gives running activities this long to
       // finish; after it they are cancelled and Temporal hands them to another worker.
       shutdownGraceTime: config.SEEDANCE_SHUTDOWN_GRACE_MS,

@@ -6,7 +6,7 @@
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
 import { createS3Client } from '../../storage/s3';
-import { connectClient } from '../../client/temporal';
+import { connectClient } from '../../temporal/connection';
 import { loadConfig, type Config } from '../../common/config';
 import type { PollScheduleInput } from '../../common/poll-schedule';
 import { startSimulator, type RunningSimulator, type SimulatorConfigPatch } from '../../simulator';
@@ -19,6 +19,8 @@ export interface BenchContext {
   infra: Infra;
   id: string;
   quick: boolean;
+  /** The benchmark's own configuration (the servers' addresses), for its clients and connections. */
+  config: Config;
   client: Client;
   s3: S3Client;
   /** Key prefix of everything this invocation writes, inside the bucket. */
@@ -37,7 +39,7 @@ export async function createContext(infra: Infra, id: string, quick: boolean): P
   const config = loadConfig({ ...baseEnv, GPTPROTO_API_KEY: BENCH_API_KEY });
   const client = await connectClient(config, baseEnv);
   const s3 = createS3Client({ endpoint: infra.s3Endpoint, region: infra.env.AWS_REGION ?? 'us-east-1' });
-  return { infra, id, quick, client, s3, prefix: `bench-${id}`, baseEnv, cleanups: [] };
+  return { infra, id, quick, config, client, s3, prefix: `bench-${id}`, baseEnv, cleanups: [] };
 }
 
 /** A simulator in this process with the given configuration (any key is accepted). */

@@ -9,10 +9,11 @@
  *   fanoutSignals, storyboardNoSearchAttributes: the same with the children's phase signals on,
  *               and the storyboard with `searchAttributes: false` (`--diagnose`: which part costs).
  */
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { PollScheduleInput } from '../../common/poll-schedule';
 import type { RenderVideoResult } from '../../common/render';
 import type { RunningSimulator } from '../../simulator';
+import { connectWorker } from '../../temporal/connection';
 import { renderVideo } from '../../workflows';
 import type { BenchContext } from './context';
 import { configFrom, flowEnv } from './context';
@@ -26,7 +27,7 @@ import {
   type HistoryFigures,
   type ParentDiagnostics,
 } from './flow';
-import { CpuMeter, memoryOf, resetPeak } from './procfs';
+import { CpuMeter, memoryOf, resetPeak } from '../../test/helpers/procfs';
 import { log, percentile, promisePool } from './util';
 import { startWorkerProcess, type WorkerProcess } from './worker-process';
 
@@ -110,10 +111,10 @@ async function startFanoutWorker(ctx: BenchContext, taskQueue: string): Promise<
     });
     runtimeInstalled = true;
   }
-  const connection = await NativeConnection.connect({ address: ctx.infra.env.TEMPORAL_ADDRESS as string });
+  const { connection, namespace } = await connectWorker(ctx.config, ctx.baseEnv);
   const worker = await Worker.create({
     connection,
-    namespace: ctx.infra.env.TEMPORAL_NAMESPACE ?? 'default',
+    namespace,
     taskQueue,
     workflowsPath: require.resolve('../workflows/fanout'),
   });

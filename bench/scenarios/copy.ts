@@ -17,7 +17,7 @@ import { renderVideo } from '../../workflows';
 import { awsCopy, ensureAwsCli, type AwsCli } from '../lib/awscli';
 import { BENCH_API_KEY, deletePrefix, type BenchContext } from '../lib/context';
 import { activityEvents, runBaselineChild } from '../lib/flow';
-import { cpuSeconds, memoryOf, resetPeak } from '../lib/procfs';
+import { cpuSeconds, memoryOf, resetPeak } from '../../test/helpers/procfs';
 import { startFlowWorker, stopFlowWorker } from '../lib/systems';
 import { MiB, log, median, round } from '../lib/util';
 

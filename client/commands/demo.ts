@@ -20,8 +20,8 @@ import { createWorkers } from '../../workers/worker';
 import { createProgressPrinter } from '../progress-view';
 import { followStoryboard, startStoryboard } from '../storyboard';
 import { checkStoryboardFile, stageStoryboard } from '../storyboard-file';
-import { connectClient } from '../temporal';
-import { boundedJson, terminalBlock, terminalText as t } from '../terminal-text';
+import { connectClient } from '../../temporal/connection';
+import { boundedJson, terminalBlock, terminalText as t } from '../../common/terminal-text';
 import { UsageError } from '../usage-error';
 
 const ROOT = path.resolve(__dirname, '../..');

@@ -18,8 +18,9 @@ import {
   type StoryboardReport,
 } from '../storyboard';
 import { checkStoryboardFile, readStagedRecord, stageStoryboard, type CheckOptions, type StagedStoryboard } from '../storyboard-file';
-import { connectClient, temporalTarget, watchForWorkers } from '../temporal';
-import { boundedJson, terminalBlock, terminalText as t } from '../terminal-text';
+import { connectClient, temporalTarget } from '../../temporal/connection';
+import { watchForWorkers } from '../worker-watch';
+import { boundedJson, terminalBlock, terminalText as t } from '../../common/terminal-text';
 import { UsageError } from '../usage-error';
 
 export const STORYBOARD_COMMANDS = ['validate', 'render', 'status', 'pause', 'resume', 'cancel', 'window', 'retry'] as const;

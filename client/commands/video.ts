@@ -7,8 +7,9 @@ import { loadConfig, pollScheduleFromConfig } from '../../common/config';
 import { storageKeyProblem, type RenderVideoInput, type RenderVideoProgress } from '../../common/render';
 import { IMAGE_ROLES, ShotSchema, formatIssues, type ImageRole, type ShotInput } from '../../common/shot';
 import { toImageReference } from '../stage';
-import { connectClient, temporalTarget, watchForWorkers } from '../temporal';
-import { boundedJson, terminalText as t } from '../terminal-text';
+import { connectClient, temporalTarget } from '../../temporal/connection';
+import { watchForWorkers } from '../worker-watch';
+import { boundedJson, terminalText as t } from '../../common/terminal-text';
 import { UsageError } from '../usage-error';
 import { startRenderVideo, waitForVideo, type VideoOutcome } from '../video';
 

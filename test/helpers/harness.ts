@@ -9,7 +9,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { createS3Client } from '../../storage/s3';
-import { connectClient } from '../../client/temporal';
+import { connectClient } from '../../temporal/connection';
 import { loadConfig, type Config } from '../../common/config';
 import { startSimulator, type RunningSimulator, type SimulatorConfigPatch } from '../../simulator';
 import { createWorkers, type WorkerHandle } from '../../workers/worker';

@@ -68,5 +68,5 @@ export async function spawnWorker(env: Record<string, string | undefined>, opts:
   };
 }
 
-// The benchmark's /proc readers: one implementation of VmRSS/VmHWM and the peak reset.
-export { memoryOf, resetPeak } from '../../bench/lib/procfs';
+// The /proc readers the benchmark uses too: one implementation of VmRSS/VmHWM and the peak reset.
+export { memoryOf, resetPeak } from './procfs';

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { connectClient } from '../../client/temporal';
+import { connectClient } from '../../temporal/connection';
 import { loadConfig } from '../../common/config';
 import { infraEnv } from '../helpers/harness';
 

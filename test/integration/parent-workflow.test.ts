@@ -3,9 +3,9 @@
  * storyboard as a child, waits for it, and reads the manifest.
  */
 import { Worker } from '@temporalio/worker';
-import { NativeConnection } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { connectWorker } from '../../temporal/connection';
 import type { teamPipeline } from '../fixtures/team/workflows';
 import { FAST_SCHEDULE, s3Text, startHarness, type Harness } from '../helpers/harness';
 import { boardDoc, stageBoard } from '../helpers/storyboard';
@@ -22,11 +22,11 @@ afterAll(async () => {
 
 test("another team's workflow renders a storyboard as a child and reads its manifest", async () => {
   const teamQueue = `team-${randomUUID().slice(0, 8)}`;
-  const connection = await NativeConnection.connect({ address: h.config.TEMPORAL_ADDRESS });
+  const { connection, namespace } = await connectWorker(h.config);
   // The team's worker knows nothing of seedance-flow's activities.
   const teamWorker = await Worker.create({
     connection,
-    namespace: h.config.TEMPORAL_NAMESPACE,
+    namespace,
     taskQueue: teamQueue,
     workflowsPath: path.resolve(__dirname, '../fixtures/team/workflows.ts'),
   });

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { temporalTarget } from '../../client/temporal';
+import { temporalTarget } from '../../temporal/connection';
 import { loadConfig } from '../../common/config';
 import { formatLogEntry, redactor } from '../../workers/runtime';
 

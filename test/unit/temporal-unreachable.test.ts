@@ -1,11 +1,11 @@
 /**
- * When no Temporal server answers, the CLI says which address it tried and how to start a
- * local server, instead of a bare transport error.
+ * When no Temporal server answers, the CLI and the worker say which address they tried and
+ * how to start a local server, instead of a bare transport error (temporal/connection.ts).
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { TemporalUnreachableError, connectClient } from '../../client/temporal';
+import { TemporalUnreachableError, connectClient, connectWorker } from '../../temporal/connection';
 import { loadConfig } from '../../common/config';
 import { freePort } from '../helpers/spawned-server';
 
@@ -28,6 +28,16 @@ describe('an unreachable Temporal server', () => {
   test('connectClient names the address and how to start a server', async () => {
     const address = `127.0.0.1:${await closedPort()}`;
     const err = await connectClient(loadConfig(env(address)), env(address)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(TemporalUnreachableError);
+    expectHelpful((err as Error).message, address);
+  }, 30_000);
+
+  test("the worker's native connection says the same", async () => {
+    const address = `127.0.0.1:${await closedPort()}`;
+    const err = await connectWorker(loadConfig(env(address)), env(address)).then(
       () => undefined,
       (e: unknown) => e,
     );

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { progressLine } from '../../client/progress-view';
-import { JSON_STRING_MAX, TERMINAL_TEXT_MAX, boundedJson, terminalBlock, terminalText } from '../../client/terminal-text';
+import { JSON_STRING_MAX, TERMINAL_TEXT_MAX, boundedJson, terminalBlock, terminalText } from '../../common/terminal-text';
 import type { StoryboardProgress } from '../../common/storyboard';
 
 const run = promisify(execFile);

@@ -3,7 +3,7 @@
  * the real server is in test/integration/no-worker.test.ts).
  */
 import type { Client } from '@temporalio/client';
-import { POLLER_FRESH_MS, watchForWorkers } from '../../client/temporal';
+import { POLLER_FRESH_MS, watchForWorkers } from '../../client/worker-watch';
 
 const NOW = 1_800_000_000_000;
 type Pollers = Record<string, { lastAccessTime?: { seconds: number } }[]>;

@@ -1,87 +1,11 @@
 /**
- * How seedance-flow reaches Temporal: any server, through Temporal's standard environment
- * configuration (`@temporalio/envconfig`: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
- * TEMPORAL_API_KEY, TEMPORAL_TLS_CLIENT_CERT_PATH / _KEY_PATH, TEMPORAL_TLS_SERVER_CA_CERT_PATH,
- * TEMPORAL_PROFILE and TEMPORAL_CONFIG_FILE profiles), with our validated defaults.
+ * The CLI's no-worker notice: while `video` or `render --wait` waits, it checks that some
+ * worker polls the task queues the work was sent to. Connecting to Temporal itself is
+ * temporal/connection.ts.
  */
-import { Client, Connection } from '@temporalio/client';
-import { loadClientConnectConfig } from '@temporalio/envconfig';
-import type { NativeConnectionOptions } from '@temporalio/worker';
-import type { Config } from '../common/config';
+import type { Client } from '@temporalio/client';
 import { copyTaskQueue, providerTaskQueue } from '../common/task-queues';
-import { terminalText } from './terminal-text';
-
-export interface TemporalTarget {
-  connectionOptions: NativeConnectionOptions & { address: string };
-  namespace: string;
-}
-
-/** Profile file and TEMPORAL_* variables first; our defaults fill what they leave open. */
-export function temporalTarget(config: Config, env: Record<string, string | undefined> = process.env): TemporalTarget {
-  const defined = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
-  const loaded = loadClientConnectConfig({
-    overrideEnvVars: defined,
-    ...(defined.TEMPORAL_PROFILE ? { profile: defined.TEMPORAL_PROFILE } : {}),
-  });
-  return {
-    connectionOptions: { ...loaded.connectionOptions, address: loaded.connectionOptions.address ?? config.TEMPORAL_ADDRESS },
-    namespace: loaded.namespace ?? config.TEMPORAL_NAMESPACE,
-  };
-}
-
-/** How to get a Temporal server, for messages that say none could be reached. */
-export const START_A_SERVER = [
-  'Is a Temporal server running there? To start a local one: `npm run infra -- up`, then `source .infra/env`;',
-  'or render with everything embedded: `npx seedance-flow demo`.',
-  'For another server set TEMPORAL_ADDRESS (and TEMPORAL_NAMESPACE, TEMPORAL_API_KEY or TLS settings, see README).',
-].join('\n  ');
-
-/** The configured Temporal server could not be reached: names the address tried and how to start one. */
-export class TemporalUnreachableError extends Error {
-  override readonly name = 'TemporalUnreachableError';
-  constructor(
-    readonly address: string,
-    readonly namespace: string,
-    cause: unknown,
-  ) {
-    super(
-      `cannot reach Temporal at ${address} (namespace ${namespace}): ${terminalText(cause instanceof Error ? cause.message : String(cause), 300)}\n  ${START_A_SERVER}`,
-      { cause },
-    );
-  }
-}
-
-/**
- * The worker's own connection failing (a TransportError from the native connection) as a
- * {@link TemporalUnreachableError}; any other error as it is.
- */
-export function explainWorkerConnectFailure(
-  err: unknown,
-  config: () => Config,
-  env: Record<string, string | undefined> = process.env,
-): unknown {
-  if (!(err instanceof Error) || err.name !== 'TransportError') return err;
-  const target = temporalTarget(config(), env);
-  return new TemporalUnreachableError(target.connectionOptions.address, target.namespace, err);
-}
-
-/** A Temporal client for the configured target; close its connection when done. */
-export async function connectClient(config: Config, env: Record<string, string | undefined> = process.env): Promise<Client> {
-  const target = temporalTarget(config, env);
-  const { address, tls, apiKey, metadata } = target.connectionOptions;
-  let connection: Connection;
-  try {
-    connection = await Connection.connect({
-      address,
-      ...(tls !== undefined ? { tls: tls as never } : {}),
-      ...(apiKey !== undefined ? { apiKey: apiKey as string } : {}),
-      ...(metadata ? { metadata } : {}),
-    });
-  } catch (err) {
-    throw new TemporalUnreachableError(address, target.namespace, err);
-  }
-  return new Client({ connection, namespace: target.namespace });
-}
+import { terminalText } from '../common/terminal-text';
 
 /** After this long without a result, `video` and `render --wait` check that some worker is polling. */
 export const NO_WORKER_CHECK_MS = 10_000;

@@ -1,5 +1,7 @@
 /**
  * What the kernel says about a process: CPU time and resident memory, read from /proc.
+ * Shared by the tests (copy memory) and the benchmark; it lives with the tests because
+ * bench/ may import test helpers, never the other way round (eslint.config.js).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
