@@ -4,16 +4,17 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { requireApiKey, type Config } from '../common/config';
-import { createSeedanceActivities, type SeedanceDeps } from '../activities/seedance/activities';
+import { ROLE_TASK_QUEUES, WORKER_ROLES, type ActivityRoleDeclaration, type WorkerRole } from '../common/task-queues';
+import { createSeedanceActivities, seedanceActivityRole, type SeedanceDeps } from '../activities/seedance/activities';
 import { stagedImageMatcher } from '../activities/seedance/images';
 import { createProviderHttp, keyRedactor } from '../activities/seedance/http';
 import { PredictionsClient } from '../activities/seedance/predictions-client';
 import { TasksClient } from '../activities/seedance/tasks-client';
-import { createStorageActivities } from '../activities/storage/activities';
+import { createStorageActivities, storageActivityRole } from '../activities/storage/activities';
 import { createStorage } from '../storage/from-config';
 import { createS3Client, readS3Object } from '../storage/s3';
-import { createReportActivities } from '../activities/report/activities';
-import { createStoryboardActivities } from '../activities/storyboard/activities';
+import { createReportActivities, reportActivityRole } from '../activities/report/activities';
+import { createStoryboardActivities, storyboardActivityRole } from '../activities/storyboard/activities';
 import type { PhaseReporter } from '../activities/phase-reporter';
 
 export interface ActivityWiring {
@@ -24,16 +25,51 @@ export interface ActivityWiring {
   announceSending: SeedanceDeps['announceSending'];
 }
 
-/** Provider activities (rate-limited queue), copy activities, and the workflow-side helpers. */
-export function createActivitiesByRole(config: Config, wiring: ActivityWiring) {
-  const all = createActivities(config, wiring);
-  const { createTask, submitTask, getTask, cancelTask, copyToStorage, writeReport, ...workflowSide } = all;
-  // The report downloads videos and runs ffmpeg: it belongs with the copies.
-  return {
-    provider: { createTask, submitTask, getTask, cancelTask },
-    copy: { copyToStorage, writeReport },
-    workflows: workflowSide,
-  };
+export type ActivityGroups = ReturnType<typeof createActivities>;
+/** The activities one worker role registers, by activity name. */
+export type RoleActivities = Record<string, (...args: never[]) => Promise<unknown>>;
+
+/**
+ * Which worker role, and so which task queue, registers each factory's activities: the
+ * factories' own declarations, one row per factory. A factory without a row does not compile.
+ */
+export const ACTIVITY_ROLES = {
+  seedance: seedanceActivityRole,
+  storage: storageActivityRole,
+  storyboard: storyboardActivityRole,
+  report: reportActivityRole,
+} as const satisfies Record<keyof ActivityGroups, ActivityRoleDeclaration>;
+
+/** Every factory's activities, grouped by the role each factory declares (see {@link ACTIVITY_ROLES}). */
+export function createActivitiesByRole(config: Config, wiring: ActivityWiring): Record<WorkerRole, RoleActivities> {
+  return groupByRole(createActivities(config, wiring));
+}
+
+/**
+ * Groups factories' activities by their declared role. Refuses a declaration whose queue is
+ * not its role's (the workflows would schedule on a queue no worker of that role polls) and
+ * an activity name two factories both define (one would silently replace the other).
+ */
+export function groupByRole(
+  groups: Record<string, object>,
+  declarations: Record<string, ActivityRoleDeclaration> = ACTIVITY_ROLES,
+): Record<WorkerRole, RoleActivities> {
+  const byRole = Object.fromEntries(WORKER_ROLES.map((role) => [role, {}])) as Record<WorkerRole, RoleActivities>;
+  const owner = new Map<string, string>();
+  for (const [factory, activities] of Object.entries(groups)) {
+    const declared = declarations[factory];
+    if (!declared) throw new Error(`the ${factory} activities declare no worker role`);
+    if (declared.taskQueue !== ROLE_TASK_QUEUES[declared.role]) {
+      throw new Error(`the ${factory} activities declare role ${declared.role} with another role's task queue`);
+    }
+    for (const [name, fn] of Object.entries(activities)) {
+      const earlier = owner.get(name);
+      if (earlier) throw new Error(`activity ${name} is defined by both the ${earlier} and the ${factory} activities`);
+      owner.set(name, factory);
+      byRole[declared.role][name] = fn as RoleActivities[string];
+    }
+  }
+  return byRole;
 }
 
 export function createActivities(config: Config, wiring: ActivityWiring) {
@@ -48,7 +84,7 @@ export function createActivities(config: Config, wiring: ActivityWiring) {
   const phaseDeps = wiring.phases ? { phases: wiring.phases } : {};
   let imageReader: S3Client | undefined = s3;
   return {
-    ...createSeedanceActivities({
+    seedance: createSeedanceActivities({
       clients: { tasks: new TasksClient(http), predictions: new PredictionsClient(http) },
       images: {
         isStaged: stagedImageMatcher((key) => storage.urlOf(key)),
@@ -62,14 +98,14 @@ export function createActivities(config: Config, wiring: ActivityWiring) {
       requestTimeoutMs: config.SEEDANCE_REQUEST_TIMEOUT_MS,
       ...phaseDeps,
     }),
-    ...createStorageActivities({
+    storage: createStorageActivities({
       storage,
       maxBytes: config.COPY_MAX_BYTES,
       fetchPolicy: { allowPrivateNetwork: config.SEEDANCE_ALLOW_PRIVATE_NETWORK, allowHosts: config.SEEDANCE_FETCH_ALLOW_HOSTS },
       redact: keyRedactor(apiKey),
       ...phaseDeps,
     }),
-    ...createStoryboardActivities({ storage }),
-    ...createReportActivities({ storage, ...(s3 ? { s3 } : {}) }),
+    storyboard: createStoryboardActivities({ storage }),
+    report: createReportActivities({ storage, ...(s3 ? { s3 } : {}) }),
   };
 }

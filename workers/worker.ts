@@ -4,13 +4,14 @@
  *   workflows: renderVideo, renderStoryboard and their light storage activities;
  *   provider:  submit/get/cancel, globally rate-limited with maxTaskQueueActivitiesPerSecond;
  *   copy:      streaming copies into storage, with their own concurrency cap.
+ * Which activities each role registers is declared by their factories (workers/activities.ts).
  */
 import { Client } from '@temporalio/client';
 import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { PhaseReporter } from '../activities/phase-reporter';
 import { shotPhasesSignal } from '../workflows/signals';
 import type { Config } from '../common/config';
-import { copyTaskQueue, providerTaskQueue, type WorkerRole } from '../common/task-queues';
+import { ROLE_TASK_QUEUES, type WorkerRole } from '../common/task-queues';
 import { connectWorker } from '../temporal/connection';
 import { SUBMIT_SENDING_SIGNAL } from '../common/submit-attempt';
 import { createActivitiesByRole } from './activities';
@@ -44,37 +45,28 @@ export async function createWorkers(
       // finish; after it they are cancelled and Temporal hands them to another worker.
       shutdownGraceTime: config.SEEDANCE_SHUTDOWN_GRACE_MS,
     };
-    const queue = config.SEEDANCE_TASK_QUEUE;
-    const roles: Record<WorkerRole, () => Promise<Worker>> = {
-      workflows: () =>
-        Worker.create({
-          ...common,
-          taskQueue: queue,
-          ...workflowSource(),
-          activities: activities.workflows,
-          maxConcurrentWorkflowTaskExecutions: config.SEEDANCE_WORKFLOW_CONCURRENCY,
-          ...opts.overrides,
-        }),
-      provider: () =>
-        Worker.create({
-          ...common,
-          taskQueue: providerTaskQueue(queue),
-          activities: activities.provider,
-          maxTaskQueueActivitiesPerSecond: config.SEEDANCE_PROVIDER_RPS,
-          maxConcurrentActivityTaskExecutions: config.SEEDANCE_PROVIDER_CONCURRENCY,
-          ...opts.overrides,
-        }),
-      copy: () =>
-        Worker.create({
-          ...common,
-          taskQueue: copyTaskQueue(queue),
-          activities: activities.copy,
-          maxConcurrentActivityTaskExecutions: config.SEEDANCE_COPY_CONCURRENCY,
-          ...opts.overrides,
-        }),
+    // One worker per role: the role's queue (common/task-queues.ts), the activities whose
+    // factories declare that role (workers/activities.ts), and the role's limits.
+    const roleOptions: Record<WorkerRole, () => Partial<WorkerOptions>> = {
+      workflows: () => ({ ...workflowSource(), maxConcurrentWorkflowTaskExecutions: config.SEEDANCE_WORKFLOW_CONCURRENCY }),
+      provider: () => ({
+        maxTaskQueueActivitiesPerSecond: config.SEEDANCE_PROVIDER_RPS,
+        maxConcurrentActivityTaskExecutions: config.SEEDANCE_PROVIDER_CONCURRENCY,
+      }),
+      copy: () => ({ maxConcurrentActivityTaskExecutions: config.SEEDANCE_COPY_CONCURRENCY }),
     };
     const workers: Worker[] = [];
-    for (const role of new Set(config.SEEDANCE_WORKER_ROLES)) workers.push(await roles[role]());
+    for (const role of new Set(config.SEEDANCE_WORKER_ROLES)) {
+      workers.push(
+        await Worker.create({
+          ...common,
+          taskQueue: ROLE_TASK_QUEUES[role](config.SEEDANCE_TASK_QUEUE),
+          activities: activities[role],
+          ...roleOptions[role](),
+          ...opts.overrides,
+        }),
+      );
+    }
     return {
       workers,
       connection,

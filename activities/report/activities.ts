@@ -20,6 +20,7 @@ import path from 'node:path';
 import { storageKeyProblem } from '../../common/render';
 import { DEFAULT_MODELS, formatIssues, inferApi, type ShotInput } from '../../common/shot';
 import { SAFE_ID, STAGE_PAGE_SIZE, storyboardKeys, type ManifestEntry } from '../../common/storyboard';
+import { copyTaskQueue, type ActivityRoleDeclaration } from '../../common/task-queues';
 import type { StorageBackend } from '../../storage/backend';
 import { FfmpegError, MAX_SHEET_TILES, extractThumbnail, makeContactSheet, resolveFfmpegPath } from './ffmpeg';
 import { MODEL_DECIDES, relativeHref, renderReportHtml, type ContactSheetView, type ReportShot, type ReportView } from './html';
@@ -152,6 +153,9 @@ export interface ThumbOutcome {
   videoSeconds?: number;
   note?: string;
 }
+
+/** The report downloads videos and runs ffmpeg: it runs with the copies, on the copy role's queue. */
+export const reportActivityRole = { role: 'copy', taskQueue: copyTaskQueue } as const satisfies ActivityRoleDeclaration;
 
 export function createReportActivities(deps: ReportDeps) {
   const { storage } = deps;

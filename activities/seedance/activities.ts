@@ -6,6 +6,7 @@ import { Context, type Info } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import { ZodError } from 'zod';
 import { SEND_MARGIN_MS } from '../../common/submit-attempt';
+import { providerTaskQueue, type ActivityRoleDeclaration } from '../../common/task-queues';
 import { formatIssues, shotFromInput, type ResolvedShot, type ShotInput } from '../../common/shot';
 import type { ApiFamily } from '../../common/shot';
 import { countMetric } from '../metrics';
@@ -60,6 +61,9 @@ async function asActivity<T>(call: string, fn: () => Promise<T>): Promise<T> {
     throw err;
   }
 }
+
+/** Provider calls run on the provider role's queue, rate-limited across workers. */
+export const seedanceActivityRole = { role: 'provider', taskQueue: providerTaskQueue } as const satisfies ActivityRoleDeclaration;
 
 export function createSeedanceActivities(deps: SeedanceDeps) {
   /**

@@ -4,6 +4,7 @@
  * ever sit in one history.
  */
 import { MANIFEST_INLINE_LIMIT, STAGE_PAGE_SIZE, storyboardKeys, type ManifestEntry, type StagedShot } from '../../common/storyboard';
+import { workflowTaskQueue, type ActivityRoleDeclaration } from '../../common/task-queues';
 import { whileHeartbeating } from '../heartbeat';
 import type { StorageBackend } from '../../storage/backend';
 import { readVideoRecord } from '../storage/copy';
@@ -23,6 +24,9 @@ export interface ManifestSummary {
   /** Entries in storyboard order when there are at most MANIFEST_INLINE_LIMIT of them. */
   entries?: ManifestEntry[];
 }
+
+/** Light page reads and manifest writes run beside the workflows, on the queue they were started on. */
+export const storyboardActivityRole = { role: 'workflows', taskQueue: workflowTaskQueue } as const satisfies ActivityRoleDeclaration;
 
 export function createStoryboardActivities({ storage }: StoryboardDeps) {
   /** Reads one page of staged shots and marks those whose video is already in storage. */
