@@ -1,13 +1,26 @@
 /**
  * Configuration from environment variables, validated with zod at start-up. The variable
- * names are a contract users' scripts rely on: add, never rename. Every one is documented
- * in README.md. Pure: callers pass the environment in.
+ * names are a contract users' scripts rely on: add, never rename. Every variable the product
+ * reads is declared here, typed and defaulted, including those another library reads from
+ * the environment we pass it (the AWS SDK's credentials, Temporal's envconfig) and the one
+ * the launcher reads before anything loads (SEEDANCE_USE_DIST). README.md's configuration
+ * table lists exactly these ({@link CONFIG_VARIABLES}); test/unit/config-readme.test.ts keeps
+ * the two in step. Pure: callers pass the environment in.
+ *
+ * The simulator (`seedance-flow simulator`, simulator/run-from-env.ts) is not configured
+ * here: it stands in for the provider, runs alone (compose starts it with HOST and PORT) and
+ * shares no setting with the product. The README lists its variables in a table of their own,
+ * checked against what run-from-env.ts reads.
  */
 import { z } from 'zod';
 import { DEFAULT_POLL_SCHEDULE } from './poll-schedule';
 import { WORKER_ROLES } from './task-queues';
 
 const int = (min: number) => z.coerce.number().int().min(min);
+/** A value this code does not interpret: passed on (to the AWS SDK, Temporal's envconfig) or used as given (a path). */
+const passedOn = () => z.string().optional();
+
+export const DEFAULT_AWS_REGION = 'us-east-1';
 
 export const ConfigSchema = z.object({
   GPTPROTO_API_KEY: z.string().trim().min(1).optional(),
@@ -17,6 +30,23 @@ export const ConfigSchema = z.object({
   SEEDANCE_REQUEST_TIMEOUT_MS: int(1000).max(100_000).default(30_000),
   TEMPORAL_ADDRESS: z.string().trim().min(1).default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+  /**
+   * Temporal's standard environment configuration, read by `@temporalio/envconfig` from the
+   * environment the connection is given (the profile file first, these over it). Declared
+   * so every variable is in one place; their values are envconfig's to check.
+   */
+  TEMPORAL_API_KEY: passedOn(),
+  TEMPORAL_TLS: passedOn(),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: passedOn(),
+  TEMPORAL_TLS_CLIENT_CERT_DATA: passedOn(),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: passedOn(),
+  TEMPORAL_TLS_CLIENT_KEY_DATA: passedOn(),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: passedOn(),
+  TEMPORAL_TLS_SERVER_CA_CERT_DATA: passedOn(),
+  TEMPORAL_TLS_SERVER_NAME: passedOn(),
+  TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: passedOn(),
+  TEMPORAL_PROFILE: passedOn(),
+  TEMPORAL_CONFIG_FILE: passedOn(),
   SEEDANCE_TASK_QUEUE: z.string().trim().min(1).default('seedance-flow'),
   /** `s3://bucket/prefix` or `file:///dir`; a relative `file://./dir` is resolved against the working directory. */
   STORAGE_URL: z
@@ -25,7 +55,10 @@ export const ConfigSchema = z.object({
     .regex(/^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?|file:\/\/.+)$/, 'must be s3://bucket/prefix or file:///dir')
     .default('file://./renders'),
   AWS_ENDPOINT_URL_S3: z.url().optional(),
-  AWS_REGION: z.string().trim().min(1).default('us-east-1'),
+  AWS_REGION: z.string().trim().min(1).default(DEFAULT_AWS_REGION),
+  /** Read by the AWS SDK itself from the environment; the secret is also redacted from logs. */
+  AWS_ACCESS_KEY_ID: passedOn(),
+  AWS_SECRET_ACCESS_KEY: passedOn(),
   /** Largest video the copy accepts, in bytes. */
   COPY_MAX_BYTES: int(1).default(4 * 1024 ** 3),
   /**
@@ -92,9 +125,71 @@ export const ConfigSchema = z.object({
   /** `json` (one object per line, for log pipelines) or `text`. */
   SEEDANCE_LOG_FORMAT: z.enum(['json', 'text']).default('json'),
   SEEDANCE_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  /** Path of a prebuilt workflow bundle; unset: dist/workflow-bundle.js when running compiled code, else workflows/ bundled at start. */
+  SEEDANCE_WORKFLOW_BUNDLE: passedOn(),
+  /** ffmpeg for report thumbnails; unset: the binary @ffmpeg-installer/ffmpeg ships. */
+  FFMPEG_PATH: passedOn(),
+  /**
+   * Any non-empty value: bin/seedance-flow.js runs the compiled dist/ instead of the sources.
+   * The launcher reads it before any of this code loads; declared here to be documented.
+   */
+  SEEDANCE_USE_DIST: passedOn(),
+  /** Where scripts/infra.sh caches the binaries it builds (`demo` looks for Temporal in its bin/); unset: ~/.cache/seedance-flow. */
+  SEEDANCE_CACHE_DIR: passedOn(),
+  /** The Temporal CLI `demo` runs as its embedded dev server; unset: the cached one, else built on first use. */
+  TEMPORAL_CLI_PATH: passedOn(),
 });
 
 export type Config = z.output<typeof ConfigSchema>;
+
+/** The name of an environment variable the product reads. */
+export type ConfigVariable = keyof typeof ConfigSchema.shape;
+
+/** Every environment variable the product reads, in the schema's order. */
+export const CONFIG_VARIABLES = Object.keys(ConfigSchema.shape) as ConfigVariable[];
+
+/**
+ * Each variable's default as text, as the README shows it: what an unset variable becomes
+ * (lists joined with commas). Absent: no default, or one that is not a value (described in
+ * the README in words: the shipped ffmpeg, the cache in the home directory).
+ */
+export function configDefaults(): Partial<Record<ConfigVariable, string>> {
+  const parsed = ConfigSchema.parse({}) as Record<string, unknown>;
+  const out: Partial<Record<ConfigVariable, string>> = {};
+  for (const name of CONFIG_VARIABLES) {
+    const value = parsed[name];
+    if (Array.isArray(value)) {
+      if (value.length > 0 && value.every((v) => typeof v === 'string')) out[name] = value.join(',');
+    } else if (value !== undefined) out[name] = String(value);
+  }
+  return out;
+}
+
+/**
+ * What `seedance-flow demo` uses where the environment leaves a variable unset: its own task
+ * queue, so a demo never serves another worker's queue, and quiet, readable logs.
+ */
+export const DEMO_DEFAULTS = {
+  SEEDANCE_TASK_QUEUE: 'seedance-flow-demo',
+  SEEDANCE_LOG_FORMAT: 'text',
+  SEEDANCE_LOG_LEVEL: 'ERROR',
+} as const satisfies Partial<Record<ConfigVariable, string>>;
+
+/** And on the built-in simulator, which renders in seconds: polls every 2 s. */
+export const SIMULATED_DEMO_DEFAULTS = {
+  SEEDANCE_POLL_INITIAL_MS: '2000',
+  SEEDANCE_POLL_MAX_INTERVAL_MS: '2000',
+} as const satisfies Partial<Record<ConfigVariable, string>>;
+
+/** `env` with `defaults` filled in where a variable is not set at all (a set value, even empty, is kept). */
+export function withDefaults(
+  env: Record<string, string | undefined>,
+  defaults: Partial<Record<ConfigVariable, string>>,
+): Record<string, string | undefined> {
+  const out = { ...env };
+  for (const [name, value] of Object.entries(defaults)) if (out[name] === undefined) out[name] = value;
+  return out;
+}
 
 /** One entry of SEEDANCE_FETCH_ALLOW_HOSTS. */
 export interface HostPattern {

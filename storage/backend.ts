@@ -1,8 +1,9 @@
 /**
- * Object storage as the copy and staging activities need it. Two backends: S3 (any
- * S3-compatible server, via the AWS SDK v3) and the local filesystem.
+ * Object storage as the copy, staging, storyboard and report code need it. Two backends: S3
+ * (any S3-compatible server, via the AWS SDK v3) and the local filesystem. Nothing here
+ * knows Temporal, the CLI or the workers: `storage/` imports only `common/`.
  */
-import type { Readable } from 'node:stream';
+import { pipeline, Transform, type Readable } from 'node:stream';
 
 export interface ObjectInfo {
   bytes: number;
@@ -16,6 +17,15 @@ export interface UploadOptions {
   signal?: AbortSignal;
 }
 
+export interface ReadOptions {
+  /**
+   * Refuse an object larger than this: {@link ObjectTooLargeError} before a byte is read when
+   * its size says so, and as the stream's error once more bytes than this arrive.
+   */
+  maxBytes?: number;
+  signal?: AbortSignal;
+}
+
 export interface StorageBackend {
   /** `s3://bucket/prefix/key` or `file:///dir/key`: where a key lives, for people and manifests. */
   urlOf(key: string): string;
@@ -26,6 +36,16 @@ export interface StorageBackend {
   writeText(key: string, text: string, contentType: string): Promise<void>;
   /** Reads a small object whole (images, manifests); refuses anything over `maxBytes`. */
   readBytes(key: string, maxBytes: number): Promise<Buffer>;
+  /**
+   * Streams an object back, never holding it whole. A missing object rejects (see
+   * {@link isObjectMissing}); with `maxBytes`, a larger one is refused (see {@link ReadOptions}).
+   */
+  openRead(key: string, options?: ReadOptions): Promise<Readable>;
+  /**
+   * Where the object already is a local file (the filesystem backend): its checked path, for
+   * tools that need one (ffmpeg). Absent: copy it out with `withLocalFile` (storage/local-copy.ts).
+   */
+  localPath?(key: string): Promise<string>;
   /**
    * Removes what writes killed midway left behind (temporary files, incomplete multipart
    * uploads) older than `olderThanMs`. Best effort: reports problems, never throws for them.
@@ -53,6 +73,30 @@ export const STALE_WRITE_AGE_MS = 3 * 60 * 60 * 1000;
 /** A read refused because the object is larger than the reader allows. */
 export class ObjectTooLargeError extends Error {
   override readonly name = 'ObjectTooLargeError';
+}
+
+/**
+ * `body`, ended with {@link ObjectTooLargeError} once more than `maxBytes` pass (`name` says
+ * which object). Destroying either side destroys the other, so an abandoned read stops.
+ */
+export function limitBytes(body: Readable, maxBytes: number, name: string): Readable {
+  let total = 0;
+  const limited = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      total += chunk.length;
+      if (total > maxBytes) done(new ObjectTooLargeError(`${name} is ${total} bytes, over the ${maxBytes}-byte limit`));
+      else done(null, chunk);
+    },
+  });
+  // The callback only keeps the error from going unhandled: whoever reads `limited` sees it.
+  return pipeline(body, limited, () => undefined);
+}
+
+/** Reads a stream whole; with {@link limitBytes} in front it is bounded. */
+export async function readAll(body: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Picks the storage backend named by STORAGE_URL. Shared by the worker (copies) and the CLI
- * (staging local images), so both agree on where things live.
+ * (staging local images), so both agree on where things live. A process builds one wiring,
+ * so one S3 client, and hands it to everything that needs storage (the start-up sweep too).
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import path from 'node:path';
@@ -9,9 +10,13 @@ import { parseStorageUrl, STALE_WRITE_AGE_MS, type StorageBackend, type SweepRes
 import { FileStorage } from './fs';
 import { createS3Client, S3Storage } from './s3';
 
+export type StorageConfig = Pick<Config, 'STORAGE_URL' | 'AWS_ENDPOINT_URL_S3' | 'AWS_REGION'>;
+
 export interface StorageWiring {
   storage: StorageBackend;
-  /** The S3 client, when STORAGE_URL is s3:// (also reads staged s3:// images). */
+  /** STORAGE_URL as configured, for messages and logs. */
+  url: string;
+  /** The wiring's one S3 client, when STORAGE_URL is s3:// (the worker also reads staged s3:// images with it). */
   s3?: S3Client;
 }
 
@@ -21,11 +26,12 @@ export function resolveStorageUrl(url: string, cwd = process.cwd()): string {
   return rel ? `file://${path.resolve(cwd, rel[1] as string)}` : url;
 }
 
-export function createStorage(config: Pick<Config, 'STORAGE_URL' | 'AWS_ENDPOINT_URL_S3' | 'AWS_REGION'>): StorageWiring {
-  const location = parseStorageUrl(resolveStorageUrl(config.STORAGE_URL));
-  if (location.kind === 'file') return { storage: new FileStorage(location.dir) };
+export function createStorage(config: StorageConfig): StorageWiring {
+  const url = config.STORAGE_URL;
+  const location = parseStorageUrl(resolveStorageUrl(url));
+  if (location.kind === 'file') return { storage: new FileStorage(location.dir), url };
   const s3 = createS3Client({ endpoint: config.AWS_ENDPOINT_URL_S3, region: config.AWS_REGION });
-  return { storage: new S3Storage(s3, location.bucket, location.prefix), s3 };
+  return { storage: new S3Storage(s3, location.bucket, location.prefix), url, s3 };
 }
 
 export interface SweepLogger {
@@ -34,28 +40,25 @@ export interface SweepLogger {
 }
 
 /**
- * At worker start-up: removes what writes killed midway left in the configured storage
+ * At worker start-up: removes what writes killed midway left in the process's storage
  * (`.partial-*` files of the file backend, incomplete S3 multipart uploads under the prefix)
- * older than `olderThanMs`. Best effort and logged; never throws.
+ * older than `olderThanMs`. Uses the wiring it is given (the worker's own: no second client).
+ * Best effort and logged; never throws.
  */
 export async function sweepStaleWrites(
-  config: Pick<Config, 'STORAGE_URL' | 'AWS_ENDPOINT_URL_S3' | 'AWS_REGION'>,
+  wiring: Pick<StorageWiring, 'storage' | 'url'>,
   log: SweepLogger,
   olderThanMs = STALE_WRITE_AGE_MS,
 ): Promise<SweepResult | undefined> {
-  let wiring: StorageWiring | undefined;
   try {
-    wiring = createStorage(config);
     const result = await wiring.storage.sweepStaleWrites?.(olderThanMs);
     if (!result) return undefined;
-    const meta = { storage: config.STORAGE_URL, olderThanMs, removed: result.removed, examples: result.examples };
+    const meta = { storage: wiring.url, olderThanMs, removed: result.removed, examples: result.examples };
     if (result.removed > 0) log.info('removed leftovers of interrupted writes', meta);
     if (result.errors.length) log.warn('could not sweep all leftovers of interrupted writes', { ...meta, errors: result.errors });
     return result;
   } catch (err) {
-    log.warn('could not sweep leftovers of interrupted writes', { storage: config.STORAGE_URL, error: String(err) });
+    log.warn('could not sweep leftovers of interrupted writes', { storage: wiring.url, error: String(err) });
     return undefined;
-  } finally {
-    wiring?.s3?.destroy();
   }
 }

@@ -8,15 +8,27 @@
  * last component is never followed as a symlink (reads open it with O_NOFOLLOW; writes
  * rename over it, which replaces a link rather than following it). The root itself may be a
  * symlink: it is the user's choice of where storage lives.
+ *
+ * S3 keeps an object's metadata with the object; here it is a JSON file in a hidden `.meta/`
+ * folder beside it (`<dir>/.meta/<name>.json`), so a folder shows the files people open.
+ * Folders written before that kept it at `<key>.metadata.json`, which is still read.
  */
 import { randomUUID } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
 import { lstat, mkdir, open, readdir, realpath, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import { addAbortSignal, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
-import { ObjectTooLargeError, type ObjectInfo, type StorageBackend, type SweepResult, type UploadOptions } from './backend';
+import {
+  limitBytes,
+  ObjectTooLargeError,
+  type ObjectInfo,
+  type ReadOptions,
+  type StorageBackend,
+  type SweepResult,
+  type UploadOptions,
+} from './backend';
 
 /** A key whose directory resolves outside the storage root (a symlink), or that is a symlink itself. */
 export class KeyOutsideStorageError extends Error {
@@ -25,6 +37,20 @@ export class KeyOutsideStorageError extends Error {
 
 /** `<name>.partial-<uuid>` (and the older `.partial-<pid>[-<ms>]`): temporary files of unfinished writes. */
 export const PARTIAL_NAME = /\.partial-(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d+(?:-\d+)?)$/;
+
+/** The hidden folder, beside the objects it describes, that holds their metadata. */
+export const METADATA_DIR = '.meta';
+
+/** Where the file backend keeps the metadata of `key`: `<dir>/.meta/<name>.json`. */
+export function metadataKey(key: string): string {
+  const slash = key.lastIndexOf('/');
+  return `${key.slice(0, slash + 1)}${METADATA_DIR}/${key.slice(slash + 1)}.json`;
+}
+
+/** Where folders written before `.meta/` kept it: `<key>.metadata.json`. Read, never written. */
+export function legacyMetadataKey(key: string): string {
+  return `${key}.metadata.json`;
+}
 
 /** How many removed names a sweep reports (the count is always complete). */
 const SWEEP_EXAMPLES = 20;
@@ -89,7 +115,7 @@ export class FileStorage implements StorageBackend {
       const s = await lstat(file);
       if (s.isSymbolicLink()) throw new KeyOutsideStorageError(`${this.urlOf(key)} is a symlink; the file backend does not follow them`);
       if (!s.isFile()) return null;
-      const meta = await this.readText(`${key}.metadata.json`);
+      const meta = (await this.readText(metadataKey(key))) ?? (await this.readText(legacyMetadataKey(key)));
       return { bytes: s.size, metadata: meta ? (JSON.parse(meta) as Record<string, string>) : {} };
     } catch (err) {
       if (isMissing(err)) return null;
@@ -99,9 +125,11 @@ export class FileStorage implements StorageBackend {
 
   async upload(key: string, body: Readable, options: UploadOptions): Promise<void> {
     let target: string | null;
+    let metaTarget: string | null;
     try {
       target = await this.resolve(key, { create: true });
-      if (target === null) throw new Error(`${this.urlOf(key)}: cannot create its directory`);
+      metaTarget = await this.resolve(metadataKey(key), { create: true });
+      if (target === null || metaTarget === null) throw new Error(`${this.urlOf(key)}: cannot create its directory`);
     } catch (err) {
       body.destroy();
       throw err;
@@ -110,12 +138,14 @@ export class FileStorage implements StorageBackend {
     try {
       // 'wx': a new file, never an existing one or a link planted at that name.
       await pipeline(body, createWriteStream(tmp, { flags: 'wx' }), options.signal ? { signal: options.signal } : {});
-      await writeAtomic(`${target}.metadata.json`, JSON.stringify(options.metadata));
+      await writeAtomic(metaTarget, JSON.stringify(options.metadata));
       await rename(tmp, target);
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;
     }
+    // An earlier run's metadata beside the object would only be stale now (the new one is read first).
+    await rm(`${target}.metadata.json`, { force: true }).catch(() => undefined);
   }
 
   async readText(key: string): Promise<string | null> {
@@ -147,20 +177,26 @@ export class FileStorage implements StorageBackend {
     return readBounded(await openNoFollow(file, key, this), this.urlOf(key), maxBytes);
   }
 
-  /** For tests and tools that want to stream a stored video back (the path is checked first). */
-  createReadStream(key: string): Readable {
-    const out = new PassThrough();
-    this.localPath(key)
-      .then((file) => openNoFollow(file, key, this))
-      .then(
-        (handle) => {
-          const stream = handle.createReadStream();
-          stream.on('error', (err) => out.destroy(err));
-          stream.pipe(out);
-        },
-        (err: Error) => out.destroy(err),
-      );
-    return out;
+  /** Streams a stored file back: its path checked, opened without following a final link. */
+  async openRead(key: string, options: ReadOptions = {}): Promise<Readable> {
+    const { maxBytes, signal } = options;
+    signal?.throwIfAborted();
+    const handle = await openNoFollow(await this.localPath(key), key, this);
+    let size: number;
+    try {
+      size = (await handle.stat()).size;
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+    if (maxBytes !== undefined && size > maxBytes) {
+      await handle.close();
+      throw new ObjectTooLargeError(`${this.urlOf(key)} is ${size} bytes, over the ${maxBytes}-byte limit`);
+    }
+    // At most one byte past the limit is read: a file that grew since the stat is seen to be too large.
+    const stream = handle.createReadStream(maxBytes !== undefined ? { start: 0, end: maxBytes } : { start: 0 });
+    if (signal) addAbortSignal(signal, stream);
+    return maxBytes !== undefined ? limitBytes(stream, maxBytes, this.urlOf(key)) : stream;
   }
 
   /**

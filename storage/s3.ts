@@ -14,8 +14,20 @@ import {
   type MultipartUpload,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { Readable } from 'node:stream';
-import { joinKey, ObjectTooLargeError, type ObjectInfo, type StorageBackend, type SweepResult, type UploadOptions } from './backend';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { DEFAULT_AWS_REGION } from '../common/config';
+import {
+  joinKey,
+  limitBytes,
+  ObjectTooLargeError,
+  readAll,
+  type ObjectInfo,
+  type ReadOptions,
+  type StorageBackend,
+  type SweepResult,
+  type UploadOptions,
+} from './backend';
 
 export const PART_SIZE = 8 * 1024 * 1024;
 export const QUEUE_SIZE = 2;
@@ -23,6 +35,7 @@ export const QUEUE_SIZE = 2;
 export interface S3ClientOptions {
   /** AWS_ENDPOINT_URL_S3 for MinIO and other S3-compatible servers; unset for AWS itself. */
   endpoint?: string;
+  /** AWS_REGION from the configuration; default {@link DEFAULT_AWS_REGION}. */
   region?: string;
 }
 
@@ -37,7 +50,7 @@ export const S3_REQUEST_TIMEOUT_MS = 30_000;
 
 export function createS3Client(opts: S3ClientOptions = {}): S3Client {
   return new S3Client({
-    region: opts.region ?? process.env.AWS_REGION ?? 'us-east-1',
+    region: opts.region ?? DEFAULT_AWS_REGION,
     ...(opts.endpoint ? { endpoint: opts.endpoint, forcePathStyle: true } : {}),
     requestHandler: { connectionTimeout: S3_CONNECTION_TIMEOUT_MS, requestTimeout: S3_REQUEST_TIMEOUT_MS },
   });
@@ -110,6 +123,10 @@ export class S3Storage implements StorageBackend {
     return readS3Object(this.client, this.bucket, this.fullKey(key), maxBytes);
   }
 
+  async openRead(key: string, options: ReadOptions = {}): Promise<Readable> {
+    return openS3Object(this.client, this.bucket, this.fullKey(key), options);
+  }
+
   /**
    * Aborts multipart uploads under the storage prefix started more than `olderThanMs` ago:
    * the parts of a copy whose worker was killed, billed until aborted. Best effort: a store
@@ -177,29 +194,31 @@ function describe(err: unknown): string {
 }
 
 /**
- * Reads a small object whole (staged images, never videos): refuses one whose declared size
- * is over `maxBytes`, and stops reading once the bytes pass it whatever the header said.
+ * Streams `s3://bucket/key` (the full key, prefix included). With `maxBytes`, refuses an object
+ * whose declared size is over it, and ends the stream once the bytes pass it whatever the
+ * header said.
  */
-export async function readS3Object(client: S3Client, bucket: string, key: string, maxBytes: number, signal?: AbortSignal): Promise<Buffer> {
+export async function openS3Object(client: S3Client, bucket: string, key: string, options: ReadOptions = {}): Promise<Readable> {
+  const { maxBytes, signal } = options;
   const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), signal ? { abortSignal: signal } : {});
-  const body = res.Body as (Readable & { destroy(): void }) | undefined;
-  const tooLarge = (bytes: number) => new ObjectTooLargeError(`s3://${bucket}/${key} is ${bytes} bytes, over the ${maxBytes}-byte limit`);
+  // In Node the SDK's body is a Readable; anything else is converted from its web stream.
+  const body = !res.Body
+    ? Readable.from([])
+    : res.Body instanceof Readable
+      ? res.Body
+      : Readable.fromWeb(res.Body.transformToWebStream() as WebReadableStream);
+  if (maxBytes === undefined) return body;
+  const name = `s3://${bucket}/${key}`;
   if ((res.ContentLength ?? 0) > maxBytes) {
-    body?.destroy();
-    throw tooLarge(res.ContentLength ?? 0);
+    body.destroy();
+    throw new ObjectTooLargeError(`${name} is ${res.ContentLength} bytes, over the ${maxBytes}-byte limit`);
   }
-  if (!body) return Buffer.alloc(0);
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of body) {
-    total += (chunk as Buffer).length;
-    if (total > maxBytes) {
-      body.destroy();
-      throw tooLarge(total);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, total);
+  return limitBytes(body, maxBytes, name);
+}
+
+/** Reads a small object whole (staged images, never videos), bounded as {@link openS3Object} is. */
+export async function readS3Object(client: S3Client, bucket: string, key: string, maxBytes: number, signal?: AbortSignal): Promise<Buffer> {
+  return readAll(await openS3Object(client, bucket, key, { maxBytes, ...(signal ? { signal } : {}) }));
 }
 
 function isNotFound(err: unknown): boolean {

@@ -2,7 +2,6 @@
  * Wires configuration into the activity factories: one place that knows which clients and
  * backends the worker's activities get.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
 import { requireApiKey, type Config } from '../common/config';
 import { ROLE_TASK_QUEUES, WORKER_ROLES, type ActivityRoleDeclaration, type WorkerRole } from '../common/task-queues';
 import { createSeedanceActivities, seedanceActivityRole, type SeedanceDeps } from '../activities/seedance/activities';
@@ -11,13 +10,15 @@ import { createProviderHttp, keyRedactor } from '../activities/seedance/http';
 import { PredictionsClient } from '../activities/seedance/predictions-client';
 import { TasksClient } from '../activities/seedance/tasks-client';
 import { createStorageActivities, storageActivityRole } from '../activities/storage/activities';
-import { createStorage } from '../storage/from-config';
-import { createS3Client, readS3Object } from '../storage/s3';
+import { createStorage, type StorageWiring } from '../storage/from-config';
+import { readS3Object } from '../storage/s3';
 import { createReportActivities, reportActivityRole } from '../activities/report/activities';
 import { createStoryboardActivities, storyboardActivityRole } from '../activities/storyboard/activities';
 import type { PhaseReporter } from '../activities/phase-reporter';
 
 export interface ActivityWiring {
+  /** The process's storage; absent: built from the configuration here. */
+  storage?: StorageWiring;
   /** Storyboard progress from the shots' activities (absent: none is sent). */
   phases?: PhaseReporter;
   /** Acknowledged heartbeats and signals for submit attempts (see SeedanceDeps). */
@@ -80,17 +81,17 @@ export function createActivities(config: Config, wiring: ActivityWiring) {
     authScheme: config.SEEDANCE_AUTH_SCHEME,
     timeoutMs: config.SEEDANCE_REQUEST_TIMEOUT_MS,
   });
-  const { storage, s3 } = createStorage(config);
+  const { storage, s3 } = wiring.storage ?? createStorage(config);
   const phaseDeps = wiring.phases ? { phases: wiring.phases } : {};
-  let imageReader: S3Client | undefined = s3;
   return {
     seedance: createSeedanceActivities({
       clients: { tasks: new TasksClient(http), predictions: new PredictionsClient(http) },
       images: {
         isStaged: stagedImageMatcher((key) => storage.urlOf(key)),
-        readS3: (bucket, key, max, signal) => {
-          imageReader ??= createS3Client({ endpoint: config.AWS_ENDPOINT_URL_S3, region: config.AWS_REGION });
-          return readS3Object(imageReader, bucket, key, max, signal);
+        // Only images staged into this storage are read (isStaged), so s3:// ones only when it is S3.
+        readS3: async (bucket, key, max, signal) => {
+          if (!s3) throw new Error(`s3://${bucket}/${key}: this worker's storage is not S3`);
+          return readS3Object(s3, bucket, key, max, signal);
         },
       },
       heartbeat: wiring.heartbeat,
@@ -106,6 +107,10 @@ export function createActivities(config: Config, wiring: ActivityWiring) {
       ...phaseDeps,
     }),
     storyboard: createStoryboardActivities({ storage }),
-    report: createReportActivities({ storage, ...(s3 ? { s3 } : {}) }),
+    report: createReportActivities({
+      storage,
+      maxVideoBytes: config.COPY_MAX_BYTES,
+      ...(config.FFMPEG_PATH ? { ffmpegPath: config.FFMPEG_PATH } : {}),
+    }),
   };
 }

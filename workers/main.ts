@@ -18,7 +18,7 @@ export async function runWorker(env: Record<string, string | undefined> = proces
   );
   // Leftovers of writes a killed worker never finished (see STALE_WRITE_AGE_MS): in the
   // background, best effort, logged.
-  const sweeping = sweepStaleWrites(config, Runtime.instance().logger);
+  const sweeping = sweepStaleWrites(handle.storage, Runtime.instance().logger);
   try {
     await handle.run();
   } finally {

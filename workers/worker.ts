@@ -14,11 +14,14 @@ import type { Config } from '../common/config';
 import { ROLE_TASK_QUEUES, type WorkerRole } from '../common/task-queues';
 import { connectWorker } from '../temporal/connection';
 import { SUBMIT_SENDING_SIGNAL } from '../common/submit-attempt';
+import { createStorage, type StorageWiring } from '../storage/from-config';
 import { createActivitiesByRole } from './activities';
 
 export interface WorkerHandle {
   workers: Worker[];
   connection: NativeConnection;
+  /** The process's storage (its one S3 client): the activities use it, and so may the start-up sweep and the demo. */
+  storage: StorageWiring;
   /** Runs every worker until shutdown() (or SIGINT/SIGTERM), then closes the connection. */
   run(): Promise<void>;
   shutdown(): void;
@@ -26,14 +29,16 @@ export interface WorkerHandle {
 
 export async function createWorkers(
   config: Config,
-  opts: { env?: Record<string, string | undefined>; overrides?: Partial<WorkerOptions> } = {},
+  opts: { env?: Record<string, string | undefined>; overrides?: Partial<WorkerOptions>; storage?: StorageWiring } = {},
 ): Promise<WorkerHandle> {
+  const storage = opts.storage ?? createStorage(config);
   const { connection, namespace } = await connectWorker(config, opts.env);
   try {
     // One client over the worker's own connection: progress signals and submit heartbeats.
     const client = new Client({ connection, namespace });
     const phases = phaseReporter(client);
     const activities = createActivitiesByRole(config, {
+      storage,
       phases,
       heartbeat: (taskToken, details) => client.activity.heartbeat(taskToken, details),
       announceSending: (run, sending) => client.workflow.getHandle(run.workflowId, run.runId).signal(SUBMIT_SENDING_SIGNAL, sending),
@@ -48,7 +53,7 @@ export async function createWorkers(
     // One worker per role: the role's queue (common/task-queues.ts), the activities whose
     // factories declare that role (workers/activities.ts), and the role's limits.
     const roleOptions: Record<WorkerRole, () => Partial<WorkerOptions>> = {
-      workflows: () => ({ ...workflowSource(), maxConcurrentWorkflowTaskExecutions: config.SEEDANCE_WORKFLOW_CONCURRENCY }),
+      workflows: () => ({ ...workflowSource(config), maxConcurrentWorkflowTaskExecutions: config.SEEDANCE_WORKFLOW_CONCURRENCY }),
       provider: () => ({
         maxTaskQueueActivitiesPerSecond: config.SEEDANCE_PROVIDER_RPS,
         maxConcurrentActivityTaskExecutions: config.SEEDANCE_PROVIDER_CONCURRENCY,
@@ -70,6 +75,7 @@ export async function createWorkers(
     return {
       workers,
       connection,
+      storage,
       run: async () => {
         try {
           await Promise.all(workers.map((w) => w.run()));
@@ -102,8 +108,8 @@ function phaseReporter(client: Client): PhaseReporter {
  * dist/workflow-bundle.js; SEEDANCE_WORKFLOW_BUNDLE names another), else workflows/ bundled
  * at start-up.
  */
-function workflowSource(): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> {
-  const bundlePath = process.env.SEEDANCE_WORKFLOW_BUNDLE ?? prebuiltBundle();
+function workflowSource(config: Config): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> {
+  const bundlePath = config.SEEDANCE_WORKFLOW_BUNDLE ?? prebuiltBundle();
   if (bundlePath) return { workflowBundle: { codePath: bundlePath } };
   return { workflowsPath: require.resolve('../workflows') };
 }

@@ -10,7 +10,6 @@
  */
 import { FailureType } from '../../common/errors';
 import { Context } from '@temporalio/activity';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { createReadStream } from 'node:fs';
@@ -21,17 +20,20 @@ import { storageKeyProblem } from '../../common/render';
 import { DEFAULT_MODELS, formatIssues, inferApi, type ShotInput } from '../../common/shot';
 import { SAFE_ID, STAGE_PAGE_SIZE, storyboardKeys, type ManifestEntry } from '../../common/storyboard';
 import { copyTaskQueue, type ActivityRoleDeclaration } from '../../common/task-queues';
-import type { StorageBackend } from '../../storage/backend';
+import { ObjectTooLargeError, type StorageBackend } from '../../storage/backend';
 import { FfmpegError, MAX_SHEET_TILES, extractThumbnail, makeContactSheet, resolveFfmpegPath } from './ffmpeg';
 import { MODEL_DECIDES, relativeHref, renderReportHtml, type ContactSheetView, type ReportShot, type ReportView } from './html';
 import { withLocalFile } from '../../storage/local-copy';
 
 export interface ReportDeps {
   storage: StorageBackend;
-  /** ffmpeg binary; default FFMPEG_PATH, else the one @ffmpeg-installer/ffmpeg ships. */
+  /** ffmpeg binary (the configuration's FFMPEG_PATH); default the one @ffmpeg-installer/ffmpeg ships. */
   ffmpegPath?: string;
-  /** The S3 client when storage is S3Storage (createStorage returns it). */
-  s3?: S3Client;
+  /**
+   * A video larger than this is not downloaded for its thumbnail (the row says why); the
+   * worker passes COPY_MAX_BYTES, which no stored video exceeds. Default: no limit.
+   */
+  maxVideoBytes?: number;
   /** Videos decoded at once (default 2). */
   concurrency?: number;
   /** Stored shots that get a thumbnail, in storyboard order (default {@link MAX_THUMBNAILS}). */
@@ -229,8 +231,16 @@ export function createReportActivities(deps: ReportDeps) {
                 );
               throw err;
             }),
-          { ...(deps.s3 ? { s3: deps.s3 } : {}), tmpDir: tmp, ...(signal ? { signal } : {}) },
-        );
+          {
+            tmpDir: tmp,
+            ...(deps.maxVideoBytes !== undefined ? { maxBytes: deps.maxVideoBytes } : {}),
+            ...(signal ? { signal } : {}),
+          },
+        ).catch((err: unknown) => {
+          if (err instanceof ObjectTooLargeError) return err;
+          throw err;
+        });
+        if (made instanceof ObjectTooLargeError) return { note: `no thumbnail: ${made.message}` };
         if (made instanceof FfmpegError) {
           signal?.throwIfAborted();
           return { note: `ffmpeg could not decode the video (${made.message.replace(/^ffmpeg failed /, '')})` };

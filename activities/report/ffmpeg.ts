@@ -2,7 +2,8 @@
  * ffmpeg for the report: a first-frame thumbnail per video and a contact sheet of them.
  *
  * The binary comes from @ffmpeg-installer/ffmpeg, whose per-platform packages carry it inside
- * the registry tarball (nothing is downloaded at install time). FFMPEG_PATH overrides it.
+ * the registry tarball (nothing is downloaded at install time). FFMPEG_PATH (read by the
+ * configuration, common/config.ts, and passed in as the report's `ffmpegPath`) overrides it.
  */
 import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
@@ -17,12 +18,11 @@ const THUMB_TIMEOUT_MS = 120_000;
 const SHEET_TIMEOUT_MS = 300_000;
 
 /**
- * Which ffmpeg to run: an explicit path, else FFMPEG_PATH, else the one shipped by
+ * Which ffmpeg to run: the configured one (FFMPEG_PATH), else the one shipped by
  * @ffmpeg-installer/ffmpeg. Throws with the reason when there is none.
  */
-export function resolveFfmpegPath(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
-  if (explicit) return explicit;
-  if (env.FFMPEG_PATH) return env.FFMPEG_PATH;
+export function resolveFfmpegPath(configured?: string): string {
+  if (configured) return configured;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;

@@ -65,7 +65,17 @@ export interface VideoRecord {
   storedAt: string;
 }
 
+/**
+ * Where the completion record of the video at `key` lives: `<dir>/.state/<name>.json`, with
+ * the rest of the bookkeeping, so the folder people open shows the videos.
+ */
 export function recordKey(key: string): string {
+  const slash = key.lastIndexOf('/');
+  return `${key.slice(0, slash + 1)}.state/${key.slice(slash + 1)}.json`;
+}
+
+/** Where runs before `.state/` wrote it, beside the video: `<key>.json`. Still read, never written. */
+export function legacyRecordKey(key: string): string {
   return `${key}.json`;
 }
 
@@ -230,7 +240,10 @@ export function createCopyActivity(deps: CopyDeps) {
 
 /** The earlier run's object and its record, if that run finished: the record matches the object's size. */
 export async function readVideoRecord(storage: StorageBackend, key: string): Promise<{ record: VideoRecord; stored: StoredObject } | null> {
-  const [info, recordText] = await Promise.all([storage.stat(key), storage.readText(recordKey(key))]);
+  const [info, recordText] = await Promise.all([
+    storage.stat(key),
+    storage.readText(recordKey(key)).then(async (text) => text ?? storage.readText(legacyRecordKey(key))),
+  ]);
   if (!info || !recordText) return null;
   const record = JSON.parse(recordText) as VideoRecord;
   if (record.bytes !== info.bytes) return null;

@@ -11,8 +11,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createStorage } from '../../storage/from-config';
-import { loadConfig, pollScheduleFromConfig } from '../../common/config';
+import { DEMO_DEFAULTS, loadConfig, pollScheduleFromConfig, SIMULATED_DEMO_DEFAULTS, withDefaults, type Config } from '../../common/config';
 import { ShotIdKey, StoryboardIdKey } from '../../common/search-attributes';
 import { startSimulator, type RunningSimulator } from '../../simulator';
 import { installRuntime } from '../../workers/runtime';
@@ -48,39 +47,36 @@ export async function demoCommand(args: string[]): Promise<number> {
   }
 
   let sim: RunningSimulator | undefined;
-  const env: Record<string, string | undefined> = {
-    ...process.env,
-    TEMPORAL_NAMESPACE: 'default',
-    SEEDANCE_TASK_QUEUE: process.env.SEEDANCE_TASK_QUEUE ?? 'seedance-flow-demo',
-    STORAGE_URL: process.env.STORAGE_URL ?? 'file://./renders',
-    SEEDANCE_LOG_FORMAT: process.env.SEEDANCE_LOG_FORMAT ?? 'text',
-    SEEDANCE_LOG_LEVEL: process.env.SEEDANCE_LOG_LEVEL ?? 'ERROR',
-  };
-  if (!env.GPTPROTO_API_KEY) {
+  let env = withDefaults({ ...process.env, TEMPORAL_NAMESPACE: 'default' }, DEMO_DEFAULTS);
+  const given = loadConfig(env);
+  if (!given.GPTPROTO_API_KEY) {
     sim = await startSimulator({ config: { renderMs: 4000, queueMs: 500 } });
     say('GPTPROTO_API_KEY is not set: using the built-in SIMULATOR. These are NOT real Seedance renders;');
     say(`the simulator (${sim.url}) serves a placeholder clip. Set GPTPROTO_API_KEY to render for real.`);
-    Object.assign(env, {
-      GPTPROTO_API_KEY: 'sk-simulator',
-      SEEDANCE_API_BASE_URL: sim.url,
-      // The simulator's video links point at it on loopback: allow exactly that host, nothing else private.
-      SEEDANCE_FETCH_ALLOW_HOSTS: [env.SEEDANCE_FETCH_ALLOW_HOSTS, new URL(sim.url).host].filter(Boolean).join(','),
-      SEEDANCE_POLL_INITIAL_MS: env.SEEDANCE_POLL_INITIAL_MS ?? '2000',
-      SEEDANCE_POLL_MAX_INTERVAL_MS: env.SEEDANCE_POLL_MAX_INTERVAL_MS ?? '2000',
-    });
+    env = withDefaults(
+      {
+        ...env,
+        GPTPROTO_API_KEY: 'sk-simulator',
+        SEEDANCE_API_BASE_URL: sim.url,
+        // The simulator's video links point at it on loopback: allow exactly that host, nothing else private.
+        SEEDANCE_FETCH_ALLOW_HOSTS: [env.SEEDANCE_FETCH_ALLOW_HOSTS, new URL(sim.url).host].filter(Boolean).join(','),
+      },
+      SIMULATED_DEMO_DEFAULTS,
+    );
   } else {
-    say(`rendering for real through ${env.SEEDANCE_API_BASE_URL ?? 'https://gptproto.com'} (this costs money)`);
+    say(`rendering for real through ${given.SEEDANCE_API_BASE_URL} (this costs money)`);
   }
   // The runtime (logs, metrics) must exist before the embedded server's client does.
   installRuntime(loadConfig(env));
-  const temporal = await startEmbeddedTemporal();
+  const temporal = await startEmbeddedTemporal(given);
   env.TEMPORAL_ADDRESS = temporal.address;
   const config = loadConfig(env);
   const workers = await createWorkers(config, { env });
   const running = workers.run();
   const client = await connectClient(config, env);
   try {
-    const { storage } = createStorage(config);
+    // The workers' storage: one S3 client in this process, not one for staging and another for copies.
+    const { storage } = workers.storage;
     say(`staging ${checked.storyboard?.shots.length} shots of ${checked.storyboard?.id} into ${config.STORAGE_URL}`);
     const staged = await stageStoryboard(storage, checked);
     await startStoryboard(
@@ -121,10 +117,14 @@ interface EmbeddedTemporal {
 /**
  * The Temporal dev server binary: TEMPORAL_CLI_PATH, the cache scripts/infra.sh fills, or
  * install it now (Temporal only: the demo stores to the filesystem and needs no MinIO).
+ * `env` is what the install script runs with; the two variables are read through the configuration.
  */
-export function temporalBinary(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const cacheDir = env.SEEDANCE_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'seedance-flow');
-  const candidates = [env.TEMPORAL_CLI_PATH, path.join(cacheDir, 'bin', 'temporal')];
+export function temporalBinary(
+  env: NodeJS.ProcessEnv = process.env,
+  config: Pick<Config, 'SEEDANCE_CACHE_DIR' | 'TEMPORAL_CLI_PATH'> = loadConfig(env),
+): string | undefined {
+  const cacheDir = config.SEEDANCE_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'seedance-flow');
+  const candidates = [config.TEMPORAL_CLI_PATH, path.join(cacheDir, 'bin', 'temporal')];
   const found = candidates.find((c): c is string => !!c && existsSync(c));
   if (found) return found;
   const script = path.join(ROOT, 'scripts', 'infra.sh');
@@ -150,8 +150,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function startEmbeddedTemporal(): Promise<EmbeddedTemporal> {
-  const binary = temporalBinary();
+async function startEmbeddedTemporal(config: Config): Promise<EmbeddedTemporal> {
+  const binary = temporalBinary(process.env, config);
   const uiPort = await freePort();
   const stateDir = path.resolve('.seedance-demo');
   mkdirSync(stateDir, { recursive: true });

@@ -74,10 +74,13 @@ describe('S3: incomplete multipart uploads under the prefix', () => {
     const logs: string[] = [];
     const log = { info: (m: string) => logs.push(`info ${m}`), warn: (m: string) => logs.push(`warn ${m}`) };
     const config = { STORAGE_URL: `s3://${infra.bucket}/${prefix}`, AWS_ENDPOINT_URL_S3: infra.s3Endpoint, AWS_REGION: 'us-east-1' };
-    expect((await sweepStaleWrites(config, log, -60_000))?.removed).toBe(1);
+    expect(
+      (await sweepStaleWrites({ storage: new S3Storage(s3, infra.bucket, prefix), url: config.STORAGE_URL }, log, -60_000))?.removed,
+    ).toBe(1);
     expect(logs).toEqual(['info removed leftovers of interrupted writes']);
     // A bucket that is not there: a warning, not a failure.
-    const missing = await sweepStaleWrites({ ...config, STORAGE_URL: `s3://no-such-bucket-${randomUUID().slice(0, 8)}/x` }, log);
+    const bucket = `no-such-bucket-${randomUUID().slice(0, 8)}`;
+    const missing = await sweepStaleWrites({ storage: new S3Storage(s3, bucket, 'x'), url: `s3://${bucket}/x` }, log);
     expect(missing?.errors.length).toBeGreaterThan(0);
     expect(logs[logs.length - 1]).toBe('warn could not sweep all leftovers of interrupted writes');
   });

@@ -4,7 +4,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -17,6 +17,8 @@ import {
   resolveFfmpegPath,
   sheetLayout,
 } from '../../activities/report/ffmpeg';
+import { loadConfig } from '../../common/config';
+import { ObjectTooLargeError } from '../../storage/backend';
 import { withLocalFile } from '../../storage/local-copy';
 import { FileStorage } from '../../storage/fs';
 import { S3Storage } from '../../storage/s3';
@@ -44,10 +46,10 @@ function jpegSize(file: string): { width: number; height: number } {
 }
 
 describe('ffmpeg', () => {
-  test('FFMPEG_PATH overrides the shipped binary; an explicit path overrides both', () => {
-    expect(resolveFfmpegPath(undefined, { FFMPEG_PATH: '/opt/ffmpeg' })).toBe('/opt/ffmpeg');
-    expect(resolveFfmpegPath('/x/ffmpeg', { FFMPEG_PATH: '/opt/ffmpeg' })).toBe('/x/ffmpeg');
-    const shipped = resolveFfmpegPath(undefined, {});
+  test('FFMPEG_PATH (through the configuration) overrides the shipped binary', () => {
+    expect(resolveFfmpegPath(loadConfig({ FFMPEG_PATH: '/opt/ffmpeg' }).FFMPEG_PATH)).toBe('/opt/ffmpeg');
+    expect(resolveFfmpegPath('/x/ffmpeg')).toBe('/x/ffmpeg');
+    const shipped = resolveFfmpegPath(loadConfig({}).FFMPEG_PATH);
     expect(shipped).toMatch(/node_modules\/@ffmpeg-installer\/[^/]+\/ffmpeg(\.exe)?$/);
     expect(existsSync(shipped)).toBe(true);
   });
@@ -131,6 +133,33 @@ describe('withLocalFile', () => {
     expect(sent).toEqual([{ Bucket: 'bucket', Key: 'renders/board/s1.mp4' }]);
     expect(existsSync(seenFile)).toBe(false);
     expect(existsSync(path.dirname(seenFile))).toBe(false);
+  });
+
+  test('a copy over maxBytes is refused and leaves no temporary file', async () => {
+    const client = {
+      send: async () => ({ ContentLength: 3, Body: Readable.from([Buffer.from('abc')]) }),
+    } as unknown as S3Client;
+    let called = false;
+    await expect(
+      withLocalFile(
+        new S3Storage(client, 'bucket', ''),
+        'k.mp4',
+        async () => {
+          called = true;
+        },
+        { tmpDir: tmp, maxBytes: 2 },
+      ),
+    ).rejects.toBeInstanceOf(ObjectTooLargeError);
+    expect(called).toBe(false);
+    // An object that claims less than it sends is cut off once the bytes pass the limit.
+    const lying = {
+      send: async () => ({ ContentLength: 1, Body: Readable.from([Buffer.from('ab'), Buffer.from('cd')]) }),
+    } as unknown as S3Client;
+    await expect(
+      withLocalFile(new S3Storage(lying, 'bucket', ''), 'k.mp4', async () => (called = true), { tmpDir: tmp, maxBytes: 3 }),
+    ).rejects.toBeInstanceOf(ObjectTooLargeError);
+    expect(called).toBe(false);
+    expect((await readdir(tmp)).filter((n) => n.startsWith('seedance-report-'))).toEqual([]);
   });
 
   test('the temporary file is removed when the work fails too', async () => {

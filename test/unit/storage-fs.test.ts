@@ -1,7 +1,8 @@
 /**
  * The filesystem backend keeps to its root (no symlink out of it, for reads or writes),
- * gives every write its own temporary name, and sweeps the temporary files killed writes
- * left behind.
+ * gives every write its own temporary name, sweeps the temporary files killed writes left
+ * behind, keeps object metadata in a hidden `.meta/` folder (reading the older
+ * `<key>.metadata.json` too), and streams objects back with `openRead`.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
@@ -9,8 +10,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { STALE_WRITE_AGE_MS } from '../../storage/backend';
-import { sweepStaleWrites } from '../../storage/from-config';
+import { isObjectMissing, ObjectTooLargeError, readAll, STALE_WRITE_AGE_MS, type StorageBackend } from '../../storage/backend';
+import { createStorage, sweepStaleWrites } from '../../storage/from-config';
 import { FileStorage } from '../../storage/fs';
 
 let tmp: string;
@@ -51,6 +52,7 @@ describe('symlinks out of the root', () => {
     await expect(storage.readBytes('evil/secret.txt', 1000)).rejects.toThrow(/outside/);
     await expect(storage.stat('evil/secret.txt')).rejects.toThrow(/outside/);
     await expect(storage.localPath('evil/secret.txt')).rejects.toThrow(/outside/);
+    await expect(storage.openRead('evil/secret.txt')).rejects.toThrow(/outside/);
   });
 
   test('a key that is itself a link is not followed', async () => {
@@ -59,6 +61,7 @@ describe('symlinks out of the root', () => {
     await expect(storage.readText('sb/manifest.json')).rejects.toThrow(/symlink/);
     await expect(storage.readBytes('sb/manifest.json', 1000)).rejects.toThrow(/symlink/);
     await expect(storage.stat('sb/manifest.json')).rejects.toThrow(/symlink/);
+    await expect(storage.openRead('sb/manifest.json')).rejects.toThrow(/symlink/);
     // Writing replaces the link; the file it pointed to is untouched.
     await storage.writeText('sb/manifest.json', '{"ok":true}', 'application/json');
     expect(readFileSync(path.join(outside, 'secret.txt'), 'utf8')).toBe('SECRET');
@@ -97,7 +100,8 @@ describe('temporary names', () => {
       Array.from({ length: 10 }, () => storage.upload('sb/s1.mp4', video(), { contentType: 'video/mp4', metadata: { k: 'v' } })),
     );
     expect(await storage.stat('sb/s1.mp4')).toEqual({ bytes: 11, metadata: { k: 'v' } });
-    expect((await readdir(path.join(root, 'sb'))).sort()).toEqual(['s1.mp4', 's1.mp4.metadata.json']);
+    expect((await readdir(path.join(root, 'sb'))).sort()).toEqual(['.meta', 's1.mp4']);
+    expect(await readdir(path.join(root, 'sb', '.meta'))).toEqual(['s1.mp4.json']);
   });
 });
 
@@ -129,7 +133,18 @@ describe('sweeping leftovers of killed writes', () => {
     for (const f of [fresh, video, lookalike, behindLink]) expect(existsSync(f)).toBe(true);
   });
 
-  test('the start-up sweep of the configured storage logs what it removed and never throws', async () => {
+  test('a leftover in the hidden .meta/ folder is swept like any other', async () => {
+    const leftover = path.join(root, 'sb', '.meta', 's1.mp4.json.partial-0d6e9a52-3f0c-4a8e-9c1b-2b7f5e4d3c21');
+    mkdirSync(path.dirname(leftover), { recursive: true });
+    writeFileSync(leftover, '{}');
+    writeFileSync(path.join(root, 'sb', '.meta', 's1.mp4.json'), '{}');
+    hoursAgo(leftover, 4);
+    hoursAgo(path.join(root, 'sb', '.meta', 's1.mp4.json'), 4);
+    expect((await storage.sweepStaleWrites(STALE_WRITE_AGE_MS)).examples).toEqual([path.join('sb', '.meta', path.basename(leftover))]);
+    expect(await readdir(path.join(root, 'sb', '.meta'))).toEqual(['s1.mp4.json']);
+  });
+
+  test('the start-up sweep of the process storage logs what it removed and never throws', async () => {
     const leftover = path.join(root, 'sb', 's1.mp4.partial-0d6e9a52-3f0c-4a8e-9c1b-2b7f5e4d3c21');
     mkdirSync(path.dirname(leftover), { recursive: true });
     writeFileSync(leftover, 'x');
@@ -137,13 +152,15 @@ describe('sweeping leftovers of killed writes', () => {
     const logs: string[] = [];
     const log = { info: (m: string) => logs.push(`info ${m}`), warn: (m: string) => logs.push(`warn ${m}`) };
     const config = { STORAGE_URL: `file://${root}`, AWS_REGION: 'us-east-1' };
-    expect((await sweepStaleWrites(config, log))?.removed).toBe(1);
+    expect((await sweepStaleWrites(createStorage(config), log))?.removed).toBe(1);
     expect(existsSync(leftover)).toBe(false);
     expect(logs).toEqual(['info removed leftovers of interrupted writes']);
-    // A storage that does not exist yet, or a bad URL: nothing to do, nothing thrown.
-    expect((await sweepStaleWrites({ ...config, STORAGE_URL: `file://${tmp}/none` }, log))?.removed).toBe(0);
-    await expect(sweepStaleWrites({ ...config, STORAGE_URL: 'nonsense' }, log)).resolves.toBeUndefined();
-    expect(logs[logs.length - 1]).toMatch(/^warn /);
+    // A storage that does not exist yet: nothing to do, nothing thrown.
+    expect((await sweepStaleWrites(createStorage({ ...config, STORAGE_URL: `file://${tmp}/none` }), log))?.removed).toBe(0);
+    // A backend whose sweep fails outright: a warning naming the storage, nothing thrown.
+    const failing = { sweepStaleWrites: () => Promise.reject(new Error('EACCES')) } as unknown as StorageBackend;
+    await expect(sweepStaleWrites({ storage: failing, url: 'file:///locked' }, log)).resolves.toBeUndefined();
+    expect(logs[logs.length - 1]).toBe('warn could not sweep leftovers of interrupted writes');
   });
 });
 
@@ -161,5 +178,76 @@ describe('only regular files are read', () => {
     await storage.writeText('inputs/a.png', 'x'.repeat(100), 'image/png');
     expect((await storage.readBytes('inputs/a.png', 100)).length).toBe(100);
     await expect(storage.readBytes('inputs/a.png', 99)).rejects.toThrow(/limit/);
+  });
+});
+
+describe('metadata lives in a hidden .meta/ folder', () => {
+  test('an upload writes <dir>/.meta/<name>.json, and stat reads it', async () => {
+    await storage.upload('sb/thumbs/s1.jpg', video(), { contentType: 'image/jpeg', metadata: { 'video-sha256': 'abc' } });
+    expect(readFileSync(path.join(root, 'sb', 'thumbs', '.meta', 's1.jpg.json'), 'utf8')).toBe('{"video-sha256":"abc"}');
+    expect((await readdir(path.join(root, 'sb', 'thumbs'))).sort()).toEqual(['.meta', 's1.jpg']);
+    expect(await storage.stat('sb/thumbs/s1.jpg')).toEqual({ bytes: 11, metadata: { 'video-sha256': 'abc' } });
+    // A key at the root of the storage has its metadata at the root's .meta/.
+    await storage.upload('top.mp4', video(), { contentType: 'video/mp4', metadata: { k: 'v' } });
+    expect(existsSync(path.join(root, '.meta', 'top.mp4.json'))).toBe(true);
+  });
+
+  test('a folder written before .meta/ is still read: <key>.metadata.json beside the object', async () => {
+    mkdirSync(path.join(root, 'old'));
+    writeFileSync(path.join(root, 'old', 's1.mp4'), 'video bytes');
+    writeFileSync(path.join(root, 'old', 's1.mp4.metadata.json'), '{"task-id":"cgt-old"}');
+    expect(await storage.stat('old/s1.mp4')).toEqual({ bytes: 11, metadata: { 'task-id': 'cgt-old' } });
+  });
+
+  test('uploading over an old-layout object moves its metadata into .meta/', async () => {
+    mkdirSync(path.join(root, 'old'));
+    writeFileSync(path.join(root, 'old', 's1.jpg'), 'x');
+    writeFileSync(path.join(root, 'old', 's1.jpg.metadata.json'), '{"video-sha256":"stale"}');
+    await storage.upload('old/s1.jpg', video(), { contentType: 'image/jpeg', metadata: { 'video-sha256': 'new' } });
+    expect((await readdir(path.join(root, 'old'))).sort()).toEqual(['.meta', 's1.jpg']);
+    expect((await storage.stat('old/s1.jpg'))?.metadata).toEqual({ 'video-sha256': 'new' });
+  });
+
+  test('a .meta folder that is a link out of the root is refused like any other', async () => {
+    mkdirSync(path.join(root, 'sb'));
+    symlinkSync(outside, path.join(root, 'sb', '.meta'));
+    await expect(storage.upload('sb/s1.mp4', video(), { contentType: 'video/mp4', metadata: {} })).rejects.toThrow(/outside/);
+    expect((await readdir(outside)).sort()).toEqual(['secret.txt']);
+  });
+});
+
+describe('openRead streams an object back', () => {
+  test('the whole object, as a stream', async () => {
+    await storage.upload('sb/s1.mp4', video(), { contentType: 'video/mp4', metadata: {} });
+    expect((await readAll(await storage.openRead('sb/s1.mp4'))).toString()).toBe('video bytes');
+    expect((await readAll(await storage.openRead('sb/s1.mp4', { maxBytes: 11 }))).toString()).toBe('video bytes');
+  });
+
+  test('a missing object or folder rejects as missing', async () => {
+    const missing = await storage.openRead('sb/none.mp4').catch((err: unknown) => err);
+    expect(isObjectMissing(missing)).toBe(true);
+    await storage.writeText('sb/manifest.json', '{}', 'application/json');
+    expect(isObjectMissing(await storage.openRead('sb/none.mp4').catch((err: unknown) => err))).toBe(true);
+  });
+
+  test('an object over maxBytes is refused before a byte is read', async () => {
+    await storage.writeText('sb/big.mp4', 'x'.repeat(100), 'video/mp4');
+    await expect(storage.openRead('sb/big.mp4', { maxBytes: 99 })).rejects.toBeInstanceOf(ObjectTooLargeError);
+  });
+
+  test('a FIFO at a key is refused at once', async () => {
+    mkdirSync(path.join(root, 'sb'));
+    execFileSync('mkfifo', [path.join(root, 'sb', 'pipe.mp4')]);
+    await expect(storage.openRead('sb/pipe.mp4')).rejects.toThrow(/not a regular file/);
+  }, 5000);
+
+  test('an aborted read stops the stream', async () => {
+    await storage.writeText('sb/s1.mp4', 'x'.repeat(1000), 'video/mp4');
+    const controller = new AbortController();
+    const stream = await storage.openRead('sb/s1.mp4', { signal: controller.signal });
+    controller.abort();
+    await expect(readAll(stream)).rejects.toMatchObject({ name: 'AbortError' });
+    controller.abort();
+    await expect(storage.openRead('sb/s1.mp4', { signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
   });
 });

@@ -388,6 +388,7 @@ describe('staging streams and refuses a file that changed under it', () => {
       readText: async () => null,
       writeText: async () => undefined,
       readBytes: async () => Buffer.alloc(0),
+      openRead: async () => Promise.reject(new Error('not read here')),
     };
     await expect(stageImage(storage, file)).rejects.toThrow(/changed while it was being staged/);
     expect(uploaded).toBe(false);
