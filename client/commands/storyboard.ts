@@ -3,6 +3,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { parseArgs } from 'node:util';
+import type { StorageBackend } from '../../storage/backend';
 import { createStorage } from '../../storage/from-config';
 import { loadConfig, pollScheduleFromConfig, type Config } from '../../common/config';
 import { MAX_WINDOW, type RenderStoryboardInput, type Tolerance } from '../../common/storyboard';
@@ -68,12 +69,12 @@ export async function storyboardCommand(command: StoryboardCommand, args: string
     const checked = await checkStoryboardFile(target, checkOptions);
     if (checked.problems.length) return reportProblems(target, checked.problems, json);
     const staged = await stageStoryboard(storage, checked);
-    return withClient(config, (client) => launch(client, config, staged, values, json));
+    return withClient(config, (client) => launch(client, config, storage, staged, values, json));
   }
   if (command === 'retry') {
     const staged = await readStagedRecord(storage, target);
     if (!staged) throw new UsageError(`nothing staged for storyboard ${target} in ${config.STORAGE_URL}; render its file first`);
-    return withClient(config, (client) => launch(client, config, staged, values, json));
+    return withClient(config, (client) => launch(client, config, storage, staged, values, json));
   }
   return withClient(config, async (client) => {
     switch (command) {
@@ -127,6 +128,7 @@ function reportProblems(file: string, problems: { path: string; message: string 
 async function launch(
   client: Client,
   config: Config,
+  storage: StorageBackend,
   staged: StagedStoryboard,
   values: ReturnType<typeof parse>['values'],
   json: boolean,
@@ -143,7 +145,6 @@ async function launch(
     schedule: pollScheduleFromConfig(config),
     ...(window !== undefined ? { window: Math.floor(window) } : {}),
   };
-  const { storage } = createStorage(config);
   const handle = await startStoryboard(client, input, config.SEEDANCE_TASK_QUEUE);
   if (!values.wait) {
     if (json) console.log(boundedJson({ storyboardId: staged.storyboardId, workflowId: handle.workflowId, status: 'running' }));

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../common/config';
+import { ConfigError, DEMO_DEFAULTS, loadConfig, SIMULATED_DEMO_DEFAULTS, withDefaults } from '../../common/config';
 
 describe('configuration', () => {
   test('defaults', () => {
@@ -34,5 +34,45 @@ describe('configuration', () => {
       expect((err as ConfigError).problems[0]).not.toContain('got');
     }
     expect(() => loadConfig({ SEEDANCE_API_BASE_URL: 'not a url' })).toThrow(/SEEDANCE_API_BASE_URL/);
+  });
+});
+
+describe('variables passed on or used as given', () => {
+  test('Temporal envconfig, AWS credentials, bundle, ffmpeg and demo paths are read as given; unset or empty is undefined', () => {
+    const c = loadConfig({
+      TEMPORAL_API_KEY: 'tk-0123456789',
+      TEMPORAL_TLS: 'true',
+      AWS_SECRET_ACCESS_KEY: 'aws-secret-0123',
+      SEEDANCE_WORKFLOW_BUNDLE: '/opt/bundle.js',
+      FFMPEG_PATH: '/opt/ffmpeg',
+      TEMPORAL_CLI_PATH: '',
+    });
+    expect(c).toMatchObject({
+      TEMPORAL_API_KEY: 'tk-0123456789',
+      TEMPORAL_TLS: 'true',
+      AWS_SECRET_ACCESS_KEY: 'aws-secret-0123',
+      SEEDANCE_WORKFLOW_BUNDLE: '/opt/bundle.js',
+      FFMPEG_PATH: '/opt/ffmpeg',
+    });
+    expect(c.TEMPORAL_CLI_PATH).toBeUndefined();
+    expect(loadConfig({}).AWS_REGION).toBe('us-east-1');
+  });
+});
+
+describe('the demo fills in only what is not set', () => {
+  test('its defaults apply to unset variables; set ones, even empty, are kept', () => {
+    const env = withDefaults({ SEEDANCE_LOG_LEVEL: 'DEBUG', SEEDANCE_LOG_FORMAT: '' }, DEMO_DEFAULTS);
+    expect(env).toEqual({ SEEDANCE_LOG_LEVEL: 'DEBUG', SEEDANCE_LOG_FORMAT: '', SEEDANCE_TASK_QUEUE: 'seedance-flow-demo' });
+    expect(loadConfig(env)).toMatchObject({
+      SEEDANCE_TASK_QUEUE: 'seedance-flow-demo',
+      SEEDANCE_LOG_LEVEL: 'DEBUG',
+      SEEDANCE_LOG_FORMAT: 'json',
+    });
+    expect(loadConfig(withDefaults({}, { ...DEMO_DEFAULTS, ...SIMULATED_DEMO_DEFAULTS }))).toMatchObject({
+      SEEDANCE_LOG_FORMAT: 'text',
+      SEEDANCE_LOG_LEVEL: 'ERROR',
+      SEEDANCE_POLL_INITIAL_MS: 2000,
+      SEEDANCE_POLL_MAX_INTERVAL_MS: 2000,
+    });
   });
 });
