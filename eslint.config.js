@@ -1,12 +1,41 @@
 // ESLint flat config. Type-aware rules catch un-awaited promises (a lost activity result or
-// an unhandled rejection in a worker); the workflows/ guard keeps I/O out of deterministic code.
+// an unhandled rejection in a worker); the workflows/ guard keeps I/O out of deterministic code;
+// the folder rules below keep the layers as drawn (test/unit/import-rules.test.ts proves each fires).
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
 const NODE_BUILTINS = require('node:module').builtinModules.filter((m) => !m.startsWith('_'));
 
+/** The project's top-level folders. */
+const FOLDERS = ['common', 'temporal', 'storage', 'activities', 'workflows', 'workers', 'client', 'simulator', 'bench', 'test', 'scripts'];
+const allBut = (...kept) => FOLDERS.filter((f) => !kept.includes(f));
+/** Import paths that reach these top-level folders from a file up to four folders deep. */
+const into = (folders) =>
+  folders.flatMap((f) => [1, 2, 3, 4].flatMap((depth) => [`${'../'.repeat(depth)}${f}`, `${'../'.repeat(depth)}${f}/**`]));
+/** `files` may import nothing of the `forbidden` folders (npm packages and their own folder stay open). */
+const layer = (files, forbidden, why) => ({
+  files,
+  rules: {
+    '@typescript-eslint/no-restricted-imports': [
+      'error',
+      { patterns: [{ group: into(forbidden), message: `${why} (forbidden here: ${forbidden.map((f) => `${f}/`).join(', ')})` }] },
+    ],
+  },
+});
+
 module.exports = tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.infra/**', 'renders/**', 'bench/results/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      '.infra/**',
+      'renders/**',
+      'bench/results/**',
+      // Deliberately wrong imports, linted under virtual paths by test/unit/import-rules.test.ts.
+      'test/fixtures/import-rules/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -33,15 +62,30 @@ module.exports = tseslint.config(
           patterns: [
             { group: ['@aws-sdk/*'], message: 'storage belongs in activities' },
             {
-              group: ['../activities/*', '../activities/**', '../workers/**', '../client/**'],
+              group: into(['activities', 'storage', 'workers', 'client']),
               allowTypeImports: true,
               message: 'import activity types only',
             },
+            { group: into(['temporal', 'bench', 'test']), message: 'workflows never connect to Temporal or import tools' },
           ],
         },
       ],
     },
   },
+  // The layers. common/ is pure and shared by everyone, workflows included; temporal/ is the
+  // connection, on top of common/ only; activities/ and storage/ are what workers run, never the
+  // CLI's or the worker process's code; the worker is not the CLI; tests and tools sit on top.
+  layer(['common/**/*.ts'], allBut('common'), 'common/ imports npm packages and common/ only'),
+  layer(['temporal/**/*.ts'], allBut('common', 'temporal'), 'temporal/ builds on common/ only'),
+  layer(
+    ['activities/**/*.ts', 'storage/**/*.ts'],
+    ['client', 'workers', 'bench', 'test'],
+    'activities and storage are injected into workers',
+  ),
+  layer(['workers/**/*.ts'], ['client', 'bench', 'test'], 'the worker does not depend on the CLI or on tools'),
+  layer(['client/**/*.ts'], ['bench', 'test'], 'the CLI does not depend on tools'),
+  layer(['simulator/**/*.ts'], allBut('common', 'simulator'), 'the simulator stands alone'),
+  layer(['test/**/*.ts'], ['bench'], 'shared helpers live in test/helpers; bench/ may import them, not the reverse'),
   {
     files: ['**/*.js'],
     languageOptions: {
