@@ -17,7 +17,10 @@ import {
   type StoryboardCounts,
   type StoryboardProgress,
   type StoryboardResult,
+  readFinishedCounts,
 } from '../common/storyboard';
+import type { FailureTypeName } from '../common/errors';
+import type { StoryboardRunStatus } from '../common/states';
 import { pauseSignal, renderStoryboard, resumeSignal, storyboardProgressQuery } from '../workflows';
 import { describeFailure } from './video';
 
@@ -43,15 +46,16 @@ export async function startStoryboard(client: Client, input: RenderStoryboardInp
 /** What `status --json` and `render --json` print: the manifest fields plus where it stands. */
 export interface StoryboardReport {
   storyboardId: string;
-  status: 'running' | 'completed' | 'failed' | 'cancelled' | 'terminated' | 'timed_out' | 'unknown';
-  counts?: StoryboardCounts & { notStarted?: number };
+  status: StoryboardRunStatus;
+  /** By state (common/states.ts); `not_started` once finished. */
+  counts?: StoryboardCounts & { not_started?: number };
   tokensUsed?: number;
   paused?: boolean;
   pauseReason?: string;
   window?: number;
   manifestUrl?: string;
   shots?: Array<ManifestEntry | { shotId: string; status: string }>;
-  failureType?: string;
+  failureType?: FailureTypeName;
   message?: string;
 }
 
@@ -106,7 +110,8 @@ export async function resultReport(r: StoryboardResult, storage: StorageBackend)
   return {
     storyboardId: r.storyboardId,
     status: 'completed',
-    counts: r.counts,
+    // Results of storyboards that finished before the glossary say `notStarted`.
+    counts: readFinishedCounts(r.counts),
     tokensUsed: r.tokensUsed,
     manifestUrl: r.manifestUrl,
     ...(shots ? { shots } : {}),

@@ -5,7 +5,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
 import { createHash } from 'node:crypto';
-import type { FailureDetails } from '../common/errors';
+import { FailureType, type FailureDetails, type FailureTypeName } from '../common/errors';
 import type { RenderVideoInput, RenderVideoProgress, RenderVideoResult, Usage } from '../common/render';
 import { renderVideo, renderVideoProgressQuery } from '../workflows';
 
@@ -51,7 +51,7 @@ export interface VideoOutcome {
   seed?: number;
   usage?: Usage;
   skipped?: boolean;
-  failureType?: string;
+  failureType?: FailureTypeName;
   message?: string;
 }
 
@@ -97,17 +97,18 @@ export async function waitForVideo(
 }
 
 export function describeFailure(cause: Error | undefined): Pick<VideoOutcome, 'status' | 'failureType' | 'message' | 'taskId'> {
-  if (cause instanceof CancelledFailure) return { status: 'cancelled', failureType: 'Cancelled', message: 'the render was cancelled' };
+  if (cause instanceof CancelledFailure)
+    return { status: 'cancelled', failureType: FailureType.Cancelled, message: 'the render was cancelled' };
   if (cause instanceof ApplicationFailure) {
     const details = cause.details?.[0] as FailureDetails | undefined;
     return {
       status: 'failed',
-      failureType: cause.type ?? 'Error',
+      failureType: cause.type ?? FailureType.Error,
       message: cause.message,
       ...(details?.taskId ? { taskId: details.taskId } : {}),
     };
   }
-  if (cause instanceof TerminatedFailure) return { status: 'failed', failureType: 'Terminated', message: cause.message };
-  if (cause instanceof TimeoutFailure) return { status: 'failed', failureType: 'WorkflowTimedOut', message: cause.message };
-  return { status: 'failed', failureType: 'Error', message: cause?.message ?? 'unknown failure' };
+  if (cause instanceof TerminatedFailure) return { status: 'failed', failureType: FailureType.Terminated, message: cause.message };
+  if (cause instanceof TimeoutFailure) return { status: 'failed', failureType: FailureType.WorkflowTimedOut, message: cause.message };
+  return { status: 'failed', failureType: FailureType.Error, message: cause?.message ?? 'unknown failure' };
 }

@@ -4,10 +4,11 @@
  * Every failure that crosses an activity or workflow boundary carries one of these `type`
  * strings (as `ApplicationFailure.type`), so callers, retry policies and tests match on a
  * stable name rather than on message text or minified class names. Whether a type is
- * retried is decided here and nowhere else.
+ * retried is decided here and nowhere else; {@link failure} builds every failure from it.
  *
  * No I/O: workflows import this module.
  */
+import { ApplicationFailure } from '@temporalio/common';
 
 export const FailureType = {
   /** HTTP 429: request rate, queue depth or quota. The provider accepted nothing. */
@@ -73,15 +74,44 @@ export const FailureType = {
   InvalidManifest: 'InvalidManifest',
   /** A storage key that resolves outside the storage root (a symlink out of a file:// root). */
   KeyOutsideStorage: 'KeyOutsideStorage',
+
+  // ---- how a workflow ended, as the storyboard and the CLI name it (never raised by an activity) ----
+  /** The render or shot was cancelled: by its caller, or with its storyboard. */
+  Cancelled: 'Cancelled',
+  /** The workflow was terminated (by an operator, or a reset). */
+  Terminated: 'Terminated',
+  /** The workflow passed its execution or run timeout. */
+  WorkflowTimedOut: 'WorkflowTimedOut',
+  /** A storyboard shot's workflow id is already running elsewhere (another run of the storyboard, a stray start). */
+  ShotAlreadyRunning: 'ShotAlreadyRunning',
+  /** A shot's child workflow failed without a cause that says more. */
+  ChildFailed: 'ChildFailed',
+
+  // ---- names given by others ----
+  /**
+   * A failure without a type of ours: Temporal names a plain `Error` thrown by an activity
+   * after its class, and an ApplicationFailure may come without a type.
+   */
+  Error: 'Error',
+  /**
+   * Raised by the Temporal worker, not by us: it has no activity of that name (an older
+   * worker during a rolling upgrade, e.g. one without `createTask`).
+   */
+  NotFoundError: 'NotFoundError',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
 export interface FailureTypeInfo {
-  /** Whether an activity that fails with this type is tried again by Temporal. */
+  /** Whether an activity that fails with this type is tried again by Temporal (an `outcome` is never raised by one). */
   retryable: boolean;
   /** Why: the reasoning a reader needs before changing the flag. */
   why: string;
+  /**
+   * The type names how a workflow ended (given by Temporal or by a workflow about its
+   * child) and no activity raises it, so activity retry policies leave it out.
+   */
+  outcome?: true;
 }
 
 export const FAILURE_TYPES: Record<FailureType, FailureTypeInfo> = {
@@ -127,13 +157,75 @@ export const FAILURE_TYPES: Record<FailureType, FailureTypeInfo> = {
   },
   KeyOutsideStorage: { retryable: false, why: 'A link out of the storage root stays there; writing through it would escape the root.' },
   SubmitNotSent: { retryable: true, why: 'The request provably never left, so a new attempt cannot pay twice.' },
+  Cancelled: { retryable: false, outcome: true, why: 'Someone asked for it to stop; rendering it again is their decision.' },
+  Terminated: { retryable: false, outcome: true, why: 'An operator ended it; rendering it again is their decision.' },
+  WorkflowTimedOut: { retryable: false, outcome: true, why: 'The timeout was set by the caller; a re-run is a new decision.' },
+  ShotAlreadyRunning: {
+    retryable: false,
+    outcome: true,
+    why: 'The running execution renders and stores the shot; starting a second one could pay twice.',
+  },
+  ChildFailed: { retryable: false, outcome: true, why: 'The shot is recorded as failed; `seedance-flow retry` renders it again.' },
+  Error: {
+    retryable: true,
+    why: 'Temporal retries an untyped activity error by default; our activities type every failure they mean, so an untyped one is read in its message.',
+  },
+  NotFoundError: {
+    retryable: true,
+    why: 'Another worker may have the activity; renderVideo reads it on a submit as nothing sent, since the worker refused before doing anything.',
+  },
 };
 
 /** Types that Temporal must never retry, for activity retry policies. */
-export const NON_RETRYABLE_TYPES: FailureType[] = (Object.keys(FAILURE_TYPES) as FailureType[]).filter((t) => !FAILURE_TYPES[t].retryable);
+export const NON_RETRYABLE_TYPES: FailureType[] = (Object.keys(FAILURE_TYPES) as FailureType[]).filter(
+  (t) => !FAILURE_TYPES[t].retryable && !FAILURE_TYPES[t].outcome,
+);
 
+/** Whether Temporal retries an activity failing with this type (by the policies above): a type we do not know is retried. */
 export function isRetryable(type: string): boolean {
-  return (FAILURE_TYPES as Record<string, FailureTypeInfo | undefined>)[type]?.retryable ?? true;
+  return !(NON_RETRYABLE_TYPES as string[]).includes(type);
+}
+
+/**
+ * A failure type as read back from a failure or a manifest: one of ours, or, for a failure
+ * nobody typed, a name we did not choose (the SDK's class name, such as `TerminatedFailure`,
+ * for a child that ended oddly; a type from another version).
+ */
+export type FailureTypeName = FailureType | (string & {});
+
+/** True for a type in the table. */
+export function isFailureType(type: string | undefined): type is FailureType {
+  return type !== undefined && Object.prototype.hasOwnProperty.call(FAILURE_TYPES, type);
+}
+
+export interface FailureOptions {
+  /** Overrides the table: a workflow ends its render non-retryable whatever the type. */
+  nonRetryable?: boolean;
+  /** The delay Temporal waits before the next attempt (Retry-After, or jittered backoff), in milliseconds. */
+  nextRetryDelay?: number;
+  /**
+   * The message names its type already and is used as given (a ProviderError's, built with
+   * its prefix); otherwise it is prefixed `"<type>: "`.
+   */
+  prefixed?: true;
+}
+
+/**
+ * The one way a failure of ours is made: an ApplicationFailure of `type`, its message
+ * prefixed `"<type>: "`, `nonRetryable` as the table says (unless `options` says otherwise),
+ * and `details` (when given) as `details[0]`.
+ *
+ * @example
+ *   throw failure(FailureType.StorageError, `copying the output of ${taskId} failed: ${why}`, { type: FailureType.StorageError, taskId });
+ */
+export function failure(type: FailureType, message: string, details?: FailureDetails, options: FailureOptions = {}): ApplicationFailure {
+  return ApplicationFailure.create({
+    type,
+    message: options.prefixed ? message : `${type}: ${message}`,
+    nonRetryable: options.nonRetryable ?? !FAILURE_TYPES[type].retryable,
+    ...(details ? { details: [details] } : {}),
+    ...(options.nextRetryDelay !== undefined ? { nextRetryDelay: options.nextRetryDelay } : {}),
+  });
 }
 
 /**

@@ -5,8 +5,10 @@
  * No I/O: workflows import this module.
  */
 
-/** The phases a shot passes through while its child workflow runs, in order. */
-export type ShotPhase = 'submitted' | 'rendering' | 'copying';
+import type { ShotPhase } from './states';
+
+/** The phases a shot passes through while its child workflow runs, in order (common/states.ts). */
+export type { ShotPhase } from './states';
 
 /** What a storyboard's child renderVideo is doing (submitted, rendering, copying). */
 export interface ShotPhaseEvent {

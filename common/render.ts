@@ -6,6 +6,9 @@ import { z } from 'zod';
 import { PollScheduleSchema } from './poll-schedule';
 import { ShotSchema, type ApiFamily } from './shot';
 import type { FailureType } from './errors';
+import type { RenderPhase } from './states';
+
+export type { RenderPhase } from './states';
 
 /** Longest storage key a render accepts (S3 allows 1024 bytes, including the storage prefix). */
 export const STORAGE_KEY_MAX = 512;
@@ -48,7 +51,7 @@ export const RenderVideoInputSchema = z.object({
   /** Consecutive unknown statuses tolerated before failing with UnknownTaskStatus. */
   maxUnknownStatusPolls: z.number().int().min(1).max(100).default(5),
   /**
-   * Report phase changes (submitted, rendering, copying) to the parent workflow as batched
+   * Tell the parent workflow about phase changes (submitted, rendering, copying) as batched
    * `shotPhases` signals, sent by the activities (set by renderStoryboard).
    */
   notifyParent: z.boolean().default(false),
@@ -90,8 +93,6 @@ export interface RenderVideoResult extends VideoFacts {
   polls: number;
 }
 
-export type RenderPhase = 'validating' | 'submitting' | 'polling' | 'copying' | 'stored' | 'failed' | 'cancelled';
-
 /** What `renderVideoProgressQuery` answers at any moment. */
 export interface RenderVideoProgress {
   phase: RenderPhase;
@@ -101,6 +102,7 @@ export interface RenderVideoProgress {
   lastStatus?: string;
   /** The provider's own word for it, e.g. `processing`. */
   lastRawStatus?: string;
-  failure?: { type: FailureType | string; message: string };
+  /** Set when the render failed: the failure's type and its full message. */
+  failure?: { type: FailureType; message: string };
   storageKey?: string;
 }

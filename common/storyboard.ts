@@ -3,10 +3,13 @@
  * The file keys are a contract documented in README.md. No I/O: workflows import this.
  */
 import { z } from 'zod';
-import type { FailureType } from './errors';
+import type { FailureTypeName } from './errors';
 import { PollScheduleSchema } from './poll-schedule';
 import type { Usage } from './render';
 import { IMAGE_ROLES, ShotFieldsSchema, ShotSchema, TASKS_ONLY_FIELDS, inferApi, type ShotInput } from './shot';
+import { MANIFEST_STATUSES, type ManifestStatus, type ShotState } from './states';
+
+export { SHOT_STATES, MANIFEST_STATUSES, type ShotState, type ManifestStatus } from './states';
 
 /** Ids end up in workflow ids and storage keys: keep them boring. */
 export const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -344,6 +347,69 @@ export type Tolerance = z.infer<typeof ToleranceSchema>;
 
 export const MAX_WINDOW = 500;
 
+/** One line of the manifest, in storyboard order. */
+export interface ManifestEntry {
+  shotId: string;
+  status: ManifestStatus;
+  taskId?: string;
+  key?: string;
+  url?: string;
+  sha256?: string;
+  bytes?: number;
+  seed?: number;
+  usage?: Usage;
+  /** Why a failed shot failed: a FailureType, or the name of a failure nobody typed (see FailureTypeName). */
+  failureType?: FailureTypeName;
+  failureMessage?: string;
+  /** True when an earlier run had already stored this shot. */
+  reused?: boolean;
+}
+
+/**
+ * A manifest line's field types, as the workflow checks the lines it carries through
+ * continue-as-new. (The report reads stored manifests, which others may write, with more checks.)
+ */
+export const ManifestEntrySchema = z.object({
+  shotId: z.string(),
+  status: z.enum(MANIFEST_STATUSES),
+  taskId: z.string().optional(),
+  key: z.string().optional(),
+  url: z.string().optional(),
+  sha256: z.string().optional(),
+  bytes: z.number().optional(),
+  seed: z.number().optional(),
+  usage: z.object({ completionTokens: z.number().optional(), totalTokens: z.number().optional() }).optional(),
+  failureType: z.string().optional(),
+  failureMessage: z.string().optional(),
+  reused: z.boolean().optional(),
+}) satisfies z.ZodType<ManifestEntry>;
+
+/**
+ * What one run of renderStoryboard hands the next through continue-as-new: counts, not
+ * shots. Checked with the rest of the input, so a carry this code cannot read fails the
+ * storyboard as InvalidRequest instead of being trusted.
+ */
+export const StoryboardCarrySchema = z.object({
+  /** Every shot before this index is finished and its page's outcomes are recorded. */
+  cursor: z.number().int().min(0),
+  stored: z.number().int().min(0),
+  failed: z.number().int().min(0),
+  tokensUsed: z.number(),
+  window: z.number().int().min(1).max(MAX_WINDOW),
+  paused: z.boolean(),
+  pauseReason: z.string().optional(),
+  /** Runs so far, this one included once it has started. */
+  runs: z.number().int().min(0),
+  /** When the first run started (workflow clock, ms since the epoch). */
+  startedAt: z.number(),
+  /**
+   * The page the cursor stands in, when a run ended mid-page: its finished shots' outcomes
+   * (null for the rest), at most one page, so the next run can complete and record it.
+   */
+  partial: z.object({ page: z.number().int().min(0), entries: z.array(ManifestEntrySchema.nullable()).max(STAGE_PAGE_SIZE) }).optional(),
+});
+export type StoryboardCarry = z.infer<typeof StoryboardCarrySchema>;
+
 /** The staged shots' prefix as staging writes it: `<storyboardId>/.state/input-<hex digest>`. */
 export const STAGED_PREFIX = /^([A-Za-z0-9][A-Za-z0-9_-]{0,63})\/\.state\/input-[0-9a-f]{8,64}$/;
 
@@ -366,42 +432,21 @@ export const RenderStoryboardInputSchema = z
     /** Set the StoryboardId / ShotId search attributes (they must be registered on the namespace). */
     searchAttributes: z.boolean().default(true),
     /** Carried across continue-as-new; callers leave it out. */
-    carry: z.unknown().optional(),
+    carry: StoryboardCarrySchema.optional(),
   })
   .refine((input) => STAGED_PREFIX.exec(input.stagedPrefix)?.[1] === input.storyboardId, {
     path: ['stagedPrefix'],
     message: "stagedPrefix must be under the storyboard's own id",
   });
 export type RenderStoryboardInput = z.input<typeof RenderStoryboardInputSchema>;
+/** The storyboard input once checked, defaults applied: what the workflow works with. */
+export type ParsedStoryboardInput = z.output<typeof RenderStoryboardInputSchema>;
 
-export const SHOT_STATES = ['pending', 'submitted', 'rendering', 'copying', 'stored', 'failed'] as const;
-export type ShotState = (typeof SHOT_STATES)[number];
+/** Shots by state while a storyboard runs (`not_started` is known only at the end; until then such shots are pending). */
+export type StoryboardCounts = Record<Exclude<ShotState, 'not_started'>, number>;
 
-/** One line of the manifest, in storyboard order. */
-export interface ManifestEntry {
-  shotId: string;
-  status: 'stored' | 'failed' | 'not_started';
-  taskId?: string;
-  key?: string;
-  url?: string;
-  sha256?: string;
-  bytes?: number;
-  seed?: number;
-  usage?: Usage;
-  failureType?: FailureType | string;
-  failureMessage?: string;
-  /** True when an earlier run had already stored this shot. */
-  reused?: boolean;
-}
-
-export interface StoryboardCounts {
-  pending: number;
-  submitted: number;
-  rendering: number;
-  copying: number;
-  stored: number;
-  failed: number;
-}
+/** Shots by state once a storyboard has finished: every state of the glossary (common/states.ts). */
+export type FinishedCounts = Record<ShotState, number>;
 
 export interface StoryboardProgress {
   storyboardId: string;
@@ -426,13 +471,26 @@ export interface StoryboardResult {
   /** report.html beside the manifest, when it could be written. */
   reportKey?: string;
   reportUrl?: string;
-  counts: StoryboardCounts & { notStarted: number };
+  counts: FinishedCounts;
   tokensUsed: number;
   /** The manifest's entries when it is small enough to travel in history (≤ 1000 shots). */
   shots?: ManifestEntry[];
 }
 
 export const MANIFEST_INLINE_LIMIT = 1000;
+
+/** The counts of a StoryboardResult written before the glossary, which spelled `not_started` as `notStarted`. */
+export type LegacyFinishedCounts = StoryboardCounts & { notStarted: number };
+
+/**
+ * A finished storyboard's counts as any version wrote them, keyed by state: results of runs
+ * that finished before the glossary carry `notStarted`, and are still read.
+ */
+export function readFinishedCounts(counts: FinishedCounts | LegacyFinishedCounts): FinishedCounts {
+  if ('not_started' in counts) return counts;
+  const { notStarted, ...byState } = counts;
+  return { ...byState, not_started: notStarted };
+}
 
 /** Where a storyboard's things live in storage, relative to the storage root. */
 export const storyboardKeys = {

@@ -7,3 +7,6 @@ export { renderStoryboard } from './render-storyboard';
 export { pauseSignal, resumeSignal, setWindowUpdate, shotPhasesSignal, storyboardProgressQuery, type ShotPhaseEvent } from './signals';
 export type { RenderVideoInput, RenderVideoResult, RenderVideoProgress } from '../common/render';
 export type { ManifestEntry, RenderStoryboardInput, StoryboardProgress, StoryboardResult } from '../common/storyboard';
+export type { FinishedCounts, StoryboardCounts } from '../common/storyboard';
+export type { ManifestStatus, RenderPhase, ShotState, StoryboardRunStatus } from '../common/states';
+export type { FailureType, FailureTypeName } from '../common/errors';

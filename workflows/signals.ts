@@ -1,6 +1,7 @@
 /**
  * Signals, queries and updates shared by the storyboard workflow, its shot children and the
- * CLI. Exported constants, so callers never spell the names by hand.
+ * CLI. Exported constants, so callers never spell the names by hand. The storyboard's
+ * handlers are installed in storyboard-handlers.ts.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ShotPhaseEvent } from '../common/phase-events';
@@ -16,11 +17,37 @@ export type { ShotPhaseEvent } from '../common/phase-events';
  */
 export const shotPhasesSignal = defineSignal<[{ updates: ShotPhaseEvent[] }]>('shotPhases');
 
-/** Counts by state, per-shot state, tokens used, window, pause state: at any moment. */
+/**
+ * Counts by state, per-shot state, tokens used, window, pause state: at any moment.
+ *
+ * @example
+ *   const p = await client.workflow.getHandle(storyboardId).query(storyboardProgressQuery);
+ *   console.log(`${p.counts.stored}/${p.totalShots} stored, ${p.counts.failed} failed${p.paused ? ' (paused)' : ''}`);
+ */
 export const storyboardProgressQuery = defineQuery<StoryboardProgress>('storyboardProgress');
-/** Stop launching new shots; shots in flight finish. */
+
+/**
+ * Stop launching new shots; shots in flight finish. The reason shows in progress.
+ *
+ * @example
+ *   await client.workflow.getHandle(storyboardId).signal(pauseSignal, 'budget review');
+ *   // or: pauseStoryboard(client, storyboardId) from client/storyboard.ts
+ */
 export const pauseSignal = defineSignal<[reason?: string]>('pause');
-/** Continue after a pause (manual, or insufficient balance). */
+
+/**
+ * Continue after a pause (manual, or insufficient balance).
+ *
+ * @example
+ *   await client.workflow.getHandle(storyboardId).signal(resumeSignal);
+ */
 export const resumeSignal = defineSignal('resume');
-/** Change the sliding window while running; answers the window now in force. */
+
+/**
+ * Change the sliding window while running; answers the window now in force. A size outside
+ * [1, 500] is rejected before it is recorded.
+ *
+ * @example
+ *   const now = await client.workflow.getHandle(storyboardId).executeUpdate(setWindowUpdate, { args: [20] });
+ */
 export const setWindowUpdate = defineUpdate<number, [number]>('setWindow');

@@ -8,9 +8,8 @@
  * are thrown, so Temporal retries the activity. Idempotent: a thumbnail already made from
  * the same video (same sha256) is reused, so a retry does not decode everything again.
  */
-import { FailureType } from '../../common/errors';
+import { FailureType, failure } from '../../common/errors';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -18,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { storageKeyProblem } from '../../common/render';
 import { DEFAULT_MODELS, formatIssues, inferApi, type ShotInput } from '../../common/shot';
-import { SAFE_ID, STAGE_PAGE_SIZE, storyboardKeys, type ManifestEntry } from '../../common/storyboard';
+import { MANIFEST_STATUSES, SAFE_ID, STAGE_PAGE_SIZE, storyboardKeys, type ManifestEntry } from '../../common/storyboard';
 import { copyTaskQueue, type ActivityRoleDeclaration } from '../../common/task-queues';
 import { ObjectTooLargeError, type StorageBackend } from '../../storage/backend';
 import { FfmpegError, MAX_SHEET_TILES, extractThumbnail, makeContactSheet, resolveFfmpegPath } from './ffmpeg';
@@ -75,7 +74,7 @@ export const reportKeys = {
  */
 const ManifestEntrySchema = z.looseObject({
   shotId: z.string().regex(SAFE_ID, 'not a shot id'),
-  status: z.enum(['stored', 'failed', 'not_started']),
+  status: z.enum(MANIFEST_STATUSES),
   taskId: z.string().optional(),
   key: z
     .string()
@@ -106,12 +105,7 @@ export const INVALID_MANIFEST = FailureType.InvalidManifest;
 
 /** Parses and checks the manifest text; throws a non-retryable InvalidManifest failure naming what is wrong. */
 export function parseManifest(text: string, storyboardId: string, where: string): Manifest {
-  const invalid = (why: string) =>
-    ApplicationFailure.create({
-      type: INVALID_MANIFEST,
-      message: `${INVALID_MANIFEST}: ${where} is not a valid manifest: ${why}`,
-      nonRetryable: true,
-    });
+  const invalid = (why: string) => failure(INVALID_MANIFEST, `${where} is not a valid manifest: ${why}`);
   let doc: unknown;
   try {
     doc = JSON.parse(text);

@@ -63,17 +63,17 @@ export interface ReportTotals {
   shots: number;
   stored: number;
   failed: number;
-  notStarted: number;
+  not_started: number;
   tokens: number;
   bytes: number;
 }
 
 export function reportTotals(shots: readonly ReportShot[]): ReportTotals {
-  const t: ReportTotals = { shots: shots.length, stored: 0, failed: 0, notStarted: 0, tokens: 0, bytes: 0 };
+  const t: ReportTotals = { shots: shots.length, stored: 0, failed: 0, not_started: 0, tokens: 0, bytes: 0 };
   for (const s of shots) {
     if (s.status === 'stored') t.stored++;
     else if (s.status === 'failed') t.failed++;
-    else t.notStarted++;
+    else t.not_started++;
     t.tokens += s.tokens ?? 0;
     t.bytes += s.status === 'stored' ? (s.bytes ?? 0) : 0;
   }
@@ -136,7 +136,7 @@ export function renderReportHtml(view: ReportView): string {
   ${stat('Shots', formatCount(view.totalShots), 'total')}
   ${stat('Stored', formatCount(totals.stored), 'stored')}
   ${stat('Failed', formatCount(totals.failed), 'failed')}
-  ${stat('Not started', formatCount(totals.notStarted), 'not_started')}
+  ${stat('Not started', formatCount(totals.not_started), 'not_started')}
   ${stat('Tokens', formatCount(totals.tokens), 'tokens')}
   ${stat('Stored bytes', formatBytes(totals.bytes), 'bytes', `${formatCount(totals.bytes)} bytes`)}
 </section>

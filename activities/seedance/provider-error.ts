@@ -2,9 +2,9 @@
  * Turns whatever HTTP answered (or failed to) into one FailureType, then into the
  * ApplicationFailure that Temporal's retry machinery understands.
  */
-import { ApplicationFailure } from '@temporalio/common';
+import type { ApplicationFailure } from '@temporalio/common';
 import { type AxiosError, isAxiosError } from 'axios';
-import { FAILURE_TYPES, FailureType, isBalanceReason, isContentPolicyCode, type FailureDetails } from '../../common/errors';
+import { FailureType, failure, isBalanceReason, isContentPolicyCode, type FailureDetails } from '../../common/errors';
 
 const RAW_BODY_LIMIT = 500;
 
@@ -42,13 +42,10 @@ export class ProviderError extends Error {
       const ceiling = Math.min(60_000, 1000 * 2 ** Math.min(attempt, 6));
       nextRetryDelay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
     }
-    return ApplicationFailure.create({
-      type,
-      message: this.message,
-      nonRetryable: !FAILURE_TYPES[type].retryable,
-      details: [{ ...this.details, ...(nextRetryDelay !== undefined ? { nextRetryDelayMs: nextRetryDelay } : {}) }],
-      ...(nextRetryDelay !== undefined ? { nextRetryDelay } : {}),
-    });
+    const delay = nextRetryDelay !== undefined ? { nextRetryDelay } : {};
+    const details = { ...this.details, ...(nextRetryDelay !== undefined ? { nextRetryDelayMs: nextRetryDelay } : {}) };
+    // Used as given: the message names its type already (all but the one for an unexpected error).
+    return failure(type, this.message, details, { prefixed: true, ...delay });
   }
 }
 

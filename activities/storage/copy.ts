@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import axios from 'axios';
 import { createHash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { FAILURE_TYPES, FailureType } from '../../common/errors';
+import { FailureType, failure } from '../../common/errors';
 import type { StoredObject, Usage } from '../../common/render';
 import { createSafeFetcher, FetchRefused, readPrefix, type FetchPolicy, type SafeResponse } from '../net/safe-http';
 import { fromAxiosError, fromHttpAnswer } from '../seedance/provider-error';
@@ -104,11 +104,7 @@ export class HashCounter extends Transform {
 }
 
 function tooLarge(bytes: number, max: number): ApplicationFailure {
-  return ApplicationFailure.create({
-    type: FailureType.OutputTooLarge,
-    message: `${FailureType.OutputTooLarge}: output is at least ${bytes} bytes, over the ${max}-byte limit (COPY_MAX_BYTES)`,
-    nonRetryable: true,
-  });
+  return failure(FailureType.OutputTooLarge, `output is at least ${bytes} bytes, over the ${max}-byte limit (COPY_MAX_BYTES)`);
 }
 
 export function sha256Hex(text: string): string {
@@ -128,11 +124,10 @@ export function createCopyActivity(deps: CopyDeps) {
     const ctx = Context.current();
     deps.phases?.fromActivity(report, 'copying', input.taskId);
     if (!/^https?:\/\//i.test(input.url)) {
-      throw ApplicationFailure.create({
-        type: FailureType.InvalidOutputUrl,
-        message: `${FailureType.InvalidOutputUrl}: refusing to fetch ${JSON.stringify(input.url.slice(0, 40))} for task ${input.taskId}: only http(s) URLs`,
-        nonRetryable: true,
-      });
+      throw failure(
+        FailureType.InvalidOutputUrl,
+        `refusing to fetch ${JSON.stringify(input.url.slice(0, 40))} for task ${input.taskId}: only http(s) URLs`,
+      );
     }
 
     const existing = await findStored(storage, input.key);
@@ -153,11 +148,11 @@ export function createCopyActivity(deps: CopyDeps) {
     const watchdog = setInterval(
       () => {
         if (Date.now() - movedAt < stallMs) return;
-        stalled = ApplicationFailure.create({
-          type: FailureType.RequestTimedOut,
-          message: `${FailureType.RequestTimedOut}: the copy of ${input.taskId} moved no bytes for ${Math.round(stallMs / 1000)} s (at ${copied} bytes)`,
-          details: [{ type: FailureType.RequestTimedOut, taskId: input.taskId }],
-        });
+        stalled = failure(
+          FailureType.RequestTimedOut,
+          `the copy of ${input.taskId} moved no bytes for ${Math.round(stallMs / 1000)} s (at ${copied} bytes)`,
+          { type: FailureType.RequestTimedOut, taskId: input.taskId },
+        );
         controller.abort(stalled);
       },
       Math.min(stallMs, 1000),
@@ -269,12 +264,7 @@ function objectMetadata(input: CopyToStorageInput): Record<string, string> {
 /** A URL the fetch policy refused: UnsafeOutputUrl (it leads inside) or InvalidOutputUrl. */
 function refusedUrl(err: FetchRefused, taskId: string): ApplicationFailure {
   const type = err.kind === 'unsafe' ? FailureType.UnsafeOutputUrl : FailureType.InvalidOutputUrl;
-  return ApplicationFailure.create({
-    type,
-    message: `${type}: the output of task ${taskId}: ${err.message}`,
-    nonRetryable: !FAILURE_TYPES[type].retryable,
-    details: [{ type, taskId }],
-  });
+  return failure(type, `the output of task ${taskId}: ${err.message}`, { type, taskId });
 }
 
 function asCopyFailure(err: unknown, taskId: string): Error {
@@ -283,16 +273,9 @@ function asCopyFailure(err: unknown, taskId: string): Error {
   if ((err as { name?: string }).name === 'AbortError') return err as Error;
   const message = err instanceof Error ? err.message : String(err);
   if ((err as { name?: string }).name === 'KeyOutsideStorageError') {
-    return ApplicationFailure.create({
-      type: FailureType.KeyOutsideStorage,
-      message: `${FailureType.KeyOutsideStorage}: copying the output of ${taskId}: ${message}`,
-      nonRetryable: true,
-      details: [{ type: FailureType.KeyOutsideStorage, taskId }],
-    });
+    const type = FailureType.KeyOutsideStorage;
+    return failure(type, `copying the output of ${taskId}: ${message}`, { type, taskId });
   }
-  return ApplicationFailure.create({
-    type: FailureType.StorageError,
-    message: `${FailureType.StorageError}: copying the output of ${taskId} failed: ${message}`,
-    details: [{ type: FailureType.StorageError, taskId }],
-  });
+  const type = FailureType.StorageError;
+  return failure(type, `copying the output of ${taskId} failed: ${message}`, { type, taskId });
 }

@@ -168,7 +168,7 @@ async function launch(
   const report = await followStoryboard(client, storage, staged.storyboardId, (p) => printer?.update(p)).finally(() => watch.stop());
   printer?.end();
   printReport(report, json);
-  return report.status === 'completed' && (report.counts?.failed ?? 0) === 0 && (report.counts?.notStarted ?? 0) === 0 ? 0 : 1;
+  return report.status === 'completed' && (report.counts?.failed ?? 0) === 0 && (report.counts?.not_started ?? 0) === 0 ? 0 : 1;
 }
 
 function printReport(r: StoryboardReport, json: boolean): void {
@@ -181,7 +181,7 @@ function printReport(r: StoryboardReport, json: boolean): void {
   if (c) {
     console.log(
       `  stored ${c.stored}  failed ${c.failed}  pending ${c.pending}  submitted ${c.submitted}  rendering ${c.rendering}  copying ${c.copying}` +
-        `${c.notStarted ? `  not started ${c.notStarted}` : ''}  tokens ${r.tokensUsed ?? 0}`,
+        `${c.not_started ? `  not started ${c.not_started}` : ''}  tokens ${r.tokensUsed ?? 0}`,
     );
   }
   if (r.manifestUrl) console.log(`  manifest ${t(r.manifestUrl, 2000)}`);

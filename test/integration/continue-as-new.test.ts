@@ -55,7 +55,7 @@ test(`a ${SHOTS}-shot storyboard continues as new under suggestContinueAsNew=${S
   );
   expect(mid.counts.stored).toBeGreaterThan(0);
   const result = await handle.result();
-  expect(result.counts).toMatchObject({ stored: SHOTS, failed: 0, notStarted: 0 });
+  expect(result.counts).toMatchObject({ stored: SHOTS, failed: 0, not_started: 0 });
 
   const runs: { runId: string; status: string }[] = [];
   for await (const wf of hLow.client.workflow.list({ query: `WorkflowId = "${id}"` }))

@@ -47,7 +47,7 @@ test('200 shots with 10% 429s, 5% 500s, 3% failed and 2% expired: every shot acc
     }
   }
   const failed = entries.filter((e) => e.status === 'failed').length;
-  expect(result.counts).toMatchObject({ stored: 200 - failed, failed, notStarted: 0 });
+  expect(result.counts).toMatchObject({ stored: 200 - failed, failed, not_started: 0 });
   expect(failed).toBeGreaterThan(0); // the simulator did inject failures
   expect(failed).toBeLessThan(30);
   await expectManifestMatchesStorage(entries);
@@ -151,7 +151,7 @@ test('a failure tolerance stops launching new shots; the rest are listed as not 
     boardDoc(id, 12, (i) => (i < 3 ? `doomed ${i} [sim:fail]` : `fine ${i}`)),
   );
   const result = await (await startBoard(h, staged, { window: 1, tolerance: { maxFailures: 1 } })).result();
-  expect(result.counts).toMatchObject({ failed: 2, stored: 0, notStarted: 10 });
+  expect(result.counts).toMatchObject({ failed: 2, stored: 0, not_started: 10 });
   expect(result.shots?.slice(2).every((s) => s.status === 'not_started')).toBe(true);
   expect(h.sim.stats().submissions).toBe(2);
 });

@@ -88,7 +88,7 @@ describe('report HTML', () => {
       { shotId: 'c', status: 'failed', tokens: 250, failureType: 'TaskFailed' },
       { shotId: 'd', status: 'not_started' },
     ];
-    expect(reportTotals(shots)).toEqual({ shots: 4, stored: 2, failed: 1, notStarted: 1, tokens: 2250, bytes: 4 * 1024 * 1024 });
+    expect(reportTotals(shots)).toEqual({ shots: 4, stored: 2, failed: 1, not_started: 1, tokens: 2250, bytes: 4 * 1024 * 1024 });
     const html = renderReportHtml(view(shots, { totalShots: 4 }));
     const stat = (kind: string) =>
       new RegExp(`data-total="${kind}"[^>]*><span class="label">[^<]*</span><span class="value">([^<]*)</span>`).exec(html)?.[1];

@@ -1,0 +1,22 @@
+/**
+ * What a running storyboard answers and obeys: the progress query, pause and resume, the
+ * window update and the children's phase events. Definitions (names, argument types) are in
+ * signals.ts; the state they read and change is the run's (storyboard-run.ts).
+ */
+import { setHandler } from '@temporalio/workflow';
+import { MAX_WINDOW } from '../common/storyboard';
+import { pauseSignal, resumeSignal, setWindowUpdate, shotPhasesSignal, storyboardProgressQuery } from './signals';
+import type { StoryboardRun } from './storyboard-run';
+
+export function installStoryboardHandlers(run: StoryboardRun): void {
+  setHandler(storyboardProgressQuery, () => run.progress());
+  setHandler(pauseSignal, (reason) => run.pause(reason ?? 'paused by a user'));
+  setHandler(resumeSignal, () => run.resume());
+  setHandler(setWindowUpdate, (size) => run.setWindow(size), { validator: checkWindow });
+  setHandler(shotPhasesSignal, ({ updates }) => run.onPhases(updates));
+}
+
+/** Rejects a window the storyboard would not accept as input, before the update is recorded. */
+function checkWindow(size: number): void {
+  if (!Number.isInteger(size) || size < 1 || size > MAX_WINDOW) throw new Error(`window must be an integer in [1, ${MAX_WINDOW}]`);
+}

@@ -1,0 +1,110 @@
+/**
+ * How renderVideo fails: every render ends in one typed, non-retryable ApplicationFailure
+ * (common/errors.ts), built by {@link fail}; the rest decides what an activity's failure
+ * means for the render.
+ */
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, log, metricMeter } from '@temporalio/workflow';
+import type { TaskSnapshot } from '../activities/seedance/types';
+import { FailureType, failure, isContentPolicyCode, isRetryable, type FailureDetails, type FailureTypeName } from '../common/errors';
+import type { RenderVideoProgress } from '../common/render';
+import { shotContext } from './video-context';
+
+/** The typed ApplicationFailure inside an activity failure, if the activity raised one. */
+export function providerFailure(err: unknown): ApplicationFailure | undefined {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause;
+  return undefined;
+}
+
+export function failureDetails(appFailure: ApplicationFailure): FailureDetails | undefined {
+  const d = appFailure.details?.[0];
+  return d && typeof d === 'object' ? (d as FailureDetails) : undefined;
+}
+
+/**
+ * The failure that ends the render: counted, logged, shown by the progress query, and
+ * non-retryable whatever the table says of its type (the render is over either way).
+ */
+export function fail(progress: RenderVideoProgress, details: FailureDetails, message: string): ApplicationFailure {
+  metricMeter
+    .createCounter('seedance_render_failures', 'renders', 'renders that ended failed, by failure type')
+    .add(1, { type: details.type });
+  log.warn('render failed', { type: details.type, ...(details.taskId ? { taskId: details.taskId } : {}), ...shotContext() });
+  progress.phase = 'failed';
+  progress.failure = { type: details.type, message: `${details.type}: ${message}` };
+  return failure(details.type, message, details, { nonRetryable: true });
+}
+
+/** Re-raises an activity's typed failure as the workflow's own, with the task id attached. */
+export function asWorkflowFailure(err: unknown, progress: RenderVideoProgress): unknown {
+  if (err instanceof ApplicationFailure && progress.phase === 'failed') return err;
+  const typed = providerFailure(err);
+  if (!typed?.type) return err;
+  const details: FailureDetails = {
+    ...(failureDetails(typed) ?? {}),
+    type: typed.type as FailureType,
+    ...(progress.taskId ? { taskId: progress.taskId } : {}),
+  };
+  return fail(progress, details, typed.message.replace(new RegExp(`^${typed.type}: `), ''));
+}
+
+/**
+ * Decides what a failed submit attempt means: retry (nothing can have been accepted) or stop.
+ * `sentAt`: when the attempt announced its request (null: it never did; undefined: an old
+ * history, which cannot tell). Throws the failure that ends the render; returns the retry's
+ * type and delay hint.
+ */
+export function judgeSubmitFailure(
+  err: unknown,
+  sentAt: number | null | undefined,
+  progress: RenderVideoProgress,
+): { type: FailureTypeName; hintMs?: number } {
+  if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
+    if (sentAt !== null) {
+      // The worker died or hung while the POST may have been on the wire.
+      throw fail(
+        progress,
+        { type: FailureType.SubmitOutcomeUnknown },
+        `the submit attempt stopped ${sentAt !== undefined ? `while its request was in flight (sent at ${new Date(sentAt).toISOString()})` : 'without an answer'}; the task may exist and be billed, so it is not resubmitted`,
+      );
+    }
+    // The attempt never announced its request, so none left: trying again cannot pay twice.
+    log.warn('submit attempt stopped before its request left; retrying', { timeoutType: String(err.cause.timeoutType) });
+    return { type: FailureType.SubmitNotSent };
+  }
+  const typed = providerFailure(err);
+  if (!typed) throw err;
+  // An older worker without createTask during a rolling upgrade: it refused before doing anything.
+  if (typed.type === FailureType.NotFoundError) return { type: FailureType.SubmitNotSent };
+  if (typed.nonRetryable || !isRetryable(typed.type ?? '')) throw err;
+  const hintMs = failureDetails(typed)?.nextRetryDelayMs;
+  return { type: typed.type ?? FailureType.Error, ...(hintMs !== undefined ? { hintMs } : {}) };
+}
+
+/** The terminal snapshot of a task that succeeded with a video URL; any other end fails the render, typed. */
+export function checkSucceeded(snapshot: TaskSnapshot, progress: RenderVideoProgress): TaskSnapshot & { videoUrl: string } {
+  const base = {
+    taskId: snapshot.taskId,
+    ...(snapshot.error?.code ? { providerCode: snapshot.error.code } : {}),
+    ...(snapshot.error?.message ? { providerMessage: snapshot.error.message } : {}),
+  };
+  const reason = snapshot.error ? `: ${[snapshot.error.code, snapshot.error.message].filter(Boolean).join(': ')}` : '';
+  switch (snapshot.status) {
+    case 'succeeded':
+      if (!snapshot.videoUrl) {
+        const why = snapshot.outputUrlRefused
+          ? `succeeded, but its video URL was refused: ${snapshot.outputUrlRefused}`
+          : 'succeeded without a video URL';
+        throw fail(progress, { type: FailureType.InvalidOutputUrl, ...base }, `task ${snapshot.taskId} ${why}`);
+      }
+      return { ...snapshot, videoUrl: snapshot.videoUrl };
+    case 'failed': {
+      const policy = isContentPolicyCode(snapshot.error?.code) || isContentPolicyCode(snapshot.error?.message);
+      const type = policy ? FailureType.ContentPolicyViolation : FailureType.TaskFailed;
+      throw fail(progress, { type, ...base }, `task ${snapshot.taskId} failed${reason}`);
+    }
+    case 'expired':
+      throw fail(progress, { type: FailureType.TaskExpired, ...base }, `task ${snapshot.taskId} expired before it ran${reason}`);
+    default:
+      throw fail(progress, { type: FailureType.TaskCancelled, ...base }, `task ${snapshot.taskId} was cancelled at the provider`);
+  }
+}
