@@ -1,6 +1,9 @@
 import { AxiosError, AxiosHeaders, type AxiosResponse } from 'axios';
-import { FAILURE_TYPES, FailureType, NON_RETRYABLE_TYPES } from '../../common/errors';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { FAILURE_TYPES, FailureType, NON_RETRYABLE_TYPES, failure, isFailureType, isRetryable } from '../../common/errors';
 import { fromAxiosError, parseErrorBody, parseRetryAfter, type CallKind } from '../../activities/seedance/provider-error';
+import { invalidRequest, notSent, storageUnavailable } from '../../activities/seedance/submit-failures';
 
 function httpError(status: number, body: unknown, headers: Record<string, string> = {}): AxiosError {
   const response = {
@@ -106,5 +109,100 @@ describe('error classification', () => {
     expect(parseErrorBody('<html>x</html>')).toEqual({ rawBody: '<html>x</html>' });
     expect(parseErrorBody('')).toEqual({ rawBody: '' });
     expect((parseErrorBody('x'.repeat(5000)).rawBody ?? '').length).toBeLessThan(600);
+  });
+});
+
+describe('the failure table and its factory', () => {
+  test('failure(): the type, the prefixed message, nonRetryable from the table, details as details[0]', () => {
+    for (const type of Object.keys(FAILURE_TYPES) as FailureType[]) {
+      const f = failure(type, 'what happened', { type, taskId: 't-1' });
+      expect(f.type).toBe(type);
+      expect(f.message).toBe(`${type}: what happened`);
+      expect(f.nonRetryable).toBe(!FAILURE_TYPES[type].retryable);
+      expect(f.details).toEqual([{ type, taskId: 't-1' }]);
+      expect(f.nextRetryDelay).toBeUndefined();
+    }
+    expect(failure(FailureType.OutputTooLarge, 'x').details).toBeUndefined();
+  });
+
+  test('failure() options: a workflow ends non-retryable; a retry delay; a message that names its type already', () => {
+    expect(failure(FailureType.StorageError, 'x', undefined, { nonRetryable: true }).nonRetryable).toBe(true);
+    const delayed = failure(FailureType.RateLimited, 'slow down', { type: FailureType.RateLimited }, { nextRetryDelay: 7000 });
+    expect(delayed.nextRetryDelay).toBe(7000);
+    expect(delayed.nonRetryable).toBe(false);
+    expect(failure(FailureType.RateLimited, 'RateLimited: as given', undefined, { prefixed: true }).message).toBe('RateLimited: as given');
+  });
+
+  test('the submit failures keep their shape: type, prefix, retryability, the type as details', () => {
+    for (const [make, type] of [
+      [invalidRequest, FailureType.InvalidRequest],
+      [storageUnavailable, FailureType.StorageUnavailable],
+      [notSent, FailureType.SubmitNotSent],
+    ] as const) {
+      const f = make('because');
+      expect({ type: f.type, message: f.message, nonRetryable: f.nonRetryable, details: f.details }).toEqual({
+        type,
+        message: `${type}: because`,
+        nonRetryable: !FAILURE_TYPES[type].retryable,
+        details: [{ type }],
+      });
+    }
+  });
+
+  test("activity retry policies' non-retryable list is exactly what it was (types that name an outcome stay out)", () => {
+    // These lists go into the retry policy of every getTask, cancelTask and copyToStorage
+    // the workflows schedule: a change is a change of behaviour, not of vocabulary.
+    expect([...NON_RETRYABLE_TYPES].sort()).toEqual(
+      [
+        'SubmitOutcomeUnknown',
+        'InvalidRequest',
+        'ContentPolicyViolation',
+        'Unauthorized',
+        'PermissionDenied',
+        'InsufficientBalance',
+        'TaskNotFound',
+        'TaskFailed',
+        'TaskExpired',
+        'TaskCancelled',
+        'UnknownTaskStatus',
+        'PollDeadlineExceeded',
+        'OutputGone',
+        'InvalidOutputUrl',
+        'OutputTooLarge',
+        'UnsafeOutputUrl',
+        'ResponseTooLarge',
+        'InvalidManifest',
+        'KeyOutsideStorage',
+      ].sort(),
+    );
+    for (const type of Object.keys(FAILURE_TYPES)) expect(isRetryable(type)).toBe(!(NON_RETRYABLE_TYPES as string[]).includes(type));
+    // Unknown types, untyped errors and the worker's own "no such activity" are retried, as Temporal does.
+    for (const type of ['TypeError', '', FailureType.Error, FailureType.NotFoundError]) expect(isRetryable(type)).toBe(true);
+  });
+
+  test('every entry says why; the keys are the values', () => {
+    for (const [key, value] of Object.entries(FailureType)) expect(key).toBe(value);
+    for (const info of Object.values(FAILURE_TYPES)) expect(info.why.length).toBeGreaterThan(20);
+    expect(isFailureType('Cancelled')).toBe(true);
+    expect(isFailureType('TerminatedFailure')).toBe(false);
+    expect(isFailureType('toString')).toBe(false);
+  });
+
+  test('the code names failure types through the table, never as string literals', () => {
+    const ROOT = path.resolve(__dirname, '../..');
+    const files = (dir: string): string[] =>
+      readdirSync(dir).flatMap((name) => {
+        const full = path.join(dir, name);
+        return statSync(full).isDirectory() ? files(full) : full.endsWith('.ts') ? [full] : [];
+      });
+    // `failureType: 'X'`, `x.type === 'X'`, `cause.type ?? 'X'` (not display labels such as report.html's `failureType ?? 'Failed'`).
+    const literal = /(?:\bfailureType\s*(?::|===|!==)|\.type\s*(?:===|!==|\?\?))\s*'([A-Z][A-Za-z]+)'/g;
+    const found: string[] = [];
+    for (const dir of ['workflows', 'client', 'activities']) {
+      for (const file of files(path.join(ROOT, dir))) {
+        for (const m of readFileSync(file, 'utf8').matchAll(literal)) found.push(`${path.relative(ROOT, file)}: ${m[0]}`);
+      }
+    }
+    expect(found).toEqual([]);
   });
 });

@@ -1,8 +1,27 @@
-import { mkdtempSync, writeFileSync, copyFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { checkStoryboardFile } from '../../client/storyboard-file';
-import { applyDefaults, validateStoryboard } from '../../common/storyboard';
+import { resultReport } from '../../client/storyboard';
+import {
+  MANIFEST_STATUS_MEANING,
+  MANIFEST_STATUSES,
+  RENDER_PHASE_MEANING,
+  RENDER_PHASES,
+  SHOT_PHASES,
+  SHOT_STATE_MEANING,
+  SHOT_STATES,
+  STORYBOARD_RUN_STATUS_MEANING,
+  STORYBOARD_RUN_STATUSES,
+} from '../../common/states';
+import {
+  RenderStoryboardInputSchema,
+  StoryboardCarrySchema,
+  applyDefaults,
+  readFinishedCounts,
+  validateStoryboard,
+  type StoryboardResult,
+} from '../../common/storyboard';
 import { exceeds } from '../../common/tolerance';
 
 const problemsOf = (doc: unknown) => validateStoryboard(doc).problems.map((p) => `${p.path}: ${p.message}`);
@@ -175,5 +194,101 @@ describe('failure tolerance', () => {
     expect(exceeds({ maxFailurePercent: 10 }, 2, 5)).toBe(false); // too early to judge
     expect(exceeds({ maxFailurePercent: 10 }, 2, 20)).toBe(false);
     expect(exceeds({ maxFailurePercent: 10 }, 3, 20)).toBe(true);
+  });
+});
+
+/** The workflow inputs recorded in test/fixtures/histories: a start and the continue-as-new it ended with. */
+function recordedStoryboardInputs(): Record<string, unknown>[] {
+  const dir = path.resolve(__dirname, '../fixtures/histories');
+  const inputs: Record<string, unknown>[] = [];
+  for (const file of ['render-storyboard-first-run.json', 'render-storyboard-last-run.json']) {
+    const history = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as {
+      events: Record<string, { input?: { payloads: { data: string }[] } } | string>[];
+    };
+    for (const event of history.events) {
+      const attrs = (event.workflowExecutionStartedEventAttributes ?? event.workflowExecutionContinuedAsNewEventAttributes) as
+        { input?: { payloads: { data: string }[] } } | undefined;
+      for (const p of attrs?.input?.payloads ?? []) inputs.push(JSON.parse(Buffer.from(p.data, 'base64').toString('utf8')));
+    }
+  }
+  return inputs;
+}
+
+describe('the carry through continue-as-new', () => {
+  test('every carry in the recorded histories parses, and parses to itself', () => {
+    const carries = recordedStoryboardInputs()
+      .map((i) => i.carry)
+      .filter(Boolean);
+    expect(carries.length).toBeGreaterThanOrEqual(2);
+    for (const carry of carries) expect(StoryboardCarrySchema.parse(carry)).toEqual(carry);
+    for (const input of recordedStoryboardInputs()) expect(RenderStoryboardInputSchema.safeParse(input).success).toBe(true);
+  });
+
+  test('a carry this code cannot read fails the input instead of being trusted', () => {
+    const [withCarry] = recordedStoryboardInputs().filter((i) => i.carry);
+    const carry = withCarry?.carry as Record<string, unknown>;
+    for (const bad of [
+      { ...carry, cursor: -1 },
+      { ...carry, window: 0 },
+      { ...carry, paused: 'no' },
+      { ...carry, partial: { page: 0, entries: [{ shotId: 's', status: 'done' }] } },
+      { ...carry, partial: { page: 0, entries: Array(101).fill(null) } },
+    ]) {
+      const parsed = RenderStoryboardInputSchema.safeParse({ ...withCarry, carry: bad });
+      expect(parsed.success).toBe(false);
+      expect(parsed.error?.issues[0]?.path[0]).toBe('carry');
+    }
+  });
+});
+
+describe('counts by state', () => {
+  const counts = { pending: 0, submitted: 0, rendering: 0, copying: 0, stored: 3, failed: 1 };
+
+  test('a result from before the glossary (notStarted) is read as not_started; a current one as it is', () => {
+    expect(readFinishedCounts({ ...counts, notStarted: 2 })).toEqual({ ...counts, not_started: 2 });
+    expect(readFinishedCounts({ ...counts, not_started: 2 })).toEqual({ ...counts, not_started: 2 });
+  });
+
+  test('status of a storyboard that finished before the glossary still reads its counts', async () => {
+    // As an older worker returned it, with the shots inline (so storage is not read).
+    const old = {
+      storyboardId: 'old-board',
+      manifestKey: 'old-board/manifest.json',
+      manifestUrl: 's3://b/old-board/manifest.json',
+      counts: { ...counts, notStarted: 2 },
+      tokensUsed: 10,
+      shots: [{ shotId: 'a', status: 'stored' }],
+    } as unknown as StoryboardResult;
+    const storage = {
+      readText: () => Promise.reject(new Error('not read')),
+    } as unknown as Parameters<typeof resultReport>[1];
+    const report = await resultReport(old, storage);
+    expect(report.counts).toEqual({ ...counts, not_started: 2 });
+    expect(report).toMatchObject({ status: 'completed', tokensUsed: 10 });
+  });
+});
+
+describe('the glossary of states', () => {
+  test('one spelling each: snake_case words, a meaning for every state', () => {
+    const tables: [readonly string[], Record<string, string>][] = [
+      [SHOT_STATES, SHOT_STATE_MEANING],
+      [MANIFEST_STATUSES, MANIFEST_STATUS_MEANING],
+      [RENDER_PHASES, RENDER_PHASE_MEANING],
+      [STORYBOARD_RUN_STATUSES, STORYBOARD_RUN_STATUS_MEANING],
+    ];
+    for (const [states, meaning] of tables) {
+      expect(Object.keys(meaning)).toEqual([...states]);
+      for (const s of states) {
+        expect(s).toMatch(/^[a-z]+(_[a-z]+)*$/);
+        expect(meaning[s]?.length).toBeGreaterThan(10);
+      }
+    }
+  });
+
+  test('manifest statuses and shot phases are shot states; phases in the order a shot moves', () => {
+    for (const s of [...MANIFEST_STATUSES, ...SHOT_PHASES]) expect(SHOT_STATES).toContain(s);
+    const ranks = SHOT_PHASES.map((p) => SHOT_STATES.indexOf(p));
+    expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+    expect(SHOT_STATES.indexOf('pending')).toBeLessThan(Math.min(...ranks));
   });
 });
