@@ -3,7 +3,8 @@
 # so state survives restarts) and a MinIO S3 server, both on loopback only.
 #
 #   scripts/infra.sh install [NAME...]  build/refresh the pinned binaries (cached): temporal,
-#                                       minio, or both when none is named
+#                                       minio, or both when none is named; test-server (the
+#                                       Java time-skipping server, from Maven Central) on request
 #   scripts/infra.sh up                 install, start (or reuse) both, write env file
 #   scripts/infra.sh down [SERVICE...]  stop what this state dir started (temporal, minio)
 #   scripts/infra.sh restart-temporal   restart only Temporal, same db file and ports
@@ -33,6 +34,8 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
 # shellcheck source=scripts/lib/common.sh
 source "$SCRIPT_DIR/lib/common.sh"
+# shellcheck source=scripts/lib/test-server.sh
+source "$SCRIPT_DIR/lib/test-server.sh"
 
 # --- pins ----------------------------------------------------------------------
 # Changing a pin changes the stamp, which triggers a rebuild on the next run.
@@ -123,8 +126,8 @@ cmd_install() {
   ((${#names[@]})) || names=(temporal minio)
   for n in "${names[@]}"; do
     case "$n" in
-      temporal | minio) ;;
-      *) die "install: unknown binary '$n' (expected temporal or minio)" ;;
+      temporal | minio | test-server) ;;
+      *) die "install: unknown binary '$n' (expected temporal, minio or test-server)" ;;
     esac
   done
   mkdir -p "$BIN_DIR"
@@ -141,6 +144,7 @@ cmd_install() {
     case "$n" in
       temporal) go_install temporal "$TEMPORAL_PKG" "$TEMPORAL_MODULE" "$TEMPORAL_VERSION" "$TEMPORAL_BIN" ;;
       minio) go_install minio "$MINIO_PKG" "$MINIO_MODULE" "$MINIO_VERSION" "$MINIO_BIN" ;;
+      test-server) test_server_install ;;
     esac
   done
   if have flock; then exec 8>&-; fi

@@ -1,0 +1,223 @@
+/**
+ * Fake activities for the time-skipping workflow tests, typed by the real activity
+ * interfaces (types only: nothing of activities/ runs here), scripted per shot prompt.
+ *
+ * Time: activities record the server's clock (the attempt's scheduled time, which the test
+ * server skips with its timers), so tests assert the workflow's waits in workflow time.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { ReportActivities } from '../../activities/report/activities';
+import type { SeedanceActivities, TaskRef } from '../../activities/seedance/activities';
+import type { TaskSnapshot, TaskStatus } from '../../activities/seedance/types';
+import type { CopyActivities } from '../../activities/storage/activities';
+import type { PageShot, StoryboardActivities } from '../../activities/storyboard/activities';
+import { FAILURE_TYPES, type FailureType } from '../../common/errors';
+import { CREATE_TASK_HEARTBEAT_TIMEOUT_MS, SUBMIT_SENDING_SIGNAL, type SubmitSending } from '../../common/submit-attempt';
+import { STAGE_PAGE_SIZE, type ManifestEntry } from '../../common/storyboard';
+
+/** A typed failure as the real activities raise it: nonRetryable from the table, details[0]. */
+export function typedFailure(type: FailureType, extra: { nextRetryDelayMs?: number } = {}): ApplicationFailure {
+  return ApplicationFailure.create({
+    type,
+    message: `${type}: from the fake provider`,
+    nonRetryable: !FAILURE_TYPES[type].retryable,
+    details: [{ type, ...extra }],
+    ...(extra.nextRetryDelayMs !== undefined ? { nextRetryDelay: extra.nextRetryDelayMs } : {}),
+  });
+}
+
+/**
+ * What one createTask attempt does.
+ * - `accept`: the provider takes it.
+ * - `fail`: raises this failure (nothing accepted, as the real activity's typed failures say).
+ * - `dieBeforeSending`: the worker dies while preparing: no submitSending, no answer.
+ * - `dieAfterSending`: signals submitSending (as the real activity does just before its POST),
+ *   then dies: the request may have been accepted.
+ */
+export type SubmitStep = 'accept' | 'dieBeforeSending' | 'dieAfterSending' | { fail: ApplicationFailure };
+
+/** What one getTask returns (or raises); `videoUrl` is filled in for `succeeded`. */
+export type PollStep = { status: TaskStatus; rawStatus?: string; totalTokens?: number } | { fail: ApplicationFailure };
+
+export interface SubmitCall {
+  prompt: string;
+  activityId: string;
+  workflowId: string;
+  /** Server time the attempt was scheduled (ms). */
+  at: number;
+}
+export interface PollCall {
+  taskId: string;
+  prompt: string;
+  at: number;
+}
+
+/** A scripted provider: per prompt, a list of steps; the last step repeats. */
+export class FakeProvider {
+  submits: SubmitCall[] = [];
+  polls: PollCall[] = [];
+  cancels: TaskRef[] = [];
+  copies: string[] = [];
+  private submitPlans = new Map<string, SubmitStep[]>();
+  private pollPlans = new Map<string, PollStep[]>();
+  private promptOf = new Map<string, string>();
+  private waiters: { done: () => boolean; resolve: () => void }[] = [];
+
+  constructor(private readonly env: TestWorkflowEnvironment) {}
+
+  reset(): void {
+    this.submits = [];
+    this.polls = [];
+    this.cancels = [];
+    this.copies = [];
+    this.submitPlans.clear();
+    this.pollPlans.clear();
+  }
+
+  onSubmit(prompt: string, ...steps: SubmitStep[]): this {
+    this.submitPlans.set(prompt, steps);
+    return this;
+  }
+
+  onPoll(prompt: string, ...steps: PollStep[]): this {
+    this.pollPlans.set(prompt, steps);
+    return this;
+  }
+
+  submitsOf(prompt: string): SubmitCall[] {
+    return this.submits.filter((s) => s.prompt === prompt);
+  }
+
+  /** Resolves once `done()` holds (checked after every activity call), or fails after `ms` of real time. */
+  until(what: string, done: () => boolean, ms = 10_000): Promise<void> {
+    if (done()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+      this.waiters.push({
+        done,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
+  }
+
+  private changed(): void {
+    this.waiters = this.waiters.filter((w) => {
+      if (!w.done()) return true;
+      w.resolve();
+      return false;
+    });
+  }
+
+  private static step<T>(plan: T[] | undefined, index: number, fallback: T): T {
+    if (!plan || plan.length === 0) return fallback;
+    return plan[Math.min(index, plan.length - 1)] as T;
+  }
+
+  /** The worker "dies": the server's clock passes the attempt's heartbeat timeout, and the attempt never answers. */
+  private async die(ctx: Context): Promise<never> {
+    await this.env.sleep(CREATE_TASK_HEARTBEAT_TIMEOUT_MS + 1_000);
+    return new Promise<never>((_resolve, reject) => {
+      const stop = () => reject(ctx.cancellationSignal.reason as Error);
+      if (ctx.cancellationSignal.aborted) stop();
+      else ctx.cancellationSignal.addEventListener('abort', stop);
+    });
+  }
+
+  activities(): SeedanceActivities & CopyActivities {
+    const createTask: SeedanceActivities['createTask'] = async (input) => {
+      const ctx = Context.current();
+      const { info } = ctx;
+      const run = info.workflowExecution;
+      if (!run) throw ApplicationFailure.nonRetryable('createTask runs only inside a workflow');
+      const prompt = input.prompt;
+      const index = this.submitsOf(prompt).length;
+      this.submits.push({ prompt, activityId: info.activityId, workflowId: run.workflowId, at: info.currentAttemptScheduledTimestampMs });
+      this.changed();
+      const step = FakeProvider.step(this.submitPlans.get(prompt), index, 'accept' as SubmitStep);
+      if (step === 'dieBeforeSending') return this.die(ctx);
+      if (step === 'dieAfterSending') {
+        const sending: SubmitSending = { activityId: info.activityId, at: Date.now() };
+        await this.env.client.workflow.getHandle(run.workflowId, run.runId).signal(SUBMIT_SENDING_SIGNAL, sending);
+        return this.die(ctx);
+      }
+      if (step !== 'accept') throw step.fail;
+      const taskId = `task-${this.submits.length}`;
+      this.promptOf.set(taskId, prompt);
+      return { taskId, api: 'tasks', model: 'doubao-seedance-1-5-pro-251215' };
+    };
+    const getTask: SeedanceActivities['getTask'] = async (ref) => {
+      const prompt = this.promptOf.get(ref.taskId) ?? '?';
+      const index = this.polls.filter((p) => p.taskId === ref.taskId).length;
+      this.polls.push({ taskId: ref.taskId, prompt, at: Context.current().info.currentAttemptScheduledTimestampMs });
+      this.changed();
+      const step = FakeProvider.step(this.pollPlans.get(prompt), index, { status: 'succeeded' } as PollStep);
+      if ('fail' in step) throw step.fail;
+      const snapshot: TaskSnapshot = { taskId: ref.taskId, api: ref.api, status: step.status, rawStatus: step.rawStatus ?? step.status };
+      if (step.status === 'succeeded') {
+        snapshot.videoUrl = `https://cdn.example.com/${ref.taskId}.mp4`;
+        snapshot.seed = 42;
+        if (step.totalTokens !== undefined) snapshot.usage = { totalTokens: step.totalTokens };
+      }
+      return snapshot;
+    };
+    const cancelTask: SeedanceActivities['cancelTask'] = async (ref) => {
+      this.cancels.push(ref);
+      this.changed();
+      return { cancelled: true };
+    };
+    const copyToStorage: CopyActivities['copyToStorage'] = async (input) => {
+      this.copies.push(input.key);
+      this.changed();
+      return { key: input.key, url: `file:///renders/${input.key}`, sha256: `sha-${input.taskId}`, bytes: 1000, skipped: false };
+    };
+    return { createTask, submitTask: createTask, getTask, cancelTask, copyToStorage };
+  }
+}
+
+/** A staged storyboard in memory: shot pages in, outcome pages and the manifest out. */
+export class FakeStoryboardStore {
+  readonly outcomePages = new Map<string, ManifestEntry[]>();
+  readonly pageLoads: { storyboardId: string; page: number }[] = [];
+  private readonly boards = new Map<string, PageShot[]>();
+
+  /** Stages `shots` for `storyboardId`; a shot with `stored` was rendered by an earlier run. */
+  stage(storyboardId: string, shots: PageShot[]): { storyboardId: string; stagedPrefix: string; totalShots: number } {
+    this.boards.set(storyboardId, shots);
+    return { storyboardId, stagedPrefix: `${storyboardId}/.state/input-0123abcd`, totalShots: shots.length };
+  }
+
+  activities(): StoryboardActivities & ReportActivities {
+    const outcomes = (storyboardId: string, page: number) => this.outcomePages.get(`${storyboardId}#${page}`);
+    return {
+      loadShotPage: async ({ storyboardId, page }) => {
+        this.pageLoads.push({ storyboardId, page });
+        const shots = this.boards.get(storyboardId);
+        if (!shots) throw ApplicationFailure.nonRetryable(`no staged storyboard ${storyboardId}`);
+        return shots.slice(page * STAGE_PAGE_SIZE, (page + 1) * STAGE_PAGE_SIZE);
+      },
+      recordOutcomes: async ({ storyboardId, page, entries }) => {
+        this.outcomePages.set(`${storyboardId}#${page}`, entries);
+      },
+      writeManifest: async ({ storyboardId, totalShots }) => {
+        const entries: ManifestEntry[] = [];
+        for (let page = 0; page < Math.ceil(totalShots / STAGE_PAGE_SIZE); page++) {
+          const found = outcomes(storyboardId, page);
+          if (!found) throw ApplicationFailure.nonRetryable(`outcomes of page ${page} of ${storyboardId} are missing`);
+          entries.push(...found);
+        }
+        const manifestKey = `${storyboardId}/manifest.json`;
+        return { manifestKey, manifestUrl: `file:///renders/${manifestKey}`, entries };
+      },
+      writeReport: async ({ storyboardId }) => ({
+        reportKey: `${storyboardId}/report.html`,
+        reportUrl: `file:///renders/${storyboardId}/report.html`,
+        thumbnails: 0,
+      }),
+    };
+  }
+}
