@@ -18,7 +18,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createReportActivities } from '../../activities/report/activities';
 import { resolveFfmpegPath } from '../../activities/report/ffmpeg';
-import { createCopyActivity, legacyRecordKey, recordKey, type VideoRecord } from '../../activities/storage/copy';
+import { createCopyActivity, legacyRecordKey, recordKey, type CopyToStorageInput, type VideoRecord } from '../../activities/storage/copy';
+import type { StoredObject } from '../../common/render';
 import { createStoryboardActivities } from '../../activities/storyboard/activities';
 import { storyboardKeys, type ManifestEntry } from '../../common/storyboard';
 import { FileStorage, legacyMetadataKey, metadataKey } from '../../storage/fs';
@@ -56,13 +57,13 @@ afterEach(async () => {
 });
 
 /** The real copy activity, storing `<shot>.mp4` of storyboard `sb` from the local server. */
-function copyToStorage(shotId: string) {
+function copyToStorage(shotId: string): Promise<StoredObject> {
   const { copyToStorage: copy } = createCopyActivity({
     storage,
     maxBytes: 64 * 1024 * 1024,
     fetchPolicy: { allowPrivateNetwork: true, allowHosts: [] },
   });
-  return new MockActivityEnvironment().run(copy, {
+  return new MockActivityEnvironment().run<[CopyToStorageInput], StoredObject, typeof copy>(copy, {
     url: `${base}/videos/${shotId}.mp4`,
     key: storyboardKeys.video('sb', shotId),
     taskId: `cgt-${shotId}`,
