@@ -178,6 +178,7 @@ async function submitOnce(
   }
 }
 
+/** Cancels the provider task while it may still run (best effort: a failure is logged). */
 async function cancelAtProvider(task: TaskRef | undefined, last: TaskSnapshot | undefined): Promise<void> {
   if (!task || (last && last.status !== 'queued' && last.status !== 'running' && last.status !== 'unknown')) return;
   try {

@@ -9,6 +9,7 @@ import type { ReportActivities } from '../activities/report/activities';
 import type { StoryboardActivities } from '../activities/storyboard/activities';
 import { copyTaskQueue } from '../common/task-queues';
 
+/** Page reads, outcome records and the manifest: light work, on the storyboard's own task queue. */
 export const { loadShotPage, recordOutcomes, writeManifest } = proxyActivities<StoryboardActivities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '10 seconds',

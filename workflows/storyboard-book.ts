@@ -18,6 +18,7 @@ interface OpenPage {
 
 const pageOf = (index: number) => Math.floor(index / STAGE_PAGE_SIZE);
 
+/** The open pages of one run, and the outcome records it has sent. */
 export class PageBook {
   private readonly pages = new Map<number, OpenPage>();
   private readonly flushes: Promise<void>[] = [];

@@ -8,6 +8,7 @@ import { MAX_WINDOW } from '../common/storyboard';
 import { pauseSignal, resumeSignal, setWindowUpdate, shotPhasesSignal, storyboardProgressQuery } from './signals';
 import type { StoryboardRun } from './storyboard-run';
 
+/** Installs the storyboard's query, signal and update handlers over `run`, at the start of every run. */
 export function installStoryboardHandlers(run: StoryboardRun): void {
   setHandler(storyboardProgressQuery, () => run.progress());
   setHandler(pauseSignal, (reason) => run.pause(reason ?? 'paused by a user'));

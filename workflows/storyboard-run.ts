@@ -16,6 +16,7 @@ import {
 } from '../common/storyboard';
 import { exceeds } from '../common/tolerance';
 
+/** One run's state; `carry` is the part the next run gets. */
 export class StoryboardRun {
   /** This run's shots by id: launched ones and those finished in it. */
   readonly shots: Record<string, ShotState> = {};

@@ -21,6 +21,7 @@ export interface ShotContext {
   finish: (index: number, entry: ManifestEntry, fresh: boolean) => void;
 }
 
+/** Renders the shot at `index` as a child until it is stored or failed, and records its outcome through `ctx.finish`. */
 export async function runShot(
   ctx: ShotContext,
   index: number,

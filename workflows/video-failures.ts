@@ -15,6 +15,7 @@ export function providerFailure(err: unknown): ApplicationFailure | undefined {
   return undefined;
 }
 
+/** The FailureDetails an activity's failure carries as `details[0]`, if any. */
 export function failureDetails(appFailure: ApplicationFailure): FailureDetails | undefined {
   const d = appFailure.details?.[0];
   return d && typeof d === 'object' ? (d as FailureDetails) : undefined;
