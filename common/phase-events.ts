@@ -1,6 +1,6 @@
 /**
  * What a storyboard hears about its shots while they run, shared by the workflows (which
- * receive it) and the activities (which send it, see activities/phase-reporter.ts).
+ * receive it) and the activities (which send it, see activities/phase-relay.ts).
  *
  * No I/O: workflows import this module.
  */

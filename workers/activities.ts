@@ -14,13 +14,13 @@ import { createStorage, type StorageWiring } from '../storage/from-config';
 import { readS3Object } from '../storage/s3';
 import { createReportActivities, reportActivityRole } from '../activities/report/activities';
 import { createStoryboardActivities, storyboardActivityRole } from '../activities/storyboard/activities';
-import type { PhaseReporter } from '../activities/phase-reporter';
+import type { PhaseRelay } from '../activities/phase-relay';
 
 export interface ActivityWiring {
   /** The process's storage; absent: built from the configuration here. */
   storage?: StorageWiring;
   /** Storyboard progress from the shots' activities (absent: none is sent). */
-  phases?: PhaseReporter;
+  phases?: PhaseRelay;
   /** Acknowledged heartbeats and signals for submit attempts (see SeedanceDeps). */
   heartbeat: SeedanceDeps['heartbeat'];
   announceSending: SeedanceDeps['announceSending'];

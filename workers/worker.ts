@@ -8,7 +8,7 @@
  */
 import { Client } from '@temporalio/client';
 import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
-import { PhaseReporter } from '../activities/phase-reporter';
+import { PhaseRelay } from '../activities/phase-relay';
 import { shotPhasesSignal } from '../workflows/signals';
 import type { Config } from '../common/config';
 import { ROLE_TASK_QUEUES, type WorkerRole } from '../common/task-queues';
@@ -36,7 +36,7 @@ export async function createWorkers(
   try {
     // One client over the worker's own connection: progress signals and submit heartbeats.
     const client = new Client({ connection, namespace });
-    const phases = phaseReporter(client);
+    const phases = phaseRelay(client);
     const activities = createActivitiesByRole(config, {
       storage,
       phases,
@@ -95,8 +95,8 @@ export async function createWorkers(
 }
 
 /** Batched storyboard progress, signalled over the worker's own connection. */
-function phaseReporter(client: Client): PhaseReporter {
-  return new PhaseReporter({
+function phaseRelay(client: Client): PhaseRelay {
+  return new PhaseRelay({
     send: (parent, updates) => client.workflow.getHandle(parent).signal(shotPhasesSignal, { updates }),
     onError: (parent, err) =>
       Runtime.instance().logger.debug('storyboard progress not sent', { storyboardWorkflowId: parent, error: String(err) }),

@@ -11,7 +11,7 @@ export type { ShotPhaseEvent } from '../common/phase-events';
 
 /**
  * Phase changes of a storyboard's children, batched. Sent by the worker's activities (see
- * activities/phase-reporter.ts), not by the children: a child signalling its parent costs both
+ * activities/phase-relay.ts), not by the children: a child signalling its parent costs both
  * histories events and an extra workflow task each, which the benchmark measured as most of the
  * storyboard's overhead. Progress only: outcomes come from the children's completions.
  */

@@ -13,7 +13,7 @@ export function shotContext(): { storyboardId?: string; shotId?: string } {
 
 /**
  * The storyboard this shot's activities tell about its phases: the parent, when asked to.
- * The activities send them in batches (activities/phase-reporter.ts); the workflow itself
+ * The activities send them in batches (activities/phase-relay.ts); the workflow itself
  * sends nothing, so progress costs its history no events and the render no time.
  */
 export function parentRef(notifyParent: boolean): ParentRef | undefined {

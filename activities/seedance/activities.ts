@@ -11,7 +11,7 @@ import { formatIssues, shotFromInput, type ResolvedShot, type ShotInput } from '
 import type { ApiFamily } from '../../common/shot';
 import { countMetric } from '../metrics';
 import type { ParentRef } from '../../common/phase-events';
-import type { PhaseReporter } from '../phase-reporter';
+import type { PhaseRelay } from '../phase-relay';
 import { whileHeartbeating } from '../heartbeat';
 import { announceSending, confirmAttemptAlive, type HeartbeatRpc, type SendingAnnouncer } from './attempt-guard';
 import { ProviderError } from './provider-error';
@@ -36,7 +36,7 @@ export interface SeedanceDeps {
   /** The provider request timeout: a request is sent only when the attempt can outlast it. */
   requestTimeoutMs: number;
   /** Tells storyboards their shots' phases; absent, nothing is reported. */
-  phases?: PhaseReporter;
+  phases?: PhaseRelay;
 }
 
 export interface TaskRef {
@@ -82,7 +82,7 @@ export function createSeedanceActivities(deps: SeedanceDeps) {
    * nothing can have been billed. One that dies after it is `SubmitOutcomeUnknown`, never
    * resubmitted. Temporal never retries this activity; the workflow does, on durable timers.
    */
-  async function createTask(input: ShotInput, report?: ParentRef): Promise<SubmitResult> {
+  async function createTask(input: ShotInput, parent?: ParentRef): Promise<SubmitResult> {
     const ctx = Context.current();
     const { info } = ctx;
     const run = info.workflowExecution;
@@ -101,7 +101,7 @@ export function createSeedanceActivities(deps: SeedanceDeps) {
         await announceSending(deps.announceSending, run, { activityId: info.activityId, at: Date.now() });
         const result = await asActivity('submit', () => deps.clients[shot.api].send(prepared));
         countMetric('seedance_submissions', 1, { api: shot.api, model: shot.model }, 'tasks accepted by the provider');
-        deps.phases?.fromActivity(report, 'submitted', result.taskId);
+        deps.phases?.fromActivity(parent, 'submitted', result.taskId);
         return result;
       },
       () => ({ phase }),
@@ -128,10 +128,10 @@ export function createSeedanceActivities(deps: SeedanceDeps) {
   }
 
   /** One cheap status read; polling cadence is the workflow's business. */
-  async function getTask(ref: TaskRef, report?: ParentRef): Promise<TaskSnapshot> {
+  async function getTask(ref: TaskRef, parent?: ParentRef): Promise<TaskSnapshot> {
     const snapshot = await asActivity('get', () => deps.clients[ref.api].get(ref.taskId));
     countMetric('seedance_polls', 1, { api: ref.api, status: snapshot.status }, 'status polls, by normalized status');
-    if (snapshot.status === 'running') deps.phases?.fromActivity(report, 'rendering', ref.taskId);
+    if (snapshot.status === 'running') deps.phases?.fromActivity(parent, 'rendering', ref.taskId);
     return snapshot;
   }
 

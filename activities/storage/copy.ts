@@ -16,7 +16,7 @@ import { whileHeartbeating } from '../heartbeat';
 import { countMetric } from '../metrics';
 import type { StorageBackend } from '../../storage/backend';
 import type { ParentRef } from '../../common/phase-events';
-import type { PhaseReporter } from '../phase-reporter';
+import type { PhaseRelay } from '../phase-relay';
 
 export interface CopyToStorageInput {
   url: string;
@@ -40,7 +40,7 @@ export interface CopyDeps {
   /** A transfer that moves no bytes for this long is ended and retried. */
   stallTimeoutMs?: number;
   /** Tells storyboards their shots' phases; absent, nothing is reported. */
-  phases?: PhaseReporter;
+  phases?: PhaseRelay;
   /**
    * Which addresses the download may reach (SEEDANCE_ALLOW_PRIVATE_NETWORK,
    * SEEDANCE_FETCH_ALLOW_HOSTS); absent: public addresses only, as in production.
@@ -120,9 +120,9 @@ export function createCopyActivity(deps: CopyDeps) {
   const redact = deps.redact ?? ((text: string) => text);
 
   /** Streams the provider's output into storage, or returns the object a previous run stored. */
-  async function copyToStorage(input: CopyToStorageInput, report?: ParentRef): Promise<StoredObject> {
+  async function copyToStorage(input: CopyToStorageInput, parent?: ParentRef): Promise<StoredObject> {
     const ctx = Context.current();
-    deps.phases?.fromActivity(report, 'copying', input.taskId);
+    deps.phases?.fromActivity(parent, 'copying', input.taskId);
     if (!/^https?:\/\//i.test(input.url)) {
       throw failure(
         FailureType.InvalidOutputUrl,

@@ -16,7 +16,7 @@ import type { ParentRef, ShotPhase, ShotPhaseEvent } from '../common/phase-event
 
 export type SendPhases = (parentWorkflowId: string, updates: ShotPhaseEvent[]) => Promise<void>;
 
-export interface PhaseReporterOptions {
+export interface PhaseRelayOptions {
   send: SendPhases;
   /** How long updates wait to share a signal. */
   intervalMs?: number;
@@ -24,22 +24,22 @@ export interface PhaseReporterOptions {
   onError?: (parentWorkflowId: string, err: unknown) => void;
 }
 
-export class PhaseReporter {
+export class PhaseRelay {
   // parent -> child workflow id -> latest phase: a shot that moved twice between flushes sends once.
   private pending = new Map<string, Map<string, ShotPhaseEvent>>();
   private timer: NodeJS.Timeout | undefined;
   private sending: Promise<void> = Promise.resolve();
   private readonly intervalMs: number;
 
-  constructor(private readonly options: PhaseReporterOptions) {
+  constructor(private readonly options: PhaseRelayOptions) {
     this.intervalMs = options.intervalMs ?? 1000;
   }
 
   /** Queues a phase for the next flush; never throws, never waits. */
-  report(report: ParentRef | undefined, event: ShotPhaseEvent): void {
-    if (!report) return;
-    let forParent = this.pending.get(report.parentWorkflowId);
-    if (!forParent) this.pending.set(report.parentWorkflowId, (forParent = new Map()));
+  queue(parent: ParentRef | undefined, event: ShotPhaseEvent): void {
+    if (!parent) return;
+    let forParent = this.pending.get(parent.parentWorkflowId);
+    if (!forParent) this.pending.set(parent.parentWorkflowId, (forParent = new Map()));
     forParent.set(event.workflowId, event);
     if (!this.timer) {
       this.timer = setTimeout(() => void this.flush(), this.intervalMs);
@@ -49,10 +49,10 @@ export class PhaseReporter {
   }
 
   /** From inside an activity: the phase of the workflow that scheduled it. */
-  fromActivity(report: ParentRef | undefined, phase: ShotPhase, taskId?: string): void {
+  fromActivity(parent: ParentRef | undefined, phase: ShotPhase, taskId?: string): void {
     const workflowId = Context.current().info.workflowExecution?.workflowId;
-    if (!report || !workflowId) return;
-    this.report(report, { workflowId, phase, ...(taskId ? { taskId } : {}) });
+    if (!parent || !workflowId) return;
+    this.queue(parent, { workflowId, phase, ...(taskId ? { taskId } : {}) });
   }
 
   /** Sends everything queued, one signal per storyboard; resolves when sent (or dropped). */

@@ -1,4 +1,4 @@
-import { PhaseReporter, type SendPhases } from '../../activities/phase-reporter';
+import { PhaseRelay, type SendPhases } from '../../activities/phase-relay';
 import type { ShotPhaseEvent } from '../../common/phase-events';
 
 function recorder(fail?: (parent: string) => boolean) {
@@ -10,15 +10,15 @@ function recorder(fail?: (parent: string) => boolean) {
   return { sent, send };
 }
 
-describe('PhaseReporter', () => {
+describe('PhaseRelay', () => {
   test('one signal per storyboard per flush, with only the latest phase of each shot', async () => {
     const { sent, send } = recorder();
-    const r = new PhaseReporter({ send, intervalMs: 60_000 });
-    r.report({ parentWorkflowId: 'sb1' }, { workflowId: 'sb1/a', phase: 'submitted', taskId: 't1' });
-    r.report({ parentWorkflowId: 'sb1' }, { workflowId: 'sb1/b', phase: 'submitted' });
-    r.report({ parentWorkflowId: 'sb2' }, { workflowId: 'sb2/a', phase: 'copying' });
-    r.report({ parentWorkflowId: 'sb1' }, { workflowId: 'sb1/a', phase: 'rendering', taskId: 't1' });
-    r.report(undefined, { workflowId: 'solo', phase: 'submitted' });
+    const r = new PhaseRelay({ send, intervalMs: 60_000 });
+    r.queue({ parentWorkflowId: 'sb1' }, { workflowId: 'sb1/a', phase: 'submitted', taskId: 't1' });
+    r.queue({ parentWorkflowId: 'sb1' }, { workflowId: 'sb1/b', phase: 'submitted' });
+    r.queue({ parentWorkflowId: 'sb2' }, { workflowId: 'sb2/a', phase: 'copying' });
+    r.queue({ parentWorkflowId: 'sb1' }, { workflowId: 'sb1/a', phase: 'rendering', taskId: 't1' });
+    r.queue(undefined, { workflowId: 'solo', phase: 'submitted' });
     expect(sent).toEqual([]);
     await r.flush();
     expect(sent).toEqual([
@@ -37,8 +37,8 @@ describe('PhaseReporter', () => {
 
   test('flushes by itself after the interval', async () => {
     const { sent, send } = recorder();
-    const r = new PhaseReporter({ send, intervalMs: 20 });
-    r.report({ parentWorkflowId: 'sb' }, { workflowId: 'sb/a', phase: 'submitted' });
+    const r = new PhaseRelay({ send, intervalMs: 20 });
+    r.queue({ parentWorkflowId: 'sb' }, { workflowId: 'sb/a', phase: 'submitted' });
     const deadline = Date.now() + 5000;
     while (sent.length === 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 10));
     expect(sent).toEqual([{ parent: 'sb', updates: [{ workflowId: 'sb/a', phase: 'submitted' }] }]);
@@ -47,9 +47,9 @@ describe('PhaseReporter', () => {
   test('a storyboard that cannot be signalled loses its batch, never the others, and never throws', async () => {
     const { sent, send } = recorder((p) => p === 'gone');
     const errors: string[] = [];
-    const r = new PhaseReporter({ send, intervalMs: 60_000, onError: (p) => errors.push(p) });
-    r.report({ parentWorkflowId: 'gone' }, { workflowId: 'gone/a', phase: 'copying' });
-    r.report({ parentWorkflowId: 'here' }, { workflowId: 'here/a', phase: 'copying' });
+    const r = new PhaseRelay({ send, intervalMs: 60_000, onError: (p) => errors.push(p) });
+    r.queue({ parentWorkflowId: 'gone' }, { workflowId: 'gone/a', phase: 'copying' });
+    r.queue({ parentWorkflowId: 'here' }, { workflowId: 'here/a', phase: 'copying' });
     await expect(r.flush()).resolves.toBeUndefined();
     expect(errors).toEqual(['gone']);
     expect(sent.map((s) => s.parent)).toEqual(['here']);
