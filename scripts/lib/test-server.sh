@@ -13,8 +13,9 @@
 # serial collector and C1 only opens it in ~0.8 s on 2 cores; an application class-data
 # archive written at install (Java's CDS) halves that, which leaves headroom on a busy machine.
 #
-# Needs java (>= 11; $JAVA_HOME/bin/java when set, else java on PATH) and mvn. Sourced by
-# scripts/infra.sh after scripts/lib/common.sh; uses its CACHE_DIR and BIN_DIR.
+# Needs a Java runtime ($JAVA_HOME/bin/java when set, else java on PATH) and mvn ($SEEDANCE_MVN
+# when set). Sourced by scripts/infra.sh after scripts/lib/common.sh; uses its CACHE_DIR and
+# BIN_DIR.
 
 TEST_SERVER_VERSION=1.38.0
 # The server logs through SLF4J 1.7; the no-op binding keeps it from printing a warning at start.
@@ -32,10 +33,10 @@ test_server_install() {
   if [[ -x "$bin" && -f "$stamp" && "$(cat "$stamp")" == "$want" && -d "$dir/lib" ]]; then
     return 0
   fi
-  local java
+  local java mvn=${SEEDANCE_MVN:-mvn}
   java=$(test_server_java)
-  have "$java" || die "the Temporal test server is a Java program, but '$java' is not found. Install a JDK or JRE >= 11 (e.g. apt-get install openjdk-17-jre-headless) or set JAVA_HOME, and re-run."
-  have mvn || die "the Temporal test server is fetched from Maven Central with mvn, which is not on PATH. Install Maven (e.g. apt-get install maven) and re-run."
+  have "$java" || die "the Temporal test server is a Java program, but '$java' is not found. Install a Java runtime (e.g. apt-get install openjdk-17-jre-headless) or set JAVA_HOME, and re-run."
+  have "$mvn" || die "the Temporal test server is fetched from Maven Central with mvn, but '$mvn' is not found. Install Maven (e.g. apt-get install maven) and re-run."
 
   mkdir -p "$BIN_DIR" "$CACHE_DIR/logs" "$CACHE_DIR/test-server"
   local buildlog="$CACHE_DIR/logs/test-server-install.log" scratch start=$SECONDS
@@ -59,7 +60,7 @@ test_server_install() {
   </dependencies>
 </project>
 POM
-  if ! (cd "$scratch" && mvn -B -ntp -Dmaven.repo.local="$CACHE_DIR/m2" dependency:copy-dependencies \
+  if ! (cd "$scratch" && "$mvn" -B -ntp -Dmaven.repo.local="$CACHE_DIR/m2" dependency:copy-dependencies \
     -DoutputDirectory="$scratch/lib" -DincludeScope=runtime) >"$buildlog" 2>&1; then
     tail -n 30 "$buildlog" >&2 || true
     rm -rf "$scratch"
