@@ -26,7 +26,17 @@ import { describeFailure } from './video';
 
 export type StoryboardHandle = WorkflowHandle<typeof renderStoryboard>;
 
-/** The storyboard's workflow id is its id: starting it twice attaches to the running one. */
+/**
+ * Starts renderStoryboard for a staged storyboard (see `stageStoryboard`), or attaches to the
+ * one already running: the storyboard's workflow id is its id, so starting twice never pays twice.
+ *
+ * @example
+ * ```ts
+ * const staged = await stageStoryboard(storage, await checkStoryboardFile('board.yaml'));
+ * const handle = await startStoryboard(client, { ...staged, window: 10 }, 'seedance-flow');
+ * const result = await handle.result();
+ * ```
+ */
 export async function startStoryboard(client: Client, input: RenderStoryboardInput, taskQueue: string): Promise<StoryboardHandle> {
   try {
     return await client.workflow.start(renderStoryboard, {
@@ -44,7 +54,7 @@ export async function startStoryboard(client: Client, input: RenderStoryboardInp
 }
 
 /** What `status --json` and `render --json` print: the manifest fields plus where it stands. */
-export interface StoryboardReport {
+export interface StoryboardStatus {
   storyboardId: string;
   status: StoryboardRunStatus;
   /** By state (common/states.ts); `not_started` once finished. */
@@ -59,7 +69,17 @@ export interface StoryboardReport {
   message?: string;
 }
 
-export async function storyboardReport(client: Client, storage: StorageBackend, storyboardId: string): Promise<StoryboardReport> {
+/**
+ * Where a storyboard stands, whether it is running (its progress query), long finished (its
+ * result and manifest) or ended otherwise (its failure): what `seedance-flow status` prints.
+ *
+ * @example
+ * ```ts
+ * const status = await storyboardStatus(client, storage, 'lighthouse-keeper');
+ * console.log(status.status, status.counts);
+ * ```
+ */
+export async function storyboardStatus(client: Client, storage: StorageBackend, storyboardId: string): Promise<StoryboardStatus> {
   const handle: StoryboardHandle = client.workflow.getHandle(storyboardId);
   let status: string;
   try {
@@ -70,9 +90,9 @@ export async function storyboardReport(client: Client, storage: StorageBackend, 
   }
   if (status === 'RUNNING' || status === 'CONTINUED_AS_NEW') {
     const p = await handle.query(storyboardProgressQuery);
-    return progressReport(p);
+    return statusFromProgress(p);
   }
-  if (status === 'COMPLETED') return resultReport(await handle.result(), storage);
+  if (status === 'COMPLETED') return statusFromResult(await handle.result(), storage);
   try {
     await handle.result();
   } catch (err) {
@@ -85,10 +105,11 @@ export async function storyboardReport(client: Client, storage: StorageBackend, 
       };
     }
   }
-  return { storyboardId, status: status.toLowerCase() as StoryboardReport['status'] };
+  return { storyboardId, status: status.toLowerCase() as StoryboardStatus['status'] };
 }
 
-export function progressReport(p: StoryboardProgress): StoryboardReport {
+/** A running storyboard's progress (the `storyboardProgress` query) as a status. */
+export function statusFromProgress(p: StoryboardProgress): StoryboardStatus {
   return {
     storyboardId: p.storyboardId,
     status: 'running',
@@ -101,7 +122,8 @@ export function progressReport(p: StoryboardProgress): StoryboardReport {
   };
 }
 
-export async function resultReport(r: StoryboardResult, storage: StorageBackend): Promise<StoryboardReport> {
+/** A completed storyboard's result as a status, with the shots read from its manifest when the result leaves them out. */
+export async function statusFromResult(r: StoryboardResult, storage: StorageBackend): Promise<StoryboardStatus> {
   let shots = r.shots;
   if (!shots) {
     const text = await storage.readText(storyboardKeys.manifest(r.storyboardId));
@@ -118,10 +140,12 @@ export async function resultReport(r: StoryboardResult, storage: StorageBackend)
   };
 }
 
+/** Stops launching new shots (the `pause` signal); shots in flight finish. `resumeStoryboard` continues. */
 export async function pauseStoryboard(client: Client, storyboardId: string, reason = 'paused from the CLI'): Promise<void> {
   await client.workflow.getHandle(storyboardId).signal(pauseSignal, reason);
 }
 
+/** Continues a paused storyboard (the `resume` signal), whether a person or an insufficient balance paused it. */
 export async function resumeStoryboard(client: Client, storyboardId: string): Promise<void> {
   await client.workflow.getHandle(storyboardId).signal(resumeSignal);
 }
@@ -131,14 +155,14 @@ export async function cancelStoryboard(client: Client, storyboardId: string): Pr
   await client.workflow.getHandle(storyboardId).cancel();
 }
 
-/** Polls progress until the workflow ends; returns the final report. */
+/** Polls progress until the workflow ends, calling `onProgress` each time; returns its final status. */
 export async function followStoryboard(
   client: Client,
   storage: StorageBackend,
   storyboardId: string,
   onProgress: (p: StoryboardProgress) => void,
   everyMs = 1000,
-): Promise<StoryboardReport> {
+): Promise<StoryboardStatus> {
   const handle: StoryboardHandle = client.workflow.getHandle(storyboardId);
   let done = false;
   const result = handle.result().finally(() => (done = true));
@@ -152,7 +176,7 @@ export async function followStoryboard(
     await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, everyMs))]);
   }
   try {
-    return await resultReport(await result, storage);
+    return await statusFromResult(await result, storage);
   } catch (err) {
     if (err instanceof WorkflowFailedError) {
       const f = describeFailure(err.cause);

@@ -17,6 +17,16 @@ export function videoWorkflowId(input: RenderVideoInput): string {
   return `video-${digest.slice(0, 20)}`;
 }
 
+/**
+ * Starts renderVideo, or attaches to the render of the same shot and key that is already
+ * running or already stored (see {@link videoWorkflowId}); a failed earlier run starts anew.
+ *
+ * @example
+ * ```ts
+ * const handle = await startRenderVideo(client, { shot: { prompt: 'a lighthouse at dawn' } }, { taskQueue: 'seedance-flow' });
+ * const outcome = await waitForVideo(handle, (p) => console.log(p.phase));
+ * ```
+ */
 export async function startRenderVideo(
   client: Client,
   input: RenderVideoInput,
@@ -55,6 +65,7 @@ export interface VideoOutcome {
   message?: string;
 }
 
+/** Waits for a render to end and returns its outcome as one flat object; `onProgress` gets the progress query every `progressEveryMs`. */
 export async function waitForVideo(
   handle: WorkflowHandle<typeof renderVideo>,
   onProgress?: (p: RenderVideoProgress) => void,
@@ -96,6 +107,7 @@ export async function waitForVideo(
   }
 }
 
+/** A workflow failure's cause as the failure type and message users see (types from common/errors.ts). */
 export function describeFailure(cause: Error | undefined): Pick<VideoOutcome, 'status' | 'failureType' | 'message' | 'taskId'> {
   if (cause instanceof CancelledFailure)
     return { status: 'cancelled', failureType: FailureType.Cancelled, message: 'the render was cancelled' };

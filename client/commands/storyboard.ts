@@ -15,8 +15,8 @@ import {
   pauseStoryboard,
   resumeStoryboard,
   startStoryboard,
-  storyboardReport,
-  type StoryboardReport,
+  storyboardStatus,
+  type StoryboardStatus,
 } from '../storyboard';
 import { checkStoryboardFile, readStagedRecord, stageStoryboard, type CheckOptions, type StagedStoryboard } from '../storyboard-file';
 import { connectClient, temporalTarget } from '../../temporal/connection';
@@ -67,7 +67,7 @@ export async function storyboardCommand(command: StoryboardCommand, args: string
   const { storage } = createStorage(config);
   if (command === 'render') {
     const checked = await checkStoryboardFile(target, checkOptions);
-    if (checked.problems.length) return reportProblems(target, checked.problems, json);
+    if (checked.problems.length) return printProblems(target, checked.problems, json);
     const staged = await stageStoryboard(storage, checked);
     return withClient(config, (client) => launch(client, config, storage, staged, values, json));
   }
@@ -79,9 +79,9 @@ export async function storyboardCommand(command: StoryboardCommand, args: string
   return withClient(config, async (client) => {
     switch (command) {
       case 'status': {
-        const report = await storyboardReport(client, storage, target);
-        printReport(report, json);
-        return report.status === 'failed' || (report.counts?.failed ?? 0) > 0 ? 1 : 0;
+        const status = await storyboardStatus(client, storage, target);
+        printStatus(status, json);
+        return status.status === 'failed' || (status.counts?.failed ?? 0) > 0 ? 1 : 0;
       }
       case 'pause':
         await pauseStoryboard(client, target);
@@ -109,14 +109,14 @@ export async function storyboardCommand(command: StoryboardCommand, args: string
 
 async function validate(file: string, json: boolean, options: CheckOptions): Promise<number> {
   const checked = await checkStoryboardFile(file, options);
-  if (checked.problems.length) return reportProblems(file, checked.problems, json);
+  if (checked.problems.length) return printProblems(file, checked.problems, json);
   const shots = checked.storyboard?.shots.length ?? 0;
   if (json) console.log(boundedJson({ file, valid: true, storyboardId: checked.storyboard?.id, shots, problems: [] }));
   else console.log(`${t(file)}: valid storyboard ${t(checked.storyboard?.id)} with ${shots} shots`);
   return 0;
 }
 
-function reportProblems(file: string, problems: { path: string; message: string }[], json: boolean): number {
+function printProblems(file: string, problems: { path: string; message: string }[], json: boolean): number {
   if (json) console.log(boundedJson({ file, valid: false, problems }));
   else {
     console.error(`${t(file)}: ${problems.length} problem${problems.length === 1 ? '' : 's'}, nothing was started`);
@@ -165,13 +165,13 @@ async function launch(
     // The warning gets a line of its own, not the middle of a redrawn progress bar.
     ...(printer ? { print: (line: string) => printer.note(line) } : {}),
   });
-  const report = await followStoryboard(client, storage, staged.storyboardId, (p) => printer?.update(p)).finally(() => watch.stop());
+  const status = await followStoryboard(client, storage, staged.storyboardId, (p) => printer?.update(p)).finally(() => watch.stop());
   printer?.end();
-  printReport(report, json);
-  return report.status === 'completed' && (report.counts?.failed ?? 0) === 0 && (report.counts?.not_started ?? 0) === 0 ? 0 : 1;
+  printStatus(status, json);
+  return status.status === 'completed' && (status.counts?.failed ?? 0) === 0 && (status.counts?.not_started ?? 0) === 0 ? 0 : 1;
 }
 
-function printReport(r: StoryboardReport, json: boolean): void {
+function printStatus(r: StoryboardStatus, json: boolean): void {
   if (json) {
     console.log(boundedJson(r));
     return;

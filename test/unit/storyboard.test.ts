@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os';
 import path from 'node:path';
 import { checkStoryboardFile } from '../../client/storyboard-file';
-import { resultReport } from '../../client/storyboard';
+import { statusFromResult } from '../../client/storyboard';
 import {
   MANIFEST_STATUS_MEANING,
   MANIFEST_STATUSES,
@@ -261,8 +261,8 @@ describe('counts by state', () => {
     } as unknown as StoryboardResult;
     const storage = {
       readText: () => Promise.reject(new Error('not read')),
-    } as unknown as Parameters<typeof resultReport>[1];
-    const report = await resultReport(old, storage);
+    } as unknown as Parameters<typeof statusFromResult>[1];
+    const report = await statusFromResult(old, storage);
     expect(report.counts).toEqual({ ...counts, not_started: 2 });
     expect(report).toMatchObject({ status: 'completed', tokensUsed: 10 });
   });
