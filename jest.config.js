@@ -18,6 +18,7 @@ const bundles = {
   globalTeardown: '<rootDir>/test/helpers/jest-global-teardown.js',
 };
 module.exports = {
+  testSequencer: '<rootDir>/test/helpers/jest-sequencer.js',
   projects: [
     { ...common, ...bundles, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, ...bundles, displayName: 'workflows', testMatch: ['<rootDir>/test/workflows/**/*.test.ts'] },
