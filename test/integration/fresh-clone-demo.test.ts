@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium';
 import { parse } from 'yaml';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -44,20 +44,7 @@ test('README first command from a fresh clone renders the example storyboard wit
   expect(manifest.shots.map((s) => [s.shotId, s.status])).toEqual(example.shots.map((s) => [s.id, 'stored']));
   for (const s of manifest.shots) expect(existsSync(path.join(dir, 'renders', s.key))).toBe(true);
 
-  execFileSync('bash', [path.join(ROOT, 'scripts/ensure-chromium.sh')], { stdio: 'inherit', timeout: 15 * 60_000 });
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     const failed: string[] = [];

@@ -6,7 +6,6 @@
  * Needs no Temporal, MinIO or simulator. Needs /usr/bin/chromium: beforeAll runs
  * scripts/ensure-chromium.sh, which installs Debian's package when it is missing.
  */
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -14,7 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium';
 import { createReportActivities, reportKeys, type WriteReportResult } from '../../activities/report/activities';
 import { MAX_SHEET_TILES } from '../../activities/report/ffmpeg';
 import { FileStorage } from '../../storage/fs';
@@ -23,17 +23,6 @@ import { STAGE_PAGE_SIZE, storyboardKeys, type ManifestEntry, type StagedShot } 
 
 const ROOT = path.resolve(__dirname, '../..');
 const SAMPLE = path.join(ROOT, 'simulator/assets/sample.mp4');
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** What a person sees; then with every player opened and loaded. */
 const SCREENSHOT = '/tmp/report.png';
 const SCREENSHOT_PLAYERS = '/tmp/report-players.png';
@@ -123,9 +112,7 @@ describe('storyboard report', () => {
   const cleanup: string[] = [];
 
   beforeAll(async () => {
-    // Installs Debian's chromium when it is missing (apt-get; ~20 s here, a few minutes on a bare machine).
-    execFileSync('bash', [path.join(ROOT, 'scripts/ensure-chromium.sh')], { stdio: 'inherit', timeout: 15 * 60_000 });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 16 * 60_000);
 
   afterAll(async () => {
