@@ -11,7 +11,10 @@ import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@tem
 import { PhaseRelay } from '../activities/phase-relay';
 import { shotPhasesSignal } from '../workflows/signals';
 import type { Config } from '../common/config';
-import { ROLE_TASK_QUEUES, type WorkerRole } from '../common/task-queues';
+import { isWorkerRole, ROLE_TASK_QUEUES, type WorkerRole } from '../common/task-queues';
+import { callbackSettings } from '../common/config';
+import { PROVIDER_CALLBACK_SIGNAL } from '../common/callbacks';
+import { startCallbackReceiver, type CallbackReceiver } from './callback-receiver';
 import { connectWorker } from '../temporal/connection';
 import { SUBMIT_SENDING_SIGNAL } from '../common/submit-attempt';
 import { createStorage, type StorageWiring } from '../storage/from-config';
@@ -22,6 +25,8 @@ export interface WorkerHandle {
   connection: NativeConnection;
   /** The process's storage (its one S3 client): the activities use it, and so may the start-up sweep and the demo. */
   storage: StorageWiring;
+  /** The callback receiver, when this process runs the `callbacks` role. */
+  callbackReceiver?: CallbackReceiver;
   /** Runs every worker until shutdown() (or SIGINT/SIGTERM), then closes the connection. */
   run(): Promise<void>;
   shutdown(): void;
@@ -37,12 +42,17 @@ export async function createWorkers(
     // One client over the worker's own connection: progress signals and submit heartbeats.
     const client = new Client({ connection, namespace });
     const phases = phaseRelay(client);
-    const activities = createActivitiesByRole(config, {
-      storage,
-      phases,
-      heartbeat: (taskToken, details) => client.activity.heartbeat(taskToken, details),
-      announceSending: (run, sending) => client.workflow.getHandle(run.workflowId, run.runId).signal(SUBMIT_SENDING_SIGNAL, sending),
-    });
+    const roles = new Set(config.SEEDANCE_WORKER_ROLES);
+    callbackSettings(config); // refuses an unsafe or incomplete callback configuration before anything starts
+    // A process of the callbacks role alone needs no API key: it builds no activities.
+    const activities = [...roles].some(isWorkerRole)
+      ? createActivitiesByRole(config, {
+          storage,
+          phases,
+          heartbeat: (taskToken, details) => client.activity.heartbeat(taskToken, details),
+          announceSending: (run, sending) => client.workflow.getHandle(run.workflowId, run.runId).signal(SUBMIT_SENDING_SIGNAL, sending),
+        })
+      : undefined;
     const common = {
       connection,
       namespace,
@@ -61,7 +71,8 @@ export async function createWorkers(
       copy: () => ({ maxConcurrentActivityTaskExecutions: config.SEEDANCE_COPY_CONCURRENCY }),
     };
     const workers: Worker[] = [];
-    for (const role of new Set(config.SEEDANCE_WORKER_ROLES)) {
+    for (const role of roles) {
+      if (!isWorkerRole(role) || !activities) continue;
       workers.push(
         await Worker.create({
           ...common,
@@ -72,19 +83,26 @@ export async function createWorkers(
         }),
       );
     }
+    const callbackReceiver = roles.has('callbacks') ? await startReceiver(config, client, phases) : undefined;
+    let stopReceiver: () => void = () => undefined;
+    const receiverStopped = new Promise<void>((resolve) => (stopReceiver = resolve));
     return {
       workers,
       connection,
       storage,
+      ...(callbackReceiver ? { callbackReceiver } : {}),
       run: async () => {
         try {
-          await Promise.all(workers.map((w) => w.run()));
+          // A process of the callbacks role alone runs until shutdown() (or a signal).
+          await Promise.all([...workers.map((w) => w.run()), ...(callbackReceiver ? [receiverStopped] : [])]);
         } finally {
+          await callbackReceiver?.close();
           await phases.flush();
           await connection.close();
         }
       },
       shutdown: () => {
+        stopReceiver();
         for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       },
     };
@@ -92,6 +110,26 @@ export async function createWorkers(
     await connection.close();
     throw err;
   }
+}
+
+/** The callbacks role: an HTTP server that signals shots' workflows over the worker's connection. */
+function startReceiver(config: Config, client: Client, phases: PhaseRelay): Promise<CallbackReceiver> {
+  const [host, port] = splitAddress(config.SEEDANCE_CALLBACK_ADDRESS);
+  return startCallbackReceiver({
+    host,
+    port,
+    secrets: config.SEEDANCE_CALLBACK_SECRET ?? [],
+    phases,
+    signal: (target, callback) => client.workflow.getHandle(target.workflowId, target.runId).signal(PROVIDER_CALLBACK_SIGNAL, callback),
+    onSignalError: (target, err) =>
+      Runtime.instance().logger.debug('callback not passed on', { workflowId: target.workflowId, error: String(err) }),
+  });
+}
+
+/** `host:port`, `[v6]:port`. */
+function splitAddress(address: string): [string, number] {
+  const at = address.lastIndexOf(':');
+  return [address.slice(0, at).replace(/^\[(.*)\]$/, '$1'), Number(address.slice(at + 1))];
 }
 
 /** Batched storyboard progress, signalled over the worker's own connection. */

@@ -2,7 +2,7 @@
  * Every workflow the seedance-flow worker runs, with the signals, queries and updates callers
  * use. Other teams import the workflow functions as types for `executeChild` (see README).
  */
-export { renderVideo, renderVideoProgressQuery, defaultStorageKey } from './render-video';
+export { renderVideo, renderVideoProgressQuery, defaultStorageKey, providerCallbackSignal } from './render-video';
 export { renderStoryboard } from './render-storyboard';
 export { pauseSignal, resumeSignal, setWindowUpdate, shotPhasesSignal, storyboardProgressQuery, type ShotPhaseEvent } from './signals';
 export type { RenderVideoInput, RenderVideoResult, RenderVideoProgress } from '../common/render';
