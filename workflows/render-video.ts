@@ -12,18 +12,15 @@ import {
   isCancellation,
   log,
   metricMeter,
-  patched,
   setHandler,
-  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { TaskRef } from '../activities/seedance/activities';
 import type { TaskSnapshot } from '../activities/seedance/types';
 import { FailureType } from '../common/errors';
-import type { ParentRef } from '../common/phase-events';
 import { PollScheduleSchema, type PollSchedule } from '../common/poll-schedule';
 import { RenderVideoInputSchema, type RenderVideoInput, type RenderVideoProgress, type RenderVideoResult } from '../common/render';
-import { formatIssues, resolveShot, type ResolvedShot } from '../common/shot';
+import { formatIssues, resolveShot } from '../common/shot';
 import { SUBMIT_SENDING_SIGNAL, type SubmitSending } from '../common/submit-attempt';
 import { videoActivities } from './video-activities';
 import { parentRef, shotContext } from './video-context';

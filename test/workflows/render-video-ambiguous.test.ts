@@ -4,7 +4,7 @@
  * without an answer is settled by its callback or by the task list, never paid twice; and a
  * callback wakes the poll loop, but only a GET decides.
  */
-import { ApplicationFailure } from '@temporalio/common';
+import { type ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type { CallbackPlan, ProviderCallback } from '../../common/callbacks';
