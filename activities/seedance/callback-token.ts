@@ -59,8 +59,10 @@ export function verifyCallbackToken(secrets: readonly string[], token: string): 
   const dot = token.indexOf('.');
   if (dot <= 0 || dot !== token.lastIndexOf('.')) return undefined;
   const payload = token.slice(0, dot);
-  const given = Buffer.from(token.slice(dot + 1), 'base64url');
-  if (given.length !== 32) return undefined;
+  const macText = token.slice(dot + 1);
+  const given = Buffer.from(macText, 'base64url');
+  // Canonical encoding only: one token per target, so no altered spelling of it passes.
+  if (given.length !== 32 || given.toString('base64url') !== macText) return undefined;
   // Every secret is tried, so the time taken does not tell which one (if any) matched.
   let valid = false;
   for (const secret of secrets) valid = timingSafeEqual(mac(secret, payload), given) || valid;
