@@ -39,21 +39,19 @@ export interface SeedanceNexusOptions {
 export function seedanceNexusHandler(opts: SeedanceNexusOptions): nexus.ServiceHandler<(typeof seedanceService)['operations']> {
   return nexus.serviceHandler(seedanceService, {
     renderVideo: new RenderVideoOperation(opts.taskQueue),
-    renderStoryboard: new WorkflowRunOperationHandler<RenderStoryboardOperationInput, StoryboardResult>(
-      async (ctx, input) => {
-        const checked = checkInput(RenderStoryboardInputSchema, input, ['carry', 'shotTaskQueue']);
-        log.info('storyboard requested through Nexus', { storyboardId: checked.storyboardId });
-        return startWorkflow<typeof renderStoryboard>(ctx, 'renderStoryboard', {
-          taskQueue: opts.taskQueue,
-          workflowId: checked.storyboardId,
-          args: [input],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          // As `seedance-flow render`: a finished storyboard runs again, rendering only the
-          // shots whose video is missing or failed.
-          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        });
-      },
-    ),
+    renderStoryboard: new WorkflowRunOperationHandler<RenderStoryboardOperationInput, StoryboardResult>(async (ctx, input) => {
+      const checked = checkInput(RenderStoryboardInputSchema, input, ['carry', 'shotTaskQueue']);
+      log.info('storyboard requested through Nexus', { storyboardId: checked.storyboardId });
+      return startWorkflow<typeof renderStoryboard>(ctx, 'renderStoryboard', {
+        taskQueue: opts.taskQueue,
+        workflowId: checked.storyboardId,
+        args: [input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        // As `seedance-flow render`: a finished storyboard runs again, rendering only the
+        // shots whose video is missing or failed.
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      });
+    }),
   });
 }
 
@@ -78,7 +76,10 @@ class RenderVideoOperation implements nexus.OperationHandler<RenderVideoOperatio
     });
   }
 
-  async start(ctx: nexus.StartOperationContext, input: RenderVideoOperationInput): Promise<nexus.HandlerStartOperationResult<RenderVideoResult>> {
+  async start(
+    ctx: nexus.StartOperationContext,
+    input: RenderVideoOperationInput,
+  ): Promise<nexus.HandlerStartOperationResult<RenderVideoResult>> {
     try {
       return await this.run.start(ctx, input);
     } catch (err) {
