@@ -62,7 +62,9 @@ export async function createWorkers(
       workflows: () => ({
         ...workflowSource(config),
         maxConcurrentWorkflowTaskExecutions: config.SEEDANCE_WORKFLOW_CONCURRENCY,
-        ...(config.SEEDANCE_NEXUS ? { nexusServices: [seedanceNexusHandler({ taskQueue: workflowTaskQueue(config.SEEDANCE_TASK_QUEUE) })] } : {}),
+        ...(config.SEEDANCE_NEXUS
+          ? { nexusServices: [seedanceNexusHandler({ taskQueue: workflowTaskQueue(config.SEEDANCE_TASK_QUEUE) })] }
+          : {}),
       }),
       provider: () => ({
         maxTaskQueueActivitiesPerSecond: config.SEEDANCE_PROVIDER_RPS,

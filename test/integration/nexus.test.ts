@@ -73,10 +73,14 @@ async function storyboardRuns(storyboardId: string): Promise<{ runId: string; st
   return runs;
 }
 
-test('a workflow in team-a renders a storyboard through the endpoint and receives its result', async () => {
+test('a workflow in team-a renders a storyboard through the endpoint and receives its result, across continue-as-new', async () => {
   const id = uniqueId('nexus-board');
   const staged = await stageBoard(h, boardDoc(id, 4));
-  const result = await (await renderStoryboardFromTeamA(`team-a-${id}`, { ...staged, schedule: FAST_SCHEDULE, window: 2 })).result();
+  // Two shots per run: the result must reach the caller from the storyboard's last run, as it
+  // does for any storyboard over 500 shots.
+  const result = await (
+    await renderStoryboardFromTeamA(`team-a-${id}`, { ...staged, schedule: FAST_SCHEDULE, window: 2, shotsPerRun: 2 })
+  ).result();
 
   expect(result).toMatchObject({ storyboardId: id, manifestKey: `${id}/manifest.json` });
   expect(result.counts).toMatchObject({ stored: 4, failed: 0, not_started: 0 });
@@ -90,6 +94,12 @@ test('a workflow in team-a renders a storyboard through the endpoint and receive
   expect(described.status.name).toBe('COMPLETED');
   expect(described.taskQueue).toBe(h.config.SEEDANCE_TASK_QUEUE);
   expect(described.raw.callbacks?.map((c) => c.callback?.links?.[0]?.workflowEvent?.workflowId)).toEqual([`team-a-${id}`]);
+  const runs = await waitFor(
+    'every run listed',
+    () => storyboardRuns(id),
+    (r) => r.length >= 2 && r.every((x) => x.status !== 'RUNNING'),
+  );
+  expect(runs.map((r) => r.status).sort()).toEqual(['COMPLETED', ...Array(runs.length - 1).fill('CONTINUED_AS_NEW')]);
   expect(h.sim.stats().submissions).toBe(4);
 });
 
