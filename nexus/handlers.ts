@@ -18,7 +18,7 @@ import * as nexus from 'nexus-rpc';
 import type { z } from 'zod';
 import { FailureType, failure } from '../common/errors';
 import { RenderVideoInputSchema, type RenderVideoResult } from '../common/render';
-import { RenderStoryboardInputSchema, type StoryboardResult } from '../common/storyboard';
+import { RenderStoryboardInputSchema, clip, type StoryboardResult } from '../common/storyboard';
 import { videoWorkflowId } from '../common/video-id';
 import type { renderStoryboard, renderVideo } from '../workflows';
 import { seedanceService, type RenderStoryboardOperationInput, type RenderVideoOperationInput } from './service';
@@ -105,6 +105,7 @@ function checkInput<S extends z.ZodType>(schema: S, input: unknown, internal: re
   const parsed = schema.safeParse(input);
   if (!parsed.success) problems.push(...parsed.error.issues.slice(0, 20).map((i) => `${i.path.join('.') || 'input'}: ${i.message}`));
   if (problems.length === 0 && parsed.success) return parsed.data;
-  const message = `invalid input: ${problems.join('; ')}`;
+  // Bounded: the problems quote a caller's keys and values.
+  const message = clip(`invalid input: ${problems.join('; ')}`, 2000);
   throw new nexus.HandlerError('BAD_REQUEST', message, { cause: failure(FailureType.InvalidRequest, message) });
 }
