@@ -109,6 +109,12 @@ export const ConfigSchema = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.enum(WORKER_ROLES)).min(1, 'name at least one of workflows, provider, copy')),
+  /**
+   * Serve the seedance-flow Nexus service (nexus/service.ts) on the workflows worker's queue
+   * (SEEDANCE_TASK_QUEUE), for callers in other namespaces through a Nexus endpoint that
+   * targets it. Off unless asked for: it opens this deployment to other namespaces.
+   */
+  SEEDANCE_NEXUS: z.stringbool().default(false),
   /** Provider calls per second across ALL workers (Temporal enforces it on the provider task queue). */
   SEEDANCE_PROVIDER_RPS: z.coerce.number().positive().default(10),
   /** Provider calls in flight in this worker. */

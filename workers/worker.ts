@@ -4,14 +4,16 @@
  *   workflows: renderVideo, renderStoryboard and their light storage activities;
  *   provider:  submit/get/cancel, globally rate-limited with maxTaskQueueActivitiesPerSecond;
  *   copy:      streaming copies into storage, with their own concurrency cap.
+ * With SEEDANCE_NEXUS the workflows worker also serves the Nexus service (nexus/handlers.ts).
  * Which activities each role registers is declared by their factories (workers/activities.ts).
  */
 import { Client } from '@temporalio/client';
 import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { PhaseRelay } from '../activities/phase-relay';
 import { shotPhasesSignal } from '../workflows/signals';
-import type { Config } from '../common/config';
-import { ROLE_TASK_QUEUES, type WorkerRole } from '../common/task-queues';
+import { ConfigError, type Config } from '../common/config';
+import { ROLE_TASK_QUEUES, workflowTaskQueue, type WorkerRole } from '../common/task-queues';
+import { seedanceNexusHandler } from '../nexus/handlers';
 import { connectWorker } from '../temporal/connection';
 import { SUBMIT_SENDING_SIGNAL } from '../common/submit-attempt';
 import { createStorage, type StorageWiring } from '../storage/from-config';
@@ -31,6 +33,10 @@ export async function createWorkers(
   config: Config,
   opts: { env?: Record<string, string | undefined>; overrides?: Partial<WorkerOptions>; storage?: StorageWiring } = {},
 ): Promise<WorkerHandle> {
+  // The Nexus service is served beside the workflows it starts, on the one queue callers name.
+  if (config.SEEDANCE_NEXUS && !config.SEEDANCE_WORKER_ROLES.includes('workflows')) {
+    throw new ConfigError(['SEEDANCE_NEXUS: the Nexus service runs on the workflows worker; add workflows to SEEDANCE_WORKER_ROLES']);
+  }
   const storage = opts.storage ?? createStorage(config);
   const { connection, namespace } = await connectWorker(config, opts.env);
   try {
@@ -53,7 +59,13 @@ export async function createWorkers(
     // One worker per role: the role's queue (common/task-queues.ts), the activities whose
     // factories declare that role (workers/activities.ts), and the role's limits.
     const roleOptions: Record<WorkerRole, () => Partial<WorkerOptions>> = {
-      workflows: () => ({ ...workflowSource(config), maxConcurrentWorkflowTaskExecutions: config.SEEDANCE_WORKFLOW_CONCURRENCY }),
+      workflows: () => ({
+        ...workflowSource(config),
+        maxConcurrentWorkflowTaskExecutions: config.SEEDANCE_WORKFLOW_CONCURRENCY,
+        ...(config.SEEDANCE_NEXUS
+          ? { nexusServices: [seedanceNexusHandler({ taskQueue: workflowTaskQueue(config.SEEDANCE_TASK_QUEUE) })] }
+          : {}),
+      }),
       provider: () => ({
         maxTaskQueueActivitiesPerSecond: config.SEEDANCE_PROVIDER_RPS,
         maxConcurrentActivityTaskExecutions: config.SEEDANCE_PROVIDER_CONCURRENCY,

@@ -60,6 +60,7 @@ test('every TypeScript snippet type-checks against the code', () => {
       baseUrl: ROOT,
       paths: {
         'seedance-flow/workflows': ['workflows/index.ts'],
+        'seedance-flow/nexus': ['nexus/service.ts'],
         '@temporalio/*': ['node_modules/@temporalio/*'],
       },
     });
