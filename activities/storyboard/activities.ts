@@ -8,6 +8,7 @@ import { workflowTaskQueue, type ActivityRoleDeclaration } from '../../common/ta
 import { whileHeartbeating } from '../heartbeat';
 import type { StorageBackend } from '../../storage/backend';
 import { readVideoRecord } from '../storage/copy';
+import { stageOrStorageError, stageStoryboardSourceWith, type StageSourceResult, type StoryboardSourceInput } from './source';
 
 export interface StoryboardDeps {
   storage: StorageBackend;
@@ -29,6 +30,15 @@ export interface ManifestSummary {
 export const storyboardActivityRole = { role: 'workflows', taskQueue: workflowTaskQueue } as const satisfies ActivityRoleDeclaration;
 
 export function createStoryboardActivities({ storage }: StoryboardDeps) {
+  /**
+   * A storyboard handed over as a file in storage (or inline): read, checked with the rules of
+   * `validate`, its images and shots staged as `render` stages them (activities/storyboard/source.ts).
+   * Returns the staged reference, or every problem (nothing staged).
+   */
+  async function stageStoryboardSource(input: StoryboardSourceInput): Promise<StageSourceResult> {
+    return whileHeartbeating(() => stageOrStorageError(() => stageStoryboardSourceWith(storage, input)));
+  }
+
   /** Reads one page of staged shots and marks those whose video is already in storage. */
   async function loadShotPage(input: { storyboardId: string; stagedPrefix: string; page: number }): Promise<PageShot[]> {
     return whileHeartbeating(() => readShotPage(input));
@@ -98,7 +108,7 @@ export function createStoryboardActivities({ storage }: StoryboardDeps) {
     };
   }
 
-  return { loadShotPage, recordOutcomes, writeManifest };
+  return { stageStoryboardSource, loadShotPage, recordOutcomes, writeManifest };
 }
 
 export type StoryboardActivities = ReturnType<typeof createStoryboardActivities>;
