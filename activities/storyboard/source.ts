@@ -84,24 +84,25 @@ function keyProblem(key: string): string | undefined {
 }
 
 /**
- * The key an image path names, relative to the folder `dir` (`''`: the storage root): `.`
- * and `..` are followed, but never above `dir`.
+ * The key an image path names, relative to the folder `dir` (`''`: the storage root), as a
+ * path on disk resolves: `.` and `..` are followed, and the result must lie inside `dir`.
  */
 export function imageKey(dir: string, written: string): { id: string } | { problem: string } {
   if (written.startsWith('/')) return { problem: "an absolute path; write it relative to the storyboard's folder" };
-  const out = dir ? dir.split('/') : [];
-  const floor = out.length;
+  const folder = dir ? dir.split('/') : [];
+  const out = [...folder];
+  let aboveRoot = false;
   for (const segment of written.split('/')) {
     if (segment === '' || segment === '.') continue;
-    if (segment === '..') {
-      if (out.length === floor)
-        return { problem: `leaves the storyboard's folder ${dir ? `${dir}/` : '(the storage root)'}; images stay inside it` };
-      out.pop();
-    } else out.push(segment);
+    if (segment !== '..') out.push(segment);
+    else if (out.pop() === undefined) aboveRoot = true;
   }
-  const key = out.join('/');
-  const problem = key ? keyProblem(key) : 'names the folder itself, not an image';
-  return problem ? { problem } : { id: key };
+  const underFolder = !aboveRoot && folder.every((s, i) => out[i] === s);
+  if (underFolder && out.length === folder.length) return { problem: 'names the folder itself, not an image' };
+  if (!underFolder || out.length < folder.length)
+    return { problem: `leaves the storyboard's folder ${dir ? `${dir}/` : '(the storage root)'}; images stay inside it` };
+  const problem = keyProblem(out.join('/'));
+  return problem ? { problem } : { id: out.join('/') };
 }
 
 /** Reads the file at `key`, bounded; its text, or a problem (missing, too large). Throws when the store cannot answer. */
