@@ -17,6 +17,7 @@ import { checkStoryboardText, mapLimit } from '../common/storyboard-check';
 import { clip, type ParsedStoryboard, type StoryboardProblem } from '../common/storyboard';
 import { MAX_STORYBOARD_BYTES } from '../common/storyboard-text';
 import { LocalFileError, readBoundedFile } from '../storage/local-file';
+import { IMAGE_STAGE_CONCURRENCY } from '../storage/staged-images';
 import { writeStagedStoryboard, type StagedStoryboard } from '../storage/staged-storyboard';
 import { checkImageFile, ImageError, stageImage } from './stage';
 
@@ -30,9 +31,8 @@ export {
 } from '../common/storyboard-text';
 export { IMAGE_CHECK_CONCURRENCY, mapLimit } from '../common/storyboard-check';
 export { readStagedRecord, stagedRecordKey, type StagedStoryboard } from '../storage/staged-storyboard';
+export { IMAGE_STAGE_CONCURRENCY } from '../storage/staged-images';
 
-/** Local images staged at the same time. */
-export const IMAGE_STAGE_CONCURRENCY = 4;
 /** The flag that lets image paths leave the storyboard's folder. */
 export const ALLOW_IMAGES_OUTSIDE_FLAG = '--allow-images-outside';
 

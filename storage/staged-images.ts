@@ -10,6 +10,9 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { IMAGE_EXTENSION, type ImageHeader } from '../common/image-header';
 import type { StorageBackend } from './backend';
 
+/** Images staged at the same time (local files by the CLI, stored objects by the worker). */
+export const IMAGE_STAGE_CONCURRENCY = 4;
+
 /** The key of a staged image: `inputs/<sha256>.<ext>`. */
 export function stagedImageKey(sha256: string, header: Pick<ImageHeader, 'format'>): string {
   return `inputs/${sha256}.${IMAGE_EXTENSION[header.format]}`;

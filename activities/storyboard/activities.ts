@@ -5,7 +5,7 @@
  */
 import { MANIFEST_INLINE_LIMIT, STAGE_PAGE_SIZE, storyboardKeys, type ManifestEntry, type StagedShot } from '../../common/storyboard';
 import { workflowTaskQueue, type ActivityRoleDeclaration } from '../../common/task-queues';
-import { whileHeartbeating } from '../heartbeat';
+import { activityContext, whileHeartbeating } from '../heartbeat';
 import type { StorageBackend } from '../../storage/backend';
 import { readVideoRecord } from '../storage/copy';
 import { stageOrStorageError, stageStoryboardSourceWith, type StageSourceResult, type StoryboardSourceInput } from './source';
@@ -36,7 +36,8 @@ export function createStoryboardActivities({ storage }: StoryboardDeps) {
    * Returns the staged reference, or every problem (nothing staged).
    */
   async function stageStoryboardSource(input: StoryboardSourceInput): Promise<StageSourceResult> {
-    return whileHeartbeating(() => stageOrStorageError(() => stageStoryboardSourceWith(storage, input)));
+    const signal = activityContext()?.cancellationSignal;
+    return whileHeartbeating(() => stageOrStorageError(() => stageStoryboardSourceWith(storage, input, signal), signal));
   }
 
   /** Reads one page of staged shots and marks those whose video is already in storage. */

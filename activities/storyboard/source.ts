@@ -21,18 +21,13 @@ import {
   type CheckedText,
   type ImageResolverFactory,
 } from '../../common/storyboard-check';
-import { clip, type StoryboardProblem } from '../../common/storyboard';
+import { clip, MAX_SOURCE_LENGTH, type StoryboardProblem } from '../../common/storyboard';
 import { MAX_STORYBOARD_BYTES } from '../../common/storyboard-text';
 import { isObjectMissing, ObjectTooLargeError, readAll, type StorageBackend } from '../../storage/backend';
 import { KeyOutsideStorageError } from '../../storage/fs';
 import { writeStagedStoryboard } from '../../storage/staged-storyboard';
-import type { HashedImage } from '../../storage/staged-images';
+import { IMAGE_STAGE_CONCURRENCY, type HashedImage } from '../../storage/staged-images';
 import { inspectStoredImage, stageStoredImage } from './stored-images';
-
-/** Images staged into `inputs/` at the same time. */
-export const SOURCE_IMAGE_STAGE_CONCURRENCY = 4;
-/** Longest source location accepted. */
-export const MAX_SOURCE_LENGTH = 1024;
 
 /** What renderStoryboard hands its first activity: a file's location, or the document itself. */
 export type StoryboardSourceInput = { storyboardId: string; source: string } | { storyboardId: string; storyboard: unknown };
@@ -106,9 +101,9 @@ export function imageKey(dir: string, written: string): { id: string } | { probl
 }
 
 /** Reads the file at `key`, bounded; its text, or a problem (missing, too large). Throws when the store cannot answer. */
-async function readSource(storage: StorageBackend, key: string): Promise<{ text: string } | { problem: string }> {
+async function readSource(storage: StorageBackend, key: string, signal?: AbortSignal): Promise<{ text: string } | { problem: string }> {
   try {
-    const body = await storage.openRead(key, { maxBytes: MAX_STORYBOARD_BYTES });
+    const body = await storage.openRead(key, { maxBytes: MAX_STORYBOARD_BYTES, ...(signal ? { signal } : {}) });
     return { text: (await readAll(body)).toString('utf8') };
   } catch (err) {
     const where = storage.urlOf(key);
@@ -124,8 +119,13 @@ async function readSource(storage: StorageBackend, key: string): Promise<{ text:
  * Checks and stages a storyboard handed over as a file in storage or inline. Never stages
  * anything when there is a problem. `storyboardId` is the workflow's: the document's `id`
  * must be the same (the workflow id is the storyboard id, chosen before the file is read).
+ * `signal` (the activity's cancellation) stops the reads.
  */
-export async function stageStoryboardSourceWith(storage: StorageBackend, input: StoryboardSourceInput): Promise<StageSourceResult> {
+export async function stageStoryboardSourceWith(
+  storage: StorageBackend,
+  input: StoryboardSourceInput,
+  signal?: AbortSignal,
+): Promise<StageSourceResult> {
   let dir = '';
   let checked: CheckedText;
   const hashed = new Map<string, HashedImage>();
@@ -139,7 +139,7 @@ export async function stageStoryboardSourceWith(storage: StorageBackend, input: 
     return {
       resolve: async (written) => imageKey(dir, written),
       check: async (key) => {
-        const result = await inspectStoredImage(storage, key);
+        const result = await inspectStoredImage(storage, key, signal);
         if ('problem' in result) return result.problem;
         hashed.set(key, result.image);
         return undefined;
@@ -150,17 +150,18 @@ export async function stageStoryboardSourceWith(storage: StorageBackend, input: 
     const located = sourceKey(storage, input.source);
     if ('problem' in located) return { ok: false, problems: [{ path: '', message: located.problem }] };
     dir = located.key.includes('/') ? located.key.slice(0, located.key.lastIndexOf('/')) : '';
-    const read = await readSource(storage, located.key);
+    const read = await readSource(storage, located.key, signal);
     if ('problem' in read) return { ok: false, problems: [{ path: '', message: read.problem }] };
     checked = await checkStoryboardText(read.text, located.key, images);
   } else {
     checked = await checkStoryboardDocument(input.storyboard, images);
   }
   if (!checked.storyboard || checked.problems.length) return { ok: false, problems: checked.problems };
+  signal?.throwIfAborted();
 
   const keyOf = checked.images ?? new Map<string, string>();
   const refs = new Map<string, string>();
-  await mapLimit([...new Set(keyOf.values())], SOURCE_IMAGE_STAGE_CONCURRENCY, async (key) => {
+  await mapLimit([...new Set(keyOf.values())], IMAGE_STAGE_CONCURRENCY, async (key) => {
     refs.set(key, await stageStoredImage(storage, key, hashed.get(key) as HashedImage));
   });
   const staged = await writeStagedStoryboard(storage, checked.storyboard, (p) => refs.get(keyOf.get(p) as string) as string);
@@ -171,11 +172,12 @@ export async function stageStoryboardSourceWith(storage: StorageBackend, input: 
  * The activity's outcome as Temporal should see it: problems are returned; a store that cannot
  * be reached is a retryable StorageError; anything typed already passes through.
  */
-export async function stageOrStorageError(work: () => Promise<StageSourceResult>): Promise<StageSourceResult> {
+export async function stageOrStorageError(work: () => Promise<StageSourceResult>, signal?: AbortSignal): Promise<StageSourceResult> {
   try {
     return await work();
   } catch (err) {
-    if (err instanceof ApplicationFailure) throw err;
+    // Cancelled: the reads stopped because Temporal asked, not because the store failed.
+    if (err instanceof ApplicationFailure || signal?.aborted) throw err;
     throw failure(FailureType.StorageError, `reading or staging the storyboard failed: ${clip(String(err), 500)}`);
   }
 }

@@ -93,7 +93,11 @@ class StreamByteSource implements LoadingByteSource {
 }
 
 /** Checks a stored image: a problem for people, or what staging needs. Throws only when storage cannot answer. */
-export async function inspectStoredImage(storage: StorageBackend, key: string): Promise<{ image: HashedImage } | { problem: string }> {
+export async function inspectStoredImage(
+  storage: StorageBackend,
+  key: string,
+  signal?: AbortSignal,
+): Promise<{ image: HashedImage } | { problem: string }> {
   const missing = { problem: 'no such object in storage' };
   let stream: Readable;
   let size: number;
@@ -102,7 +106,7 @@ export async function inspectStoredImage(storage: StorageBackend, key: string): 
     if (!info) return missing;
     if (info.bytes > MAX_IMAGE_BYTES) return { problem: tooLarge(info.bytes) };
     size = info.bytes;
-    stream = await storage.openRead(key, { maxBytes: MAX_IMAGE_BYTES });
+    stream = await storage.openRead(key, { maxBytes: MAX_IMAGE_BYTES, ...(signal ? { signal } : {}) });
   } catch (err) {
     return readProblem(err);
   }

@@ -134,11 +134,16 @@ shots:
   expect(h.sim.stats()).toMatchObject({ submitAttempts: 0, submissions: 0 });
 });
 
-test('a file in another bucket is refused without being read', async () => {
+test('a file in another bucket is refused without being read; a missing one is a problem, not a retry', async () => {
   const id = uniqueId('other-bucket');
   const failure = await failureOf((await start({ storyboardId: id, source: `s3://some-other-bucket/${id}.yaml` })).result());
   expect(failure.type).toBe(FailureType.InvalidRequest);
   expect(failure.message).toMatch(/another bucket or outside its prefix/);
+
+  const missing = `s3://${h.bucket}/${h.prefix}/boards/${id}-missing.yaml`;
+  const gone = await failureOf((await start({ storyboardId: uniqueId('missing'), source: missing })).result());
+  expect(gone.type).toBe(FailureType.InvalidRequest);
+  expect(gone.message).toContain(`${missing}: no such object in storage`);
   expect(h.sim.stats().submitAttempts).toBe(0);
 });
 

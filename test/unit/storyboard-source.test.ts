@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createStoryboardActivities } from '../../activities/storyboard/activities';
-import { imageKey, sourceKey, stageStoryboardSourceWith } from '../../activities/storyboard/source';
+import { imageKey, sourceKey, stageOrStorageError, stageStoryboardSourceWith } from '../../activities/storyboard/source';
 import { checkStoryboardFile, stageStoryboard } from '../../client/storyboard-file';
 import { FailureType } from '../../common/errors';
 import { MAX_STORYBOARD_BYTES } from '../../common/storyboard-text';
@@ -274,4 +274,16 @@ test('a store that cannot answer is a retryable StorageError, not a problem of t
   );
   expect(err).toBeInstanceOf(ApplicationFailure);
   expect(err).toMatchObject({ type: FailureType.StorageError, nonRetryable: false, message: expect.stringMatching(/ECONNREFUSED/) });
+});
+
+test('a cancelled staging stops reading and says so: neither a problem of the file nor a StorageError', async () => {
+  const storage = store({ 'b.yaml': 'id: c\nshots: [{ id: a, prompt: p }]\n' });
+  const cancelled = new AbortController();
+  cancelled.abort();
+  const staging = stageOrStorageError(
+    () => stageStoryboardSourceWith(storage, { storyboardId: 'c', source: 'b.yaml' }, cancelled.signal),
+    cancelled.signal,
+  );
+  await expect(staging).rejects.toMatchObject({ name: 'AbortError' });
+  expect(existsSync(storage.pathOf('c/.state/staged.json'))).toBe(false);
 });
