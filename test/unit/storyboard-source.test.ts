@@ -6,7 +6,7 @@
  * that cannot answer is a retryable StorageError.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,6 +19,7 @@ import type { StorageBackend } from '../../storage/backend';
 import { FileStorage } from '../../storage/fs';
 import { createS3Client, S3Storage } from '../../storage/s3';
 import { readStagedRecord } from '../../storage/staged-storyboard';
+import { writeTree } from '../helpers/file-tree';
 import { bmp, gif, jpeg, png, tiff, webpExtended } from './craft-images';
 
 const OK_PNG = path.resolve(__dirname, '../../examples/images/dawn-start.png');
@@ -28,14 +29,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 /** A fresh storage root holding `files` (key → contents, or a path to copy when it starts with '@'). */
 function store(files: Record<string, string | Buffer> = {}): FileStorage {
-  const dir = path.join(root, `s${n++}`);
-  mkdirSync(dir, { recursive: true });
-  for (const [key, body] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, key)), { recursive: true });
-    if (typeof body === 'string' && body.startsWith('@')) copyFileSync(body.slice(1), path.join(dir, key));
-    else writeFileSync(path.join(dir, key), body);
-  }
-  return new FileStorage(dir);
+  return new FileStorage(writeTree(path.join(root, `s${n++}`), files));
 }
 
 const BOARD = `id: harbour
