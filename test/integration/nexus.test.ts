@@ -3,10 +3,12 @@
  * through an endpoint that routes to the seedance-flow worker (SEEDANCE_NEXUS=true) in the
  * seedance namespace. Real Temporal dev server, real MinIO, the simulator.
  */
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Client, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { stringify } from 'yaml';
 import { connectWorker } from '../../temporal/connection';
 import { storyboardProgressQuery } from '../../workflows';
 import type { storyboardThroughNexus, videoThroughNexus } from '../fixtures/nexus-caller/workflows';
@@ -101,6 +103,19 @@ test('a workflow in team-a renders a storyboard through the endpoint and receive
   );
   expect(runs.map((r) => r.status).sort()).toEqual(['COMPLETED', ...Array(runs.length - 1).fill('CONTINUED_AS_NEW')]);
   expect(h.sim.stats().submissions).toBe(4);
+});
+
+test('a storyboard handed over as a file in storage renders through the endpoint too', async () => {
+  const id = uniqueId('nexus-file');
+  const doc = boardDoc(id, 2);
+  await h.s3.send(
+    new PutObjectCommand({ Bucket: h.bucket, Key: `${h.prefix}/boards/${id}.yaml`, Body: stringify(doc), ContentType: 'application/yaml' }),
+  );
+  const source = `s3://${h.bucket}/${h.prefix}/boards/${id}.yaml`;
+  const result = await (await renderStoryboardFromTeamA(`team-a-${id}`, { storyboardId: id, source, schedule: FAST_SCHEDULE })).result();
+  expect(result.counts).toMatchObject({ stored: 2, failed: 0, not_started: 0 });
+  expect(result.shots?.map((s) => s.shotId)).toEqual(doc.shots.map((s) => s.id));
+  expect(h.sim.stats().submissions).toBe(2);
 });
 
 test('two callers with the same storyboard id share one run: one submission per shot, both get the result', async () => {
