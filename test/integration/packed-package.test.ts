@@ -1,14 +1,15 @@
 /**
  * The package as another team gets it: `npm pack` (whose prepack builds dist/), the tarball
  * installed into a fresh project with its own package.json and tsconfig, that project's team
- * workflow type-checked against the installed declarations (two module resolutions), its CLI
- * run from dist/, and then, from the fresh project with its own node_modules
- * (fixtures/packed-team/src/run.ts): a storyboard rendered as a child by name from the team's
- * own Worker, and one rendered by the team's own Workers embedding seedance-flow through the
- * plugin. Both manifests are read back from MinIO here.
+ * workflow and the README's "From your own workflows" snippets type-checked against the
+ * installed declarations (two module resolutions), its CLI run from dist/, and then, from the
+ * fresh project with its own node_modules (fixtures/packed-team/src/run.ts): a storyboard
+ * rendered as a child by name from the team's own Worker, and one rendered by the team's own
+ * Workers embedding seedance-flow through the plugin. Both manifests are read back from MinIO.
  *
- * Slow by nature (pack and build ~30 s, a fresh npm install from the local cache ~20 s, two
- * workflow bundles ~20 s on 2 cores): the timeout is generous; the test logs its timings.
+ * Slow by nature (pack and build ~20 s, a fresh npm install from the local cache ~10-20 s,
+ * tsc twice ~15 s, two workflow bundles and two storyboards ~20 s on 2 cores): the timeout is
+ * generous; the test logs its timings.
  */
 import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -133,6 +134,14 @@ test('the packed tarball installs into a fresh project, type-checks, and renders
   await timed('install', async () =>
     ok('npm install', await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: team, timeoutMs: 300_000 })),
   );
+
+  // The README's "From your own workflows" snippets, compiled as the fresh project's own code.
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('\n## From your own workflows\n'));
+  const snippets = [...section.slice(0, section.indexOf('\n## ', 1)).matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1] as string);
+  expect(snippets.length).toBeGreaterThanOrEqual(3);
+  mkdirSync(path.join(team, 'src/readme'));
+  snippets.forEach((code, i) => writeFileSync(path.join(team, `src/readme/snippet-${i}.ts`), code));
 
   // Type-checked and compiled against the installed declarations: node10 resolution (through
   // typesVersions) and node16 (through the exports map).
