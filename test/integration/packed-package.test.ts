@@ -12,7 +12,7 @@
  * generous; the test logs its timings.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { harnessWorkerEnv, s3Object, s3Text, startHarness, type Harness } from '../helpers/harness';
@@ -67,9 +67,55 @@ async function timed<T>(step: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * A copy of the working tree, committed as a git repository of its own (what a git URL
+ * install clones), and then given this checkout's node_modules for `npm pack` to build with.
+ * Packing from a copy keeps prepack's build away from this checkout's dist/, which other test
+ * files may be using.
+ */
+async function copySource(): Promise<string> {
+  const source = path.join(tmp, 'source');
+  const listed = ok('git ls-files', await run('git', ['ls-files', '-co', '--exclude-standard', '-z'], { cwd: ROOT, timeoutMs: 30_000 }));
+  for (const file of listed.stdout.split('\0').filter((f) => f && existsSync(path.join(ROOT, f)))) {
+    mkdirSync(path.dirname(path.join(source, file)), { recursive: true });
+    cpSync(path.join(ROOT, file), path.join(source, file));
+  }
+  const git = (...args: string[]) =>
+    run('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args], { cwd: source, timeoutMs: 60_000 });
+  ok('git init', await git('init', '--quiet'));
+  ok('git add', await git('add', '-A'));
+  ok('git commit', await git('commit', '--quiet', '-m', 'the working tree under test'));
+  // After the commit: the clone must not get a link into this checkout's node_modules.
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(source, 'node_modules'), 'dir');
+  return source;
+}
+
+/** A fresh project: its own package.json (these dependencies, at the versions this repository uses) and tsconfig. */
+function freshProject(name: string, seedanceFlow: string): string {
+  const dir = path.join(tmp, name);
+  mkdirSync(dir);
+  cpSync(path.join(FIXTURE, 'src'), path.join(dir, 'src'), { recursive: true });
+  for (const f of ['tsconfig.json', 'tsconfig.node16.json']) cpSync(path.join(FIXTURE, f), path.join(dir, f));
+  const deps = ['@temporalio/client', '@temporalio/worker', '@temporalio/workflow', 'typescript', '@types/node'];
+  writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify({
+      name,
+      private: true,
+      dependencies: { 'seedance-flow': seedanceFlow, ...Object.fromEntries(deps.map((d) => [d, installedVersion(d)])) },
+    }),
+  );
+  return dir;
+}
+
+const npmInstall = async (cwd: string) =>
+  ok('npm install', await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd, timeoutMs: 300_000 }));
+
+let source: string;
 beforeAll(async () => {
   h = await startHarness({ inProcessWorker: false });
   tmp = mkdtempSync(path.join(os.tmpdir(), 'sf-packed-'));
+  source = await timed('copy', copySource);
 });
 afterAll(async () => {
   await h?.stop();
@@ -78,15 +124,6 @@ afterAll(async () => {
 });
 
 test('the packed tarball installs into a fresh project, type-checks, and renders by name and embedded', async () => {
-  // Pack from a copy of the working tree, so the build prepack runs never touches this
-  // checkout's dist/ while other test files may use it.
-  const source = path.join(tmp, 'source');
-  const listed = ok('git ls-files', await run('git', ['ls-files', '-co', '--exclude-standard', '-z'], { cwd: ROOT, timeoutMs: 30_000 }));
-  for (const file of listed.stdout.split('\0').filter(Boolean)) {
-    mkdirSync(path.dirname(path.join(source, file)), { recursive: true });
-    cpSync(path.join(ROOT, file), path.join(source, file));
-  }
-  symlinkSync(path.join(ROOT, 'node_modules'), path.join(source, 'node_modules'), 'dir');
   await timed('pack', async () =>
     ok('npm pack', await run('npm', ['pack', '--pack-destination', tmp], { cwd: source, timeoutMs: 240_000 })),
   );
@@ -117,23 +154,9 @@ test('the packed tarball installs into a fresh project, type-checks, and renders
   );
   expect(files.filter((f) => /(^|\/)test\/|\.test\.|\.map$|(?<!\.d)\.ts$/.test(f))).toEqual([]);
 
-  // A fresh project: its own package.json and tsconfig, the versions this repository uses.
-  const team = path.join(tmp, 'team');
-  mkdirSync(team);
-  cpSync(path.join(FIXTURE, 'src'), path.join(team, 'src'), { recursive: true });
-  for (const f of ['tsconfig.json', 'tsconfig.node16.json']) cpSync(path.join(FIXTURE, f), path.join(team, f));
-  const deps = ['@temporalio/client', '@temporalio/worker', '@temporalio/workflow', 'typescript', '@types/node'];
-  writeFileSync(
-    path.join(team, 'package.json'),
-    JSON.stringify({
-      name: 'team-pipeline',
-      private: true,
-      dependencies: { 'seedance-flow': `file:../${tarball}`, ...Object.fromEntries(deps.map((d) => [d, installedVersion(d)])) },
-    }),
-  );
-  await timed('install', async () =>
-    ok('npm install', await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: team, timeoutMs: 300_000 })),
-  );
+  // A fresh project with the tarball as its dependency.
+  const team = freshProject('team', `file:../${tarball}`);
+  await timed('install', () => npmInstall(team));
 
   // The README's "From your own workflows" snippets, compiled as the fresh project's own code.
   const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -214,4 +237,29 @@ test('the packed tarball installs into a fresh project, type-checks, and renders
   // A type-only import leaves seedance-flow out of the caller's bundle; re-exporting puts it in (the control).
   expect(result.teamBundleMarkers).toEqual([]);
   expect(result.embedBundleMarkers).toEqual(['seedance-flow/dist/workflows', 'storyboardProgress']);
+});
+
+test('installing from a git URL builds dist/ (prepare) and gives the same entry points', async () => {
+  const project = freshProject('from-git', `git+file://${source}`);
+  await timed('git install', () => npmInstall(project));
+  const installed = path.join(project, 'node_modules/seedance-flow');
+  for (const f of ['dist/client/index.d.ts', 'dist/workflows/index.d.ts', 'dist/workers/index.d.ts', 'dist/workflow-bundle.js']) {
+    expect({ f, exists: existsSync(path.join(installed, f)) }).toEqual({ f, exists: true });
+  }
+  expect(existsSync(path.join(installed, 'test'))).toBe(false);
+  // The team's workflow type-checks against it, and each entry point loads with its API.
+  const tsc = path.join(project, 'node_modules/typescript/bin/tsc');
+  ok('tsc (node16)', await run(process.execPath, [tsc, '-p', 'tsconfig.node16.json'], { cwd: project, timeoutMs: 120_000 }));
+  const loaded = ok(
+    'require',
+    await run(
+      process.execPath,
+      [
+        '-e',
+        "const m = (n) => require(n); console.log(JSON.stringify([typeof m('seedance-flow').connect, typeof m('seedance-flow/workflows').renderStoryboard, typeof m('seedance-flow/worker').SeedanceFlowPlugin]))",
+      ],
+      { cwd: project, timeoutMs: 60_000 },
+    ),
+  );
+  expect(JSON.parse(loaded.stdout)).toEqual(['function', 'function', 'function']);
 });
