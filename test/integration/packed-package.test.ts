@@ -232,6 +232,12 @@ test('the packed tarball installs into a fresh project, type-checks, and renders
       expect({ sha256: video.sha256, bytes: video.bytes }).toEqual({ sha256: s.sha256, bytes: s.bytes });
     }
   }
+  // The client API: a video started and awaited, a finished storyboard's status.
+  expect(result.video).toMatchObject({ status: 'stored', bytes: expect.any(Number), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  const video = await s3Object(h, `${h.prefix}/${result.video.key}`);
+  expect({ sha256: video.sha256, bytes: video.bytes }).toEqual({ sha256: result.video.sha256, bytes: result.video.bytes });
+  expect(result.byNameStatus).toMatchObject({ storyboardId: ids.byName, status: 'completed', counts: { stored: SHOTS, failed: 0 } });
+
   // The plugin's queues, one Worker each in the runner.
   expect(result.taskQueues).toEqual({ workflows: `embed-${q}`, provider: `embed-${q}-provider`, copy: `embed-${q}-copy` });
   // A type-only import leaves seedance-flow out of the caller's bundle; re-exporting puts it in (the control).
