@@ -17,7 +17,7 @@ import { seedanceNexusHandler } from '../nexus/handlers';
 import { connectWorker } from '../temporal/connection';
 import { SUBMIT_SENDING_SIGNAL } from '../common/submit-attempt';
 import { createStorage, type StorageWiring } from '../storage/from-config';
-import { createActivitiesByRole } from './activities';
+import { createActivitiesByRole, type RoleActivities } from './activities';
 
 export interface WorkerHandle {
   workers: Worker[];
@@ -29,6 +29,20 @@ export interface WorkerHandle {
   shutdown(): void;
 }
 
+/**
+ * Connects to Temporal and creates one Worker per role in SEEDANCE_WORKER_ROLES (default all
+ * three) on SEEDANCE_TASK_QUEUE and its `-provider` and `-copy` queues: what
+ * `seedance-flow worker` runs. `overrides` are applied to every Worker's options.
+ *
+ * @example
+ * ```ts
+ * const config = loadConfig(process.env);
+ * installRuntime(config); // optional: seedance-flow's log format, redaction and metrics
+ * const handle = await createWorkers(config);
+ * process.once('SIGTERM', () => handle.shutdown());
+ * await handle.run();
+ * ```
+ */
 export async function createWorkers(
   config: Config,
   opts: { env?: Record<string, string | undefined>; overrides?: Partial<WorkerOptions>; storage?: StorageWiring } = {},
@@ -41,36 +55,13 @@ export async function createWorkers(
   const { connection, namespace } = await connectWorker(config, opts.env);
   try {
     // One client over the worker's own connection: progress signals and submit heartbeats.
-    const client = new Client({ connection, namespace });
-    const phases = phaseRelay(client);
-    const activities = createActivitiesByRole(config, {
-      storage,
-      phases,
-      heartbeat: (taskToken, details) => client.activity.heartbeat(taskToken, details),
-      announceSending: (run, sending) => client.workflow.getHandle(run.workflowId, run.runId).signal(SUBMIT_SENDING_SIGNAL, sending),
-    });
+    const { activities, phases } = wireActivities(config, new Client({ connection, namespace }), storage);
     const common = {
       connection,
       namespace,
       // On SIGINT/SIGTERM the SDK stops polling and gives running activities this long to
       // finish; after it they are cancelled and Temporal hands them to another worker.
       shutdownGraceTime: config.SEEDANCE_SHUTDOWN_GRACE_MS,
-    };
-    // One worker per role: the role's queue (common/task-queues.ts), the activities whose
-    // factories declare that role (workers/activities.ts), and the role's limits.
-    const roleOptions: Record<WorkerRole, () => Partial<WorkerOptions>> = {
-      workflows: () => ({
-        ...workflowSource(config),
-        maxConcurrentWorkflowTaskExecutions: config.SEEDANCE_WORKFLOW_CONCURRENCY,
-        ...(config.SEEDANCE_NEXUS
-          ? { nexusServices: [seedanceNexusHandler({ taskQueue: workflowTaskQueue(config.SEEDANCE_TASK_QUEUE) })] }
-          : {}),
-      }),
-      provider: () => ({
-        maxTaskQueueActivitiesPerSecond: config.SEEDANCE_PROVIDER_RPS,
-        maxConcurrentActivityTaskExecutions: config.SEEDANCE_PROVIDER_CONCURRENCY,
-      }),
-      copy: () => ({ maxConcurrentActivityTaskExecutions: config.SEEDANCE_COPY_CONCURRENCY }),
     };
     const workers: Worker[] = [];
     for (const role of new Set(config.SEEDANCE_WORKER_ROLES)) {
@@ -79,7 +70,7 @@ export async function createWorkers(
           ...common,
           taskQueue: ROLE_TASK_QUEUES[role](config.SEEDANCE_TASK_QUEUE),
           activities: activities[role],
-          ...roleOptions[role](),
+          ...roleWorkerOptions(config, role),
           ...opts.overrides,
         }),
       );
@@ -106,6 +97,53 @@ export async function createWorkers(
   }
 }
 
+/** What one process's workers share: every role's activities, wired to one client and one storage, and the progress relay to flush at the end. */
+export interface ActivityWiringResult {
+  activities: Record<WorkerRole, RoleActivities>;
+  phases: PhaseRelay;
+}
+
+/**
+ * The activities of every role, wired to `client` (a client over the worker's own
+ * connection: acknowledged heartbeats, submit signals, batched progress) and `storage`.
+ * Flush `phases` after the workers stop.
+ */
+export function wireActivities(config: Config, client: Client, storage: StorageWiring): ActivityWiringResult {
+  const phases = phaseRelay(client);
+  const activities = createActivitiesByRole(config, {
+    storage,
+    phases,
+    heartbeat: (taskToken, details) => client.activity.heartbeat(taskToken, details),
+    announceSending: (run, sending) => client.workflow.getHandle(run.workflowId, run.runId).signal(SUBMIT_SENDING_SIGNAL, sending),
+  });
+  return { activities, phases };
+}
+
+/**
+ * A role's own worker options: the workflow code for `workflows`, the global provider rate
+ * limit and concurrency for `provider`, the copy concurrency for `copy`.
+ */
+export function roleWorkerOptions(config: Config, role: WorkerRole): Partial<WorkerOptions> {
+  switch (role) {
+    case 'workflows':
+      return {
+        ...workflowSource(config),
+        maxConcurrentWorkflowTaskExecutions: config.SEEDANCE_WORKFLOW_CONCURRENCY,
+        // The Nexus service (SEEDANCE_NEXUS) answers on the queue callers name, where our workflows run.
+        ...(config.SEEDANCE_NEXUS
+          ? { nexusServices: [seedanceNexusHandler({ taskQueue: workflowTaskQueue(config.SEEDANCE_TASK_QUEUE) })] }
+          : {}),
+      };
+    case 'provider':
+      return {
+        maxTaskQueueActivitiesPerSecond: config.SEEDANCE_PROVIDER_RPS,
+        maxConcurrentActivityTaskExecutions: config.SEEDANCE_PROVIDER_CONCURRENCY,
+      };
+    case 'copy':
+      return { maxConcurrentActivityTaskExecutions: config.SEEDANCE_COPY_CONCURRENCY };
+  }
+}
+
 /** Batched storyboard progress, signalled over the worker's own connection. */
 function phaseRelay(client: Client): PhaseRelay {
   return new PhaseRelay({
@@ -120,7 +158,7 @@ function phaseRelay(client: Client): PhaseRelay {
  * dist/workflow-bundle.js; SEEDANCE_WORKFLOW_BUNDLE names another), else workflows/ bundled
  * at start-up.
  */
-function workflowSource(config: Config): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> {
+export function workflowSource(config: Config): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> {
   const bundlePath = config.SEEDANCE_WORKFLOW_BUNDLE ?? prebuiltBundle();
   if (bundlePath) return { workflowBundle: { codePath: bundlePath } };
   return { workflowsPath: require.resolve('../workflows') };
