@@ -11,8 +11,10 @@ ARG NODE_IMAGE=node:20-slim
 # ---- build: full dependency tree, compile TypeScript, then drop dev deps ----
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-# Manifests first so the npm ci layer is cached until dependencies change.
+# Manifests first so the npm ci layer is cached until dependencies change (and the
+# `prepare` script npm ci runs, which builds nothing here: see scripts/prepare.js).
 COPY package.json package-lock.json ./
+COPY scripts/prepare.js scripts/
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build \

@@ -7,7 +7,20 @@ const tseslint = require('typescript-eslint');
 const NODE_BUILTINS = require('node:module').builtinModules.filter((m) => !m.startsWith('_'));
 
 /** The project's top-level folders. */
-const FOLDERS = ['common', 'temporal', 'storage', 'activities', 'workflows', 'workers', 'client', 'simulator', 'bench', 'test', 'scripts'];
+const FOLDERS = [
+  'common',
+  'temporal',
+  'storage',
+  'activities',
+  'workflows',
+  'workers',
+  'client',
+  'nexus',
+  'simulator',
+  'bench',
+  'test',
+  'scripts',
+];
 const allBut = (...kept) => FOLDERS.filter((f) => !kept.includes(f));
 /** Import paths that reach these top-level folders from a file up to four folders deep. */
 const into = (folders) =>
@@ -22,6 +35,17 @@ const layer = (files, forbidden, why) => ({
     ],
   },
 });
+
+/** nexus/ imports common/, workflow types and itself. */
+const NEXUS_PATTERNS = [
+  {
+    group: into(allBut('common', 'nexus', 'workflows')),
+    message: `nexus/ builds on common/ and starts workflows by name (forbidden here: ${allBut('common', 'nexus', 'workflows')
+      .map((f) => `${f}/`)
+      .join(', ')})`,
+  },
+  { group: into(['workflows']), allowTypeImports: true, message: 'nexus/ starts workflows by name: import their types only' },
+];
 
 module.exports = tseslint.config(
   {
@@ -85,6 +109,35 @@ module.exports = tseslint.config(
   layer(['workers/**/*.ts'], ['client', 'bench', 'test'], 'the worker does not depend on the CLI or on tools'),
   layer(['client/**/*.ts'], ['bench', 'test'], 'the CLI does not depend on tools'),
   layer(['simulator/**/*.ts'], allBut('common', 'simulator'), 'the simulator stands alone'),
+  // nexus/: the Nexus service. The handlers start our workflows by name (their types only) and
+  // build on common/; service.ts, the contract, is bundled into other teams' workflows, so it is
+  // held to more: no Node modules, no Temporal client, worker or handler code, project code as
+  // types only.
+  { files: ['nexus/**/*.ts'], rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: NEXUS_PATTERNS }] } },
+  {
+    files: ['nexus/service.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...NODE_BUILTINS.flatMap((m) => [m, `node:${m}`]).map((name) => ({
+              name,
+              message: "the contract is bundled into callers' workflows",
+            })),
+            ...['@temporalio/client', '@temporalio/worker', '@temporalio/nexus'].map((name) => ({
+              name,
+              message: "the contract is bundled into callers' workflows: handler code belongs in nexus/handlers.ts",
+            })),
+          ],
+          patterns: [
+            ...NEXUS_PATTERNS,
+            { group: into(['common']), allowTypeImports: true, message: "the contract names types only: callers' bundles stay small" },
+          ],
+        },
+      ],
+    },
+  },
   layer(['test/**/*.ts'], ['bench'], 'shared helpers live in test/helpers; bench/ may import them, not the reverse'),
   {
     files: ['**/*.js'],

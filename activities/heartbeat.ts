@@ -10,15 +10,20 @@ import { Context } from '@temporalio/activity';
 /** A third of the shortest heartbeat timeout the workflows set (10 s). */
 export const LIVENESS_BEAT_MS = 3000;
 
+/** The activity's context when running as one; undefined when called directly (tools, tests of the storage logic). */
+export function activityContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs `work` while heartbeating every `everyMs` with `details()` (when given). */
 export async function whileHeartbeating<T>(work: () => Promise<T>, details?: () => unknown, everyMs = LIVENESS_BEAT_MS): Promise<T> {
-  let ctx: Context;
-  try {
-    ctx = Context.current();
-  } catch {
-    // Called as a plain function (tools, tests of the storage logic): nobody to tell.
-    return work();
-  }
+  const ctx = activityContext();
+  // Called as a plain function: nobody to tell.
+  if (!ctx) return work();
   const beat = () => ctx.heartbeat(details?.());
   beat();
   const timer = setInterval(beat, everyMs);

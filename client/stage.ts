@@ -9,18 +9,16 @@
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { MAX_IMAGE_BYTES } from '../activities/seedance/images';
 import type { StorageBackend } from '../storage/backend';
-import { IMAGE_EXTENSION, imageLimitProblem, NOT_AN_IMAGE, parseImageHeaderFrom, type ImageHeader } from '../common/image-header';
+import { checkImageHeader, type ImageHeader } from '../common/image-header';
 import { normalizeHttpUrl, urlScheme } from '../common/storyboard';
 import { FileByteSource, LocalFileError, openRegularFile, readAt } from '../storage/local-file';
+import { uploadStagedImage } from '../storage/staged-images';
 
 export class ImageError extends Error {}
 
-/** The first read of an image: enough for every header but a jpeg with large metadata. */
-const HEADER_READ_BYTES = 64 * 1024;
 /** Reads while hashing a staged image. */
 const HASH_CHUNK_BYTES = 1024 * 1024;
 
@@ -42,21 +40,9 @@ async function asImageError<T>(fn: () => Promise<T>): Promise<T> {
 
 /** The header of an open image file, read in small windows; ImageError when it is not an image the provider takes. */
 async function checkOpenImage(handle: FileHandle, size: number, file: string): Promise<ImageHeader> {
-  if (size === 0) throw new ImageError(`${file}: empty file, ${NOT_AN_IMAGE}`);
-  const source = new FileByteSource(handle, size);
-  await source.load(0, Math.min(size, HEADER_READ_BYTES));
-  for (;;) {
-    const result = parseImageHeaderFrom(source);
-    if (result.ok) {
-      const problem = imageLimitProblem(result.header);
-      if (problem) throw new ImageError(`${file}: ${problem}`);
-      return result.header;
-    }
-    if ('reason' in result) throw new ImageError(`${file}: ${result.reason}`);
-    if (!(await source.load(result.need.offset, result.need.length))) {
-      throw new ImageError(`${file}: the image header is spread too far through the file to check`);
-    }
-  }
+  const result = await checkImageHeader(new FileByteSource(handle, size));
+  if (!result.ok) throw new ImageError(`${file}: ${result.reason}`);
+  return result.header;
 }
 
 /**
@@ -72,30 +58,6 @@ export async function checkImageFile(file: string): Promise<CheckedImage> {
       await handle.close();
     }
   });
-}
-
-/** Counts and hashes what passes; fails the stream when it differs from what was hashed before. */
-class VerifyingStream extends Transform {
-  private readonly hash = createHash('sha256');
-  private bytes = 0;
-  constructor(
-    private readonly expected: { sha256: string; bytes: number },
-    private readonly file: string,
-  ) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.bytes += chunk.length;
-    if (this.bytes > this.expected.bytes) return done(new ImageError(`${this.file}: changed while it was being staged (it grew)`));
-    this.hash.update(chunk);
-    done(null, chunk);
-  }
-  override _flush(done: TransformCallback): void {
-    if (this.bytes !== this.expected.bytes || this.hash.digest('hex') !== this.expected.sha256) {
-      return done(new ImageError(`${this.file}: changed while it was being staged; stage it again`));
-    }
-    done();
-  }
 }
 
 async function sha256Of(handle: FileHandle, size: number): Promise<string> {
@@ -116,22 +78,9 @@ export async function stageImage(storage: StorageBackend, file: string): Promise
     const { handle, size } = await openRegularFile(abs, MAX_IMAGE_BYTES, "the provider's");
     try {
       const header = await checkOpenImage(handle, size, abs);
-      const digest = await sha256Of(handle, size);
-      const key = `inputs/${digest}.${IMAGE_EXTENSION[header.format]}`;
-      const existing = await storage.stat(key);
-      if (!existing || existing.bytes !== size) {
-        const reader = handle.createReadStream({ start: 0, autoClose: false });
-        const body = new VerifyingStream({ sha256: digest, bytes: size }, abs);
-        reader.on('error', (err) => body.destroy(err));
-        reader.pipe(body);
-        try {
-          await storage.upload(key, body, { contentType: header.mime, metadata: { sha256: digest } });
-        } finally {
-          reader.unpipe(body);
-          reader.destroy();
-        }
-      }
-      return storage.urlOf(key);
+      const sha256 = await sha256Of(handle, size);
+      const open = async () => handle.createReadStream({ start: 0, autoClose: false });
+      return await uploadStagedImage(storage, { sha256, bytes: size, header }, open, abs, (message) => new ImageError(message));
     } finally {
       await handle.close();
     }

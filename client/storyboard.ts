@@ -21,7 +21,7 @@ import {
 } from '../common/storyboard';
 import type { FailureTypeName } from '../common/errors';
 import type { StoryboardRunStatus } from '../common/states';
-import { pauseSignal, renderStoryboard, resumeSignal, storyboardProgressQuery } from '../workflows';
+import { pauseSignal, renderStoryboard, resumeSignal, setWindowUpdate, storyboardProgressQuery } from '../workflows';
 import { describeFailure } from './video';
 
 export type StoryboardHandle = WorkflowHandle<typeof renderStoryboard>;
@@ -192,4 +192,17 @@ export async function followStoryboard(
 
 function pickDefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Changes a running storyboard's sliding window (the `setWindow` update) and answers the window
+ * now in force; a size outside [1, 500] is refused before it is recorded.
+ *
+ * @example
+ * ```ts
+ * const now = await setStoryboardWindow(client, 'lighthouse-keeper', 20);
+ * ```
+ */
+export async function setStoryboardWindow(client: Client, storyboardId: string, size: number): Promise<number> {
+  return client.workflow.getHandle(storyboardId).executeUpdate(setWindowUpdate, { args: [size] });
 }

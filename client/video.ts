@@ -4,18 +4,13 @@
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
-import { createHash } from 'node:crypto';
 import { FailureType, type FailureDetails, type FailureTypeName } from '../common/errors';
 import type { RenderVideoInput, RenderVideoProgress, RenderVideoResult, Usage } from '../common/render';
+import { videoWorkflowId } from '../common/video-id';
 import { renderVideo, renderVideoProgressQuery } from '../workflows';
 
-/** Same shot, same id: starting it twice attaches to the running render instead of paying again. */
-export function videoWorkflowId(input: RenderVideoInput): string {
-  const digest = createHash('sha256')
-    .update(JSON.stringify({ shot: input.shot, key: input.storageKey }))
-    .digest('hex');
-  return `video-${digest.slice(0, 20)}`;
-}
+/** Same shot, same id: starting it twice attaches to the running render instead of paying again (common/video-id.ts, shared with the Nexus handler). */
+export { videoWorkflowId };
 
 /**
  * Starts renderVideo, or attaches to the render of the same shot and key that is already

@@ -142,6 +142,12 @@ export const ConfigSchema = z.object({
   SEEDANCE_CALLBACK_POLL_MAX_INTERVAL_MS: int(1000).default(300_000),
   /** With callbacks: after an ambiguous submit, how long to wait for a callback carrying that attempt's token. */
   SEEDANCE_CALLBACK_ADOPT_WAIT_MS: int(0).default(60_000),
+  /**
+   * Serve the seedance-flow Nexus service (nexus/service.ts) on the workflows worker's queue
+   * (SEEDANCE_TASK_QUEUE), for callers in other namespaces through a Nexus endpoint that
+   * targets it. Off unless asked for: it opens this deployment to other namespaces.
+   */
+  SEEDANCE_NEXUS: z.stringbool().default(false),
   /** Provider calls per second across ALL workers (Temporal enforces it on the provider task queue). */
   SEEDANCE_PROVIDER_RPS: z.coerce.number().positive().default(10),
   /** Provider calls in flight in this worker. */

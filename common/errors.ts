@@ -246,6 +246,8 @@ export interface FailureDetails {
   nextRetryDelayMs?: number;
   /** The raw status string, for UnknownTaskStatus. */
   rawStatus?: string;
+  /** For an invalid storyboard handed over as a file or inline: every problem with its path (as `validate` lists them). */
+  problems?: Array<{ path: string; message: string }>;
 }
 
 /**

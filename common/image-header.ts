@@ -176,6 +176,35 @@ export function inspectImage(bytes: Uint8Array): { ok: true; header: ImageHeader
   return problem ? { ok: false, reason: problem } : parsed;
 }
 
+/** A ByteSource that reads more when asked: a file's handle, a stored object's stream. */
+export interface LoadingByteSource extends ByteSource {
+  /** Makes `[offset, offset + length)` available; false when it cannot (a budget spent, a stream gone past it). */
+  load(offset: number, length: number): Promise<boolean>;
+}
+
+/** The first read of an image: enough for every header but a jpeg with large metadata. */
+export const HEADER_READ_BYTES = 64 * 1024;
+
+/**
+ * The header of an image read through `src` (a first window, then what the parser asks for),
+ * with the provider's side and aspect limits: what the provider would accept, or why not.
+ */
+export async function checkImageHeader(src: LoadingByteSource): Promise<{ ok: true; header: ImageHeader } | { ok: false; reason: string }> {
+  if (src.size === 0) return { ok: false, reason: `empty file, ${NOT_AN_IMAGE}` };
+  await src.load(0, Math.min(src.size, HEADER_READ_BYTES));
+  for (;;) {
+    const result = parseImageHeaderFrom(src);
+    if (result.ok) {
+      const problem = imageLimitProblem(result.header);
+      return problem ? { ok: false, reason: problem } : result;
+    }
+    if ('reason' in result) return result;
+    if (!(await src.load(result.need.offset, result.need.length))) {
+      return { ok: false, reason: 'the image header is spread too far through the file to check' };
+    }
+  }
+}
+
 /** A ByteSource over bytes held in memory. */
 export function bufferSource(bytes: Uint8Array): ByteSource {
   return {

@@ -309,7 +309,8 @@ export function applyDefaults(defaults: Record<string, unknown>, shot: Record<st
     delete inherited.frames;
   }
   const merged: Record<string, unknown> = { ...inherited, ...shot };
-  const api = (merged.api as string | undefined) ?? inferApi(merged.model as string | undefined);
+  // A model that is not a string (`{toString: null}` from JSON) is refused by the schema; it names no family here.
+  const api = merged.api ?? inferApi(typeof merged.model === 'string' ? merged.model : undefined);
   if (api === 'predictions') {
     for (const field of TASKS_ONLY_FIELDS) if (!(field in shot)) delete merged[field];
   }
@@ -413,6 +414,31 @@ export type StoryboardCarry = z.infer<typeof StoryboardCarrySchema>;
 /** The staged shots' prefix as staging writes it: `<storyboardId>/.state/input-<hex digest>`. */
 export const STAGED_PREFIX = /^([A-Za-z0-9][A-Za-z0-9_-]{0,63})\/\.state\/input-[0-9a-f]{8,64}$/;
 
+/** An inline storyboard (`storyboard` in the input) holds at most this many shots; larger ones go in a file (`source`). */
+export const MAX_INLINE_SHOTS = 100;
+/** Longest `source` location accepted. */
+export const MAX_SOURCE_LENGTH = 1024;
+
+/** The three ways to hand renderStoryboard its shots, as the input's keys. */
+const INPUT_FORMS =
+  'stagedPrefix with totalShots (shots staged already), source (a storyboard file in storage) or storyboard (an inline storyboard)';
+
+/**
+ * renderStoryboard's input: the storyboard id (its workflow id), its shots in exactly one of
+ * three forms, and how to run them.
+ *
+ * - staged: `stagedPrefix` + `totalShots`, shots already staged as pages (what `seedance-flow
+ *   render` and `stageStoryboard()` write);
+ * - `source`: a storyboard file (YAML or JSON) in the worker's own storage, as
+ *   `s3://<its bucket>/<its prefix>/dir/board.yaml`, a `file://` URL under its root, or a key
+ *   relative to the storage root (`dir/board.yaml`); image paths are relative to the file;
+ * - `storyboard`: the document itself (what a file would hold), at most {@link MAX_INLINE_SHOTS}
+ *   shots; its image paths are keys relative to the storage root.
+ *
+ * For `source` and `storyboard` the workflow's first activity reads, validates and stages the
+ * document exactly as the CLI does; the document's `id` must equal `storyboardId`. Any problem
+ * ends the workflow with InvalidRequest listing every problem with its path; nothing is submitted.
+ */
 export const RenderStoryboardInputSchema = z
   .object({
     storyboardId: safeId('storyboard id'),
@@ -420,8 +446,15 @@ export const RenderStoryboardInputSchema = z
      * Storage key prefix of the staged shot pages (`<prefix>/page-00000.json`, ...): the
      * storyboard's own staging area, {@link STAGED_PREFIX}, under its own id (checked below).
      */
-    stagedPrefix: z.string().regex(STAGED_PREFIX, 'stagedPrefix must be <storyboardId>/.state/input-<hex>, as staging writes it'),
-    totalShots: z.number().int().min(1),
+    stagedPrefix: z
+      .string()
+      .regex(STAGED_PREFIX, 'stagedPrefix must be <storyboardId>/.state/input-<hex>, as staging writes it')
+      .optional(),
+    totalShots: z.number().int().min(1).optional(),
+    /** A storyboard file in the worker's own storage (see above). */
+    source: z.string().min(1).max(MAX_SOURCE_LENGTH).optional(),
+    /** An inline storyboard document: `{ id, defaults?, shots }` as in a file. */
+    storyboard: z.unknown().optional(),
     window: z.number().int().min(1).max(MAX_WINDOW).default(10),
     tolerance: ToleranceSchema.default({}),
     schedule: PollScheduleSchema.partial().optional(),
@@ -434,13 +467,57 @@ export const RenderStoryboardInputSchema = z
     /** Carried across continue-as-new; callers leave it out. */
     carry: StoryboardCarrySchema.optional(),
   })
-  .refine((input) => STAGED_PREFIX.exec(input.stagedPrefix)?.[1] === input.storyboardId, {
-    path: ['stagedPrefix'],
-    message: "stagedPrefix must be under the storyboard's own id",
+  .superRefine((input, ctx) => {
+    const staged = input.stagedPrefix !== undefined || input.totalShots !== undefined;
+    const forms = [staged, input.source !== undefined, input.storyboard !== undefined].filter(Boolean).length;
+    if (forms !== 1) {
+      ctx.addIssue({ code: 'custom', path: [], message: `give exactly one of ${INPUT_FORMS}; this input gives ${forms}` });
+      return;
+    }
+    if (staged) {
+      if (input.stagedPrefix === undefined)
+        ctx.addIssue({ code: 'custom', path: ['stagedPrefix'], message: 'stagedPrefix is required with totalShots' });
+      if (input.totalShots === undefined)
+        ctx.addIssue({ code: 'custom', path: ['totalShots'], message: 'totalShots is required with stagedPrefix' });
+      if (input.stagedPrefix !== undefined && STAGED_PREFIX.exec(input.stagedPrefix)?.[1] !== input.storyboardId)
+        ctx.addIssue({ code: 'custom', path: ['stagedPrefix'], message: "stagedPrefix must be under the storyboard's own id" });
+      return;
+    }
+    if (input.carry)
+      ctx.addIssue({ code: 'custom', path: ['carry'], message: 'carry comes only with staged shots (runs continued as new)' });
+    const shots = (input.storyboard as { shots?: unknown } | null | undefined)?.shots;
+    if (Array.isArray(shots) && shots.length > MAX_INLINE_SHOTS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['storyboard', 'shots'],
+        message: `an inline storyboard holds at most ${MAX_INLINE_SHOTS} shots, this one has ${shots.length}: put it in a file in storage and pass its location as source`,
+      });
+    }
   });
-export type RenderStoryboardInput = z.input<typeof RenderStoryboardInputSchema>;
-/** The storyboard input once checked, defaults applied: what the workflow works with. */
-export type ParsedStoryboardInput = z.output<typeof RenderStoryboardInputSchema>;
+
+/** The options every form of the input shares. */
+type StoryboardRunOptions = Omit<z.input<typeof RenderStoryboardInputSchema>, 'stagedPrefix' | 'totalShots' | 'source' | 'storyboard'>;
+
+/**
+ * renderStoryboard's input as callers write it: the shared options and exactly one form of
+ * shots (see {@link RenderStoryboardInputSchema}).
+ *
+ * @example
+ *   const staged: RenderStoryboardInput = { storyboardId: 'lighthouse-keeper', stagedPrefix, totalShots };
+ *   const file: RenderStoryboardInput = { storyboardId: 'lighthouse-keeper', source: 's3://my-bucket/renders/boards/lighthouse-keeper.yaml' };
+ *   const inline: RenderStoryboardInput = { storyboardId: 'teaser', storyboard: { id: 'teaser', shots: [{ id: 's01', prompt: 'A fox' }] } };
+ */
+export type RenderStoryboardInput = StoryboardRunOptions &
+  ({ stagedPrefix: string; totalShots: number } | { source: string } | { storyboard: unknown });
+
+/** The storyboard input once checked and its shots staged, defaults applied: what the window works with. */
+export type ParsedStoryboardInput = Omit<
+  z.output<typeof RenderStoryboardInputSchema>,
+  'stagedPrefix' | 'totalShots' | 'source' | 'storyboard'
+> & {
+  stagedPrefix: string;
+  totalShots: number;
+};
 
 /** Shots by state while a storyboard runs (`not_started` is known only at the end; until then such shots are pending). */
 export type StoryboardCounts = Record<Exclude<ShotState, 'not_started'>, number>;

@@ -10,6 +10,10 @@
 #   scripts/infra.sh restart-temporal   restart only Temporal, same db file and ports
 #   scripts/infra.sh status             what is running, exit 0 only if both are healthy
 #   scripts/infra.sh env                print the env file (export lines)
+#   scripts/infra.sh nexus-endpoint NAME TASK_QUEUE [NAMESPACE]
+#                                       create the Nexus endpoint NAME targeting TASK_QUEUE in
+#                                       NAMESPACE (default: default), or retarget it; idempotent
+#   scripts/infra.sh nexus-endpoint-delete NAME   delete it (nothing to do if it is absent)
 #
 # Only Go and node are required. The binaries are built with `go install` once
 # and cached outside the work tree, so a fresh clone or `git clean` does not
@@ -62,6 +66,9 @@ MINIO_ROOT_USER=${MINIO_ROOT_USER:-seedance}
 MINIO_ROOT_PASSWORD=${MINIO_ROOT_PASSWORD:-seedance-secret}
 S3_REGION=us-east-1
 SEARCH_ATTRIBUTES=(StoryboardId ShotId) # all of type Keyword
+# Namespaces besides `default` (where seedance-flow runs): team-a stands for another team's
+# namespace, the caller in the cross-namespace Nexus test (test/integration/nexus.test.ts).
+EXTRA_NAMESPACES=(team-a)
 
 # --- install -------------------------------------------------------------------
 
@@ -270,7 +277,8 @@ start_temporal() {
     --namespace default
     --log-level warn
     "${TEMPORAL_SQLITE_PRAGMAS[@]}")
-  local sa
+  local sa ns
+  for ns in "${EXTRA_NAMESPACES[@]}"; do args+=(--namespace "$ns"); done
   if temporal_supports_sa_flag; then
     for sa in "${SEARCH_ATTRIBUTES[@]}"; do args+=(--search-attribute "$sa=Keyword"); done
   fi
@@ -301,6 +309,81 @@ ensure_search_attributes() {
         die "could not create search attribute $sa"
     fi
   done
+}
+
+# A server started before EXTRA_NAMESPACES grew (reused by `up`) lacks them: create what is
+# missing, then wait until the frontend serves it. Idempotent.
+ensure_namespaces() {
+  local port=$1 ns start
+  for ns in "${EXTRA_NAMESPACES[@]}"; do
+    "$TEMPORAL_BIN" operator namespace describe --address "127.0.0.1:$port" --namespace "$ns" --command-timeout 10s >/dev/null 2>&1 &&
+      continue
+    log "creating namespace $ns"
+    "$TEMPORAL_BIN" operator namespace create --address "127.0.0.1:$port" --namespace "$ns" --command-timeout 10s >/dev/null 2>&1 ||
+      log "  namespace $ns: create answered an error (another infra.sh may have created it); checking"
+    start=$SECONDS
+    until "$TEMPORAL_BIN" operator namespace describe --address "127.0.0.1:$port" --namespace "$ns" --command-timeout 5s >/dev/null 2>&1; do
+      ((SECONDS - start < 30)) || die "namespace $ns is not served 30 s after it was created"
+      sleep 0.5
+    done
+  done
+}
+
+# --- nexus endpoints -------------------------------------------------------------------------
+
+# The port of this state dir's running Temporal, or an error that says to start it.
+running_temporal_port() {
+  local ports
+  [[ -n "$(running_pid temporal)" ]] || die "no Temporal dev server is running from $STATE_DIR; run 'scripts/infra.sh up' first"
+  ports=$(load_ports temporal)
+  printf '%s' "${ports% *}"
+}
+
+# cmd_nexus_endpoint NAME TASK_QUEUE [NAMESPACE]: the endpoint exists and targets exactly
+# TASK_QUEUE in NAMESPACE afterwards, whatever was there before (absent, same, other target).
+cmd_nexus_endpoint() {
+  (($# == 2 || $# == 3)) || die "usage: scripts/infra.sh nexus-endpoint NAME TASK_QUEUE [NAMESPACE]"
+  local name=$1 queue=$2 ns=${3:-default} port current
+  port=$(running_temporal_port)
+  local t=("$TEMPORAL_BIN" operator nexus endpoint --address "127.0.0.1:$port" --command-timeout 10s)
+  current=$("${t[@]}" get --name "$name" -o json 2>/dev/null || true)
+  if [[ -z "$current" ]]; then
+    if "${t[@]}" create --name "$name" --target-namespace "$ns" --target-task-queue "$queue" >/dev/null 2>&1; then
+      log "created Nexus endpoint $name -> $ns/$queue"
+      return 0
+    fi
+    # Lost a race with another create of the same name: judge what is there now.
+    current=$("${t[@]}" get --name "$name" -o json 2>/dev/null) || die "could not create Nexus endpoint $name"
+  fi
+  if endpoint_targets "$current" "$ns" "$queue"; then
+    log "Nexus endpoint $name already targets $ns/$queue"
+    return 0
+  fi
+  "${t[@]}" update --name "$name" --target-namespace "$ns" --target-task-queue "$queue" >/dev/null ||
+    die "could not retarget Nexus endpoint $name to $ns/$queue"
+  log "retargeted Nexus endpoint $name -> $ns/$queue"
+}
+
+# endpoint_targets JSON NAMESPACE TASK_QUEUE: does `endpoint get -o json` name this worker target?
+endpoint_targets() {
+  node -e '
+    const e = JSON.parse(process.argv[1]);
+    const w = e?.spec?.target?.worker ?? {};
+    process.exit(w.namespace === process.argv[2] && w.taskQueue === process.argv[3] ? 0 : 1);
+  ' "$1" "$2" "$3"
+}
+
+cmd_nexus_endpoint_delete() {
+  (($# == 1)) || die "usage: scripts/infra.sh nexus-endpoint-delete NAME"
+  local name=$1 port
+  port=$(running_temporal_port)
+  local t=("$TEMPORAL_BIN" operator nexus endpoint --address "127.0.0.1:$port" --command-timeout 10s)
+  if ! "${t[@]}" get --name "$name" >/dev/null 2>&1; then
+    log "Nexus endpoint $name does not exist"
+    return 0
+  fi
+  "${t[@]}" delete --name "$name" >/dev/null || die "could not delete Nexus endpoint $name"
+  log "deleted Nexus endpoint $name"
 }
 
 # --- minio -------------------------------------------------------------------------------
@@ -438,6 +521,7 @@ cmd_up() {
   wait_healthy Temporal "$tpid" "$STATE_DIR/temporal.log" temporal_healthy "$tport"
   wait_healthy MinIO "$mpid" "$STATE_DIR/minio.log" minio_healthy "$sport"
   ensure_search_attributes "$tport"
+  ensure_namespaces "$tport"
   ensure_bucket "$sport"
   write_env "$tport" "$tui" "$sport"
   log "ready (started: temporal=$started_t minio=$started_m). Env file: $ENV_FILE"
@@ -500,6 +584,7 @@ cmd_restart_temporal() {
   tpid=$(read_pid "$(temporal_pidfile)")
   wait_healthy Temporal "$tpid" "$STATE_DIR/temporal.log" temporal_healthy "$tport"
   ensure_search_attributes "$tport"
+  ensure_namespaces "$tport"
 }
 
 cmd_status() {
@@ -542,7 +627,7 @@ cmd_env() {
 }
 
 usage() {
-  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 main() {
@@ -555,6 +640,8 @@ main() {
     restart-temporal) cmd_restart_temporal ;;
     status) cmd_status ;;
     env) cmd_env ;;
+    nexus-endpoint) cmd_nexus_endpoint "$@" ;;
+    nexus-endpoint-delete) cmd_nexus_endpoint_delete "$@" ;;
     -h | --help | help) usage ;;
     *)
       usage >&2

@@ -10,6 +10,7 @@
  */
 import { constants } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { formatBytes } from '../common/byte-sizes';
 import type { ByteSource } from '../common/image-header';
 
 /** O_RDONLY | O_NONBLOCK | O_NOCTTY where the platform has them. */
@@ -61,11 +62,7 @@ export function tooLarge(file: string, size: number | string, maxBytes: number, 
   return new LocalFileError('too-large', file, `${size} bytes, over ${what} ${maxBytes}-byte limit (${formatBytes(maxBytes)})`);
 }
 
-export function formatBytes(n: number): string {
-  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
-  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
-  return `${n} bytes`;
-}
+export { formatBytes };
 
 export interface OpenedFile {
   handle: FileHandle;

@@ -13,7 +13,7 @@ export async function runWorker(env: Record<string, string | undefined> = proces
   const handle = await createWorkers(config, { env });
   if (config.SEEDANCE_METRICS_ADDRESS) console.error(`seedance-flow worker: metrics on http://${config.SEEDANCE_METRICS_ADDRESS}/metrics`);
   console.error(
-    `seedance-flow worker: task queue ${config.SEEDANCE_TASK_QUEUE} (roles ${config.SEEDANCE_WORKER_ROLES.join(', ')}) on ${config.TEMPORAL_ADDRESS}/${config.TEMPORAL_NAMESPACE}, ` +
+    `seedance-flow worker: task queue ${config.SEEDANCE_TASK_QUEUE} (roles ${config.SEEDANCE_WORKER_ROLES.join(', ')}${config.SEEDANCE_NEXUS ? '; Nexus service seedance-flow' : ''}) on ${config.TEMPORAL_ADDRESS}/${config.TEMPORAL_NAMESPACE}, ` +
       `provider ${config.SEEDANCE_API_BASE_URL}, storage ${config.STORAGE_URL}`,
   );
   // Leftovers of writes a killed worker never finished (see STALE_WRITE_AGE_MS): in the

@@ -4,21 +4,24 @@
  *   workflows: renderVideo, renderStoryboard and their light storage activities;
  *   provider:  submit/get/cancel, globally rate-limited with maxTaskQueueActivitiesPerSecond;
  *   copy:      streaming copies into storage, with their own concurrency cap.
+ * With SEEDANCE_NEXUS the workflows worker also serves the Nexus service (nexus/handlers.ts).
+ * The role `callbacks` is no Temporal Worker: an HTTP server that receives the provider's
+ * callbacks and signals the shots' workflows (callback-receiver.ts).
  * Which activities each role registers is declared by their factories (workers/activities.ts).
  */
 import { Client } from '@temporalio/client';
 import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { PhaseRelay } from '../activities/phase-relay';
 import { shotPhasesSignal } from '../workflows/signals';
-import type { Config } from '../common/config';
-import { isWorkerRole, ROLE_TASK_QUEUES, type WorkerRole } from '../common/task-queues';
-import { callbackSettings } from '../common/config';
+import { callbackSettings, ConfigError, type Config } from '../common/config';
+import { isWorkerRole, ROLE_TASK_QUEUES, workflowTaskQueue, type WorkerRole } from '../common/task-queues';
 import { PROVIDER_CALLBACK_SIGNAL } from '../common/callbacks';
 import { startCallbackReceiver, type CallbackReceiver } from './callback-receiver';
+import { seedanceNexusHandler } from '../nexus/handlers';
 import { connectWorker } from '../temporal/connection';
 import { SUBMIT_SENDING_SIGNAL } from '../common/submit-attempt';
 import { createStorage, type StorageWiring } from '../storage/from-config';
-import { createActivitiesByRole } from './activities';
+import { createActivitiesByRole, type RoleActivities } from './activities';
 
 export interface WorkerHandle {
   workers: Worker[];
@@ -32,27 +35,39 @@ export interface WorkerHandle {
   shutdown(): void;
 }
 
+/**
+ * Connects to Temporal and creates one Worker per role in SEEDANCE_WORKER_ROLES (default all
+ * three) on SEEDANCE_TASK_QUEUE and its `-provider` and `-copy` queues: what
+ * `seedance-flow worker` runs. `overrides` are applied to every Worker's options.
+ *
+ * @example
+ * ```ts
+ * const config = loadConfig(process.env);
+ * installRuntime(config); // optional: seedance-flow's log format, redaction and metrics
+ * const handle = await createWorkers(config);
+ * process.once('SIGTERM', () => handle.shutdown());
+ * await handle.run();
+ * ```
+ */
 export async function createWorkers(
   config: Config,
   opts: { env?: Record<string, string | undefined>; overrides?: Partial<WorkerOptions>; storage?: StorageWiring } = {},
 ): Promise<WorkerHandle> {
+  // The Nexus service is served beside the workflows it starts, on the one queue callers name.
+  if (config.SEEDANCE_NEXUS && !config.SEEDANCE_WORKER_ROLES.includes('workflows')) {
+    throw new ConfigError(['SEEDANCE_NEXUS: the Nexus service runs on the workflows worker; add workflows to SEEDANCE_WORKER_ROLES']);
+  }
+  callbackSettings(config); // refuses an unsafe or incomplete callback configuration before anything starts
+  const roles = new Set(config.SEEDANCE_WORKER_ROLES);
+  const workerRoles = [...roles].filter(isWorkerRole);
   const storage = opts.storage ?? createStorage(config);
   const { connection, namespace } = await connectWorker(config, opts.env);
   try {
     // One client over the worker's own connection: progress signals and submit heartbeats.
     const client = new Client({ connection, namespace });
-    const phases = phaseRelay(client);
-    const roles = new Set(config.SEEDANCE_WORKER_ROLES);
-    callbackSettings(config); // refuses an unsafe or incomplete callback configuration before anything starts
     // A process of the callbacks role alone needs no API key: it builds no activities.
-    const activities = [...roles].some(isWorkerRole)
-      ? createActivitiesByRole(config, {
-          storage,
-          phases,
-          heartbeat: (taskToken, details) => client.activity.heartbeat(taskToken, details),
-          announceSending: (run, sending) => client.workflow.getHandle(run.workflowId, run.runId).signal(SUBMIT_SENDING_SIGNAL, sending),
-        })
-      : undefined;
+    const wired = workerRoles.length > 0 ? wireActivities(config, client, storage) : undefined;
+    const phases = wired?.phases ?? phaseRelay(client);
     const common = {
       connection,
       namespace,
@@ -60,25 +75,14 @@ export async function createWorkers(
       // finish; after it they are cancelled and Temporal hands them to another worker.
       shutdownGraceTime: config.SEEDANCE_SHUTDOWN_GRACE_MS,
     };
-    // One worker per role: the role's queue (common/task-queues.ts), the activities whose
-    // factories declare that role (workers/activities.ts), and the role's limits.
-    const roleOptions: Record<WorkerRole, () => Partial<WorkerOptions>> = {
-      workflows: () => ({ ...workflowSource(config), maxConcurrentWorkflowTaskExecutions: config.SEEDANCE_WORKFLOW_CONCURRENCY }),
-      provider: () => ({
-        maxTaskQueueActivitiesPerSecond: config.SEEDANCE_PROVIDER_RPS,
-        maxConcurrentActivityTaskExecutions: config.SEEDANCE_PROVIDER_CONCURRENCY,
-      }),
-      copy: () => ({ maxConcurrentActivityTaskExecutions: config.SEEDANCE_COPY_CONCURRENCY }),
-    };
     const workers: Worker[] = [];
-    for (const role of roles) {
-      if (!isWorkerRole(role) || !activities) continue;
+    for (const role of workerRoles) {
       workers.push(
         await Worker.create({
           ...common,
           taskQueue: ROLE_TASK_QUEUES[role](config.SEEDANCE_TASK_QUEUE),
-          activities: activities[role],
-          ...roleOptions[role](),
+          activities: wired?.activities[role] ?? {},
+          ...roleWorkerOptions(config, role),
           ...opts.overrides,
         }),
       );
@@ -109,6 +113,53 @@ export async function createWorkers(
   } catch (err) {
     await connection.close();
     throw err;
+  }
+}
+
+/** What one process's workers share: every role's activities, wired to one client and one storage, and the progress relay to flush at the end. */
+export interface ActivityWiringResult {
+  activities: Record<WorkerRole, RoleActivities>;
+  phases: PhaseRelay;
+}
+
+/**
+ * The activities of every role, wired to `client` (a client over the worker's own
+ * connection: acknowledged heartbeats, submit signals, batched progress) and `storage`.
+ * Flush `phases` after the workers stop.
+ */
+export function wireActivities(config: Config, client: Client, storage: StorageWiring): ActivityWiringResult {
+  const phases = phaseRelay(client);
+  const activities = createActivitiesByRole(config, {
+    storage,
+    phases,
+    heartbeat: (taskToken, details) => client.activity.heartbeat(taskToken, details),
+    announceSending: (run, sending) => client.workflow.getHandle(run.workflowId, run.runId).signal(SUBMIT_SENDING_SIGNAL, sending),
+  });
+  return { activities, phases };
+}
+
+/**
+ * A role's own worker options: the workflow code for `workflows`, the global provider rate
+ * limit and concurrency for `provider`, the copy concurrency for `copy`.
+ */
+export function roleWorkerOptions(config: Config, role: WorkerRole): Partial<WorkerOptions> {
+  switch (role) {
+    case 'workflows':
+      return {
+        ...workflowSource(config),
+        maxConcurrentWorkflowTaskExecutions: config.SEEDANCE_WORKFLOW_CONCURRENCY,
+        // The Nexus service (SEEDANCE_NEXUS) answers on the queue callers name, where our workflows run.
+        ...(config.SEEDANCE_NEXUS
+          ? { nexusServices: [seedanceNexusHandler({ taskQueue: workflowTaskQueue(config.SEEDANCE_TASK_QUEUE) })] }
+          : {}),
+      };
+    case 'provider':
+      return {
+        maxTaskQueueActivitiesPerSecond: config.SEEDANCE_PROVIDER_RPS,
+        maxConcurrentActivityTaskExecutions: config.SEEDANCE_PROVIDER_CONCURRENCY,
+      };
+    case 'copy':
+      return { maxConcurrentActivityTaskExecutions: config.SEEDANCE_COPY_CONCURRENCY };
   }
 }
 
@@ -146,7 +197,7 @@ function phaseRelay(client: Client): PhaseRelay {
  * dist/workflow-bundle.js; SEEDANCE_WORKFLOW_BUNDLE names another), else workflows/ bundled
  * at start-up.
  */
-function workflowSource(config: Config): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> {
+export function workflowSource(config: Config): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> {
   const bundlePath = config.SEEDANCE_WORKFLOW_BUNDLE ?? prebuiltBundle();
   if (bundlePath) return { workflowBundle: { codePath: bundlePath } };
   return { workflowsPath: require.resolve('../workflows') };

@@ -14,6 +14,7 @@ import {
   RenderStoryboardInputSchema,
   STAGE_PAGE_SIZE,
   type ManifestEntry,
+  type ParsedStoryboardInput,
   type RenderStoryboardInput,
   type StoryboardCarry,
   type StoryboardResult,
@@ -23,15 +24,19 @@ import { PageBook } from './storyboard-book';
 import { installStoryboardHandlers } from './storyboard-handlers';
 import { StoryboardRun } from './storyboard-run';
 import { runShot, type ShotContext } from './storyboard-shot';
+import { stageFromSource, type StagedShots } from './storyboard-source';
 
 /**
- * Renders every shot of a staged storyboard and writes its manifest (and report.html) next
- * to the videos. Completes with per-shot outcomes even when shots fail; fails only on
+ * Renders every shot of a storyboard and writes its manifest (and report.html) next to the
+ * videos. The shots come staged, as a storyboard file in storage (`source`) or inline
+ * (`storyboard`, at most 100 shots); see RenderStoryboardInputSchema. Completes with per-shot outcomes even when shots fail; fails only on
  * invalid input. Its workflow id is the storyboard id: starting it again while it runs
  * attaches; after it finished, it renders only what is missing or failed.
  *
- * Stage the shots first (`stageStoryboard()` in client/storyboard-file.ts, or pages of
- * `{id, shot}` objects); the CLI starts it with `startStoryboard()` (client/storyboard.ts).
+ * Hand over a file (`source`: it is read, validated and staged by the first activity, exactly
+ * as `seedance-flow render` does), or stage the shots yourself (`stageStoryboard()` in
+ * client/storyboard-file.ts, or pages of `{id, shot}` objects); the CLI starts it with
+ * `startStoryboard()` (client/storyboard.ts).
  *
  * @example
  *   // From your own workflow, on the seedance-flow task queue:
@@ -42,27 +47,41 @@ import { runShot, type ShotContext } from './storyboard-shot';
  *     args: [{ storyboardId, stagedPrefix, totalShots, window: 20, tolerance: { maxFailurePercent: 10 } }],
  *   });
  *   // board.counts.stored, board.counts.not_started, board.manifestKey, board.shots (inline up to 1000 shots)
+ *   // or, with the file in the worker's storage: args: [{ storyboardId, source: 's3://bucket/prefix/boards/board.yaml' }]
  */
 export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise<StoryboardResult> {
   const parsed = RenderStoryboardInputSchema.safeParse(rawInput);
   if (!parsed.success) throw failure(FailureType.InvalidRequest, `invalid storyboard input: ${formatIssues(parsed.error).join('; ')}`);
-  const input = parsed.data;
-  const { storyboardId, totalShots } = input;
-  const carry: StoryboardCarry = input.carry ?? {
+  const { stagedPrefix, totalShots: givenTotal, source, storyboard, ...options } = parsed.data;
+  const { storyboardId } = options;
+  const carry: StoryboardCarry = options.carry ?? {
     cursor: 0,
     stored: 0,
     failed: 0,
     tokensUsed: 0,
-    window: input.window,
+    window: options.window,
     paused: false,
     runs: 0,
     startedAt: Date.now(),
   };
   carry.runs++;
-  if (input.searchAttributes) upsertSearchAttributes([{ key: StoryboardIdKey, value: storyboardId }]);
+  if (options.searchAttributes) upsertSearchAttributes([{ key: StoryboardIdKey, value: storyboardId }]);
 
-  const run = new StoryboardRun(input, carry);
+  // Queries and signals are answered while a file is staged (with no shots counted yet).
+  const counted = { storyboardId, totalShots: givenTotal ?? 0, tolerance: options.tolerance };
+  const run = new StoryboardRun(counted, carry);
   installStoryboardHandlers(run);
+
+  // Staged shots go straight to the window (as every input did before files could be handed
+  // over: their histories replay unchanged); a file or an inline storyboard is staged first.
+  const givenStaged = stagedPrefix !== undefined && givenTotal !== undefined;
+  const staged: StagedShots = givenStaged
+    ? { stagedPrefix, totalShots: givenTotal }
+    : await stageFromSource(source !== undefined ? { storyboardId, source } : { storyboardId, storyboard });
+  const input: ParsedStoryboardInput = { ...options, ...staged };
+  const { totalShots } = input;
+  counted.totalShots = totalShots;
+
   const book = new PageBook(storyboardId, input.stagedPrefix, carry.partial);
   const finish = (index: number, entry: ManifestEntry, fresh: boolean): void => {
     book.finish(index, entry);
@@ -99,7 +118,11 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
     const partial = book.openEntriesAt(nextIndex);
     if (partial) next.partial = partial;
     else delete next.partial;
-    await continueAsNew<typeof renderStoryboard>({ ...rawInput, carry: next });
+    // The next run reads the staged pages: a file or inline storyboard is not staged again.
+    const nextInput: RenderStoryboardInput = givenStaged
+      ? rawInput
+      : { ...withoutSource(rawInput), stagedPrefix: input.stagedPrefix, totalShots };
+    await continueAsNew<typeof renderStoryboard>({ ...nextInput, carry: next });
   }
 
   // Shots never launched (tolerance exceeded) still get a manifest line.
@@ -122,4 +145,10 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
     tokensUsed: carry.tokensUsed,
     ...(manifest.entries ? { shots: manifest.entries } : {}),
   };
+}
+
+/** The input's options without its file or inline storyboard. */
+function withoutSource(input: RenderStoryboardInput): Omit<RenderStoryboardInput, 'source' | 'storyboard'> {
+  const { source: _source, storyboard: _storyboard, ...rest } = input as RenderStoryboardInput & { source?: string; storyboard?: unknown };
+  return rest;
 }

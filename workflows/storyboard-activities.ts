@@ -17,6 +17,17 @@ export const { loadShotPage, recordOutcomes, writeManifest } = proxyActivities<S
 });
 
 /**
+ * A storyboard handed over as a file or inline, read, checked and staged. Parsing a 10 MiB
+ * file holds the worker's event loop for seconds, so its heartbeat timeout is a minute;
+ * a store that cannot be reached is retried (StorageError), an invalid file is a result.
+ */
+export const { stageStoryboardSource } = proxyActivities<StoryboardActivities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 20 },
+});
+
+/**
  * report.html beside the manifest (thumbnails via ffmpeg, on the copy queue). The videos and
  * the manifest are what users pay for; a report that cannot be made is logged, not fatal.
  */

@@ -9,7 +9,7 @@
  * the same video (same sha256) is reused, so a retry does not decode everything again.
  */
 import { FailureType, failure } from '../../common/errors';
-import { Context } from '@temporalio/activity';
+import { activityContext } from '../heartbeat';
 import { z } from 'zod';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -307,15 +307,6 @@ export function createReportActivities(deps: ReportDeps) {
 }
 
 export type ReportActivities = ReturnType<typeof createReportActivities>;
-
-/** The activity's context when running as one; undefined when called directly (tests, tools). */
-function activityContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined;
-  }
-}
 
 /** Staged shots by id; a missing page only costs the report its prompts. */
 async function readStagedShots(storage: StorageBackend, prefix: string, totalShots: number): Promise<Map<string, ShotInput>> {

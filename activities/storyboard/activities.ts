@@ -5,9 +5,10 @@
  */
 import { MANIFEST_INLINE_LIMIT, STAGE_PAGE_SIZE, storyboardKeys, type ManifestEntry, type StagedShot } from '../../common/storyboard';
 import { workflowTaskQueue, type ActivityRoleDeclaration } from '../../common/task-queues';
-import { whileHeartbeating } from '../heartbeat';
+import { activityContext, whileHeartbeating } from '../heartbeat';
 import type { StorageBackend } from '../../storage/backend';
 import { readVideoRecord } from '../storage/copy';
+import { stageOrStorageError, stageStoryboardSourceWith, type StageSourceResult, type StoryboardSourceInput } from './source';
 
 export interface StoryboardDeps {
   storage: StorageBackend;
@@ -29,6 +30,16 @@ export interface ManifestSummary {
 export const storyboardActivityRole = { role: 'workflows', taskQueue: workflowTaskQueue } as const satisfies ActivityRoleDeclaration;
 
 export function createStoryboardActivities({ storage }: StoryboardDeps) {
+  /**
+   * A storyboard handed over as a file in storage (or inline): read, checked with the rules of
+   * `validate`, its images and shots staged as `render` stages them (activities/storyboard/source.ts).
+   * Returns the staged reference, or every problem (nothing staged).
+   */
+  async function stageStoryboardSource(input: StoryboardSourceInput): Promise<StageSourceResult> {
+    const signal = activityContext()?.cancellationSignal;
+    return whileHeartbeating(() => stageOrStorageError(() => stageStoryboardSourceWith(storage, input, signal), signal));
+  }
+
   /** Reads one page of staged shots and marks those whose video is already in storage. */
   async function loadShotPage(input: { storyboardId: string; stagedPrefix: string; page: number }): Promise<PageShot[]> {
     return whileHeartbeating(() => readShotPage(input));
@@ -98,7 +109,7 @@ export function createStoryboardActivities({ storage }: StoryboardDeps) {
     };
   }
 
-  return { loadShotPage, recordOutcomes, writeManifest };
+  return { stageStoryboardSource, loadShotPage, recordOutcomes, writeManifest };
 }
 
 export type StoryboardActivities = ReturnType<typeof createStoryboardActivities>;

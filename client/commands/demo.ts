@@ -23,7 +23,8 @@ import { connectClient } from '../../temporal/connection';
 import { boundedJson, terminalBlock, terminalText as t } from '../../common/terminal-text';
 import { UsageError } from '../usage-error';
 
-const ROOT = path.resolve(__dirname, '../..');
+// The package's root (examples/, scripts/): two folders up from the sources, three from dist/.
+const ROOT = packageRoot(__dirname);
 const DEFAULT_STORYBOARD = path.join(ROOT, 'examples', 'lighthouse-keeper.yaml');
 const say = (line: string) => console.error(`[demo] ${line}`);
 
@@ -176,4 +177,12 @@ async function startEmbeddedTemporal(config: Config): Promise<EmbeddedTemporal> 
     },
   });
   return { env, address: env.address, uiUrl: `http://127.0.0.1:${uiPort}` };
+}
+
+/** The nearest folder above `dir` that holds a package.json: a clone, the Docker image's /app, or node_modules/seedance-flow. */
+function packageRoot(dir: string): string {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (existsSync(path.join(d, 'package.json'))) return d;
+    if (path.dirname(d) === d) return path.resolve(dir, '../..');
+  }
 }

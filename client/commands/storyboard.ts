@@ -7,13 +7,13 @@ import type { StorageBackend } from '../../storage/backend';
 import { createStorage } from '../../storage/from-config';
 import { loadConfig, pollScheduleFromConfig, type Config } from '../../common/config';
 import { MAX_WINDOW, type RenderStoryboardInput, type Tolerance } from '../../common/storyboard';
-import { setWindowUpdate } from '../../workflows';
 import { createProgressPrinter } from '../progress-view';
 import {
   cancelStoryboard,
   followStoryboard,
   pauseStoryboard,
   resumeStoryboard,
+  setStoryboardWindow,
   startStoryboard,
   storyboardStatus,
   type StoryboardStatus,
@@ -96,7 +96,7 @@ export async function storyboardCommand(command: StoryboardCommand, args: string
         const size = numberFlag('window', extra, 1, MAX_WINDOW);
         if (size === undefined || !Number.isInteger(size))
           throw new UsageError('window needs a size: seedance-flow window <storyboardId> <N>');
-        const now = await client.workflow.getHandle(target).executeUpdate(setWindowUpdate, { args: [size] });
+        const now = await setStoryboardWindow(client, target, size);
         if (!json) console.error(`window of ${t(target)} is now ${now}`);
         break;
       }

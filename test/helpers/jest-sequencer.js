@@ -6,6 +6,7 @@ const path = require('node:path');
 const Sequencer = require('@jest/test-sequencer').default;
 
 const EXPECTED_SECONDS = {
+  'test/integration/packed-package.test.ts': 80,
   'test/unit/temporal-unreachable.test.ts': 12,
   'test/unit/fuzz-storyboard.test.ts': 12,
   'test/unit/readme-snippets.test.ts': 11,

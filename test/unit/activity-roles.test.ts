@@ -25,7 +25,7 @@ describe('activity roles', () => {
       WORKER_ROLES.map((role) => [role, { taskQueue: ROLE_TASK_QUEUES[role]('q'), activities: Object.keys(byRole[role]).sort() }]),
     );
     expect(layout).toEqual({
-      workflows: { taskQueue: 'q', activities: ['loadShotPage', 'recordOutcomes', 'writeManifest'] },
+      workflows: { taskQueue: 'q', activities: ['loadShotPage', 'recordOutcomes', 'stageStoryboardSource', 'writeManifest'] },
       provider: { taskQueue: 'q-provider', activities: ['cancelTask', 'createTask', 'findTask', 'getTask', 'submitTask'] },
       copy: { taskQueue: 'q-copy', activities: ['copyToStorage', 'writeReport'] },
     });

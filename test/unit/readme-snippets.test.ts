@@ -60,7 +60,11 @@ test('every TypeScript snippet type-checks against the code', () => {
       typeRoots: [path.join(ROOT, 'node_modules/@types')],
       baseUrl: ROOT,
       paths: {
+        // The package's entry points (package.json "exports"), as an installed package resolves them.
+        'seedance-flow': ['client/index.ts'],
         'seedance-flow/workflows': ['workflows/index.ts'],
+        'seedance-flow/nexus': ['nexus/service.ts'],
+        'seedance-flow/worker': ['workers/index.ts'],
         '@temporalio/*': ['node_modules/@temporalio/*'],
       },
     });

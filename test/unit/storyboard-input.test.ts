@@ -10,7 +10,6 @@ import {
   closeSync,
   constants,
   copyFileSync,
-  mkdirSync,
   mkdtempSync,
   openSync,
   readFileSync,
@@ -28,6 +27,7 @@ import { storyboardCommand } from '../../client/commands/storyboard';
 import { stageImage, toImageReference } from '../../client/stage';
 import { checkStoryboardFile, parseStoryboardText, stageStoryboard } from '../../client/storyboard-file';
 import { validateStoryboard } from '../../common/storyboard';
+import { writeTree } from '../helpers/file-tree';
 import { png } from './craft-images';
 
 const EXAMPLE = path.resolve(__dirname, '../../examples/lighthouse-keeper.yaml');
@@ -49,14 +49,7 @@ afterAll(() => {
 let n = 0;
 /** A fresh storyboard folder with `files` (name → contents, or a path to copy when it starts with '@'). */
 function folder(files: Record<string, string | Buffer> = {}): string {
-  const dir = path.join(root, `b${n++}`);
-  mkdirSync(dir, { recursive: true });
-  for (const [name, body] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    if (typeof body === 'string' && body.startsWith('@')) copyFileSync(body.slice(1), path.join(dir, name));
-    else writeFileSync(path.join(dir, name), body);
-  }
-  return dir;
+  return writeTree(path.join(root, `b${n++}`), files);
 }
 const board = (images: object[], extra: object = {}) =>
   JSON.stringify({ id: 'b', shots: images.map((img, i) => ({ id: `s${i}`, prompt: 'p', images: [img] })), ...extra });

@@ -13,9 +13,10 @@ import type { SeedanceActivities, TaskRef } from '../../activities/seedance/acti
 import type { TaskSnapshot, TaskStatus } from '../../activities/seedance/types';
 import type { CopyActivities } from '../../activities/storage/activities';
 import type { PageShot, StoryboardActivities } from '../../activities/storyboard/activities';
+import type { StageSourceResult, StoryboardSourceInput } from '../../activities/storyboard/source';
 import { FAILURE_TYPES, FailureType } from '../../common/errors';
 import { CREATE_TASK_HEARTBEAT_TIMEOUT_MS, SUBMIT_SENDING_SIGNAL, type SubmitSending } from '../../common/submit-attempt';
-import { STAGE_PAGE_SIZE, type ManifestEntry } from '../../common/storyboard';
+import { STAGE_PAGE_SIZE, type ManifestEntry, type StoryboardProblem } from '../../common/storyboard';
 
 /** A typed failure as the real activities raise it: nonRetryable from the table, details[0]. */
 export function typedFailure(type: FailureType, extra: { nextRetryDelayMs?: number } = {}): ApplicationFailure {
@@ -225,7 +226,15 @@ export class FakeProvider {
 export class FakeStoryboardStore {
   readonly outcomePages = new Map<string, ManifestEntry[]>();
   readonly pageLoads: { storyboardId: string; page: number }[] = [];
+  /** Every stageStoryboardSource call, in order. */
+  readonly sourceStagings: StoryboardSourceInput[] = [];
   private readonly boards = new Map<string, PageShot[]>();
+  private readonly files = new Map<string, { id: string; shots: PageShot[] } | { problems: StoryboardProblem[] }>();
+
+  /** A storyboard file at `source`: its shots (staged when the workflow hands it over), or the problems checking finds. */
+  file(source: string, content: { id: string; shots: PageShot[] } | { problems: StoryboardProblem[] }): void {
+    this.files.set(source, content);
+  }
 
   /** Stages `shots` for `storyboardId`; a shot with `stored` was rendered by an earlier run. */
   stage(storyboardId: string, shots: PageShot[]): { storyboardId: string; stagedPrefix: string; totalShots: number } {
@@ -236,6 +245,19 @@ export class FakeStoryboardStore {
   activities(): StoryboardActivities & ReportActivities {
     const outcomes = (storyboardId: string, page: number) => this.outcomePages.get(`${storyboardId}#${page}`);
     return {
+      // Files come from file(); an inline storyboard's shots are staged as given ({id, prompt}).
+      stageStoryboardSource: async (input): Promise<StageSourceResult> => {
+        this.sourceStagings.push(input);
+        const content =
+          'source' in input
+            ? (this.files.get(input.source) ?? { problems: [{ path: '', message: `${input.source}: no such object in storage` }] })
+            : (input.storyboard as { id: string; shots: Array<{ id: string; prompt: string }> });
+        if ('problems' in content) return { ok: false, problems: content.problems };
+        if (content.id !== input.storyboardId)
+          return { ok: false, problems: [{ path: 'id', message: `the storyboard's id is ${content.id}` }] };
+        const shots = content.shots.map((s) => ('shot' in s ? s : { id: s.id, shot: { prompt: s.prompt } }));
+        return { ok: true, ...this.stage(input.storyboardId, shots) };
+      },
       loadShotPage: async ({ storyboardId, page }) => {
         this.pageLoads.push({ storyboardId, page });
         const shots = this.boards.get(storyboardId);

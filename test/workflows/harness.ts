@@ -24,12 +24,17 @@ export async function startWorkflowHarness(taskQueue = 'wf-test'): Promise<Workf
   const provider = new FakeProvider(env);
   const store = new FakeStoryboardStore();
   const { createTask, submitTask, getTask, findTask, cancelTask, copyToStorage } = provider.activities();
-  const { loadShotPage, recordOutcomes, writeManifest, writeReport } = store.activities();
+  const { stageStoryboardSource, loadShotPage, recordOutcomes, writeManifest, writeReport } = store.activities();
   const connection = env.nativeConnection;
   let workers: Worker[];
   try {
     workers = await Promise.all([
-      Worker.create({ connection, taskQueue, workflowBundle: { codePath }, activities: { loadShotPage, recordOutcomes, writeManifest } }),
+      Worker.create({
+        connection,
+        taskQueue,
+        workflowBundle: { codePath },
+        activities: { stageStoryboardSource, loadShotPage, recordOutcomes, writeManifest },
+      }),
       Worker.create({
         connection,
         taskQueue: providerTaskQueue(taskQueue),

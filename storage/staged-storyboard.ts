@@ -1,0 +1,74 @@
+/**
+ * A checked storyboard written into storage as the renderStoryboard workflow reads it: the
+ * shots in pages of STAGE_PAGE_SIZE under a prefix named by their content, and a record of
+ * the last staging (so `retry` can run it again without the file). The CLI (`render`) and the
+ * worker (a storyboard handed over as a file or inline) both stage through here, so they
+ * write the same keys and the same record.
+ */
+import { createHash } from 'node:crypto';
+import {
+  normalizeHttpUrl,
+  STAGE_PAGE_SIZE,
+  storyboardKeys,
+  toShotInput,
+  type FileImage,
+  type ParsedStoryboard,
+  type StagedShot,
+} from '../common/storyboard';
+import type { StorageBackend } from './backend';
+
+export interface StagedStoryboard {
+  storyboardId: string;
+  stagedPrefix: string;
+  totalShots: number;
+}
+
+/**
+ * Writes the shots of a valid storyboard as pages, each image replaced by its reference:
+ * http(s) URLs pass through (scheme in lower case), a local path becomes `refOfPath(path)`
+ * (its staged `inputs/<sha256>.<ext>` URL). The prefix is named by the pages' content, so a
+ * storyboard that is running keeps reading the pages it began with even if it is staged again.
+ * `invalid` builds the error for a URL that does not normalize (validation already refused those).
+ */
+export async function writeStagedStoryboard(
+  storage: StorageBackend,
+  storyboard: ParsedStoryboard,
+  refOfPath: (path: string) => string,
+  invalid: (message: string) => Error = (message) => new Error(message),
+): Promise<StagedStoryboard> {
+  const refOf = (img: FileImage): string => {
+    if (img.url) {
+      const url = normalizeHttpUrl(img.url);
+      if (!url.ok) throw invalid(url.problem);
+      return url.url;
+    }
+    return refOfPath(img.path as string);
+  };
+  const staged: StagedShot[] = storyboard.shots.map((shot) => ({ id: shot.id, shot: toShotInput(shot, refOf) }));
+  // The same digest as sha256(JSON.stringify(staged)), without building that string whole.
+  const hash = createHash('sha256').update('[');
+  staged.forEach((s, i) => hash.update(`${i ? ',' : ''}${JSON.stringify(s)}`));
+  const digest = hash.update(']').digest('hex').slice(0, 16);
+  const stagedPrefix = `${storyboard.id}/.state/input-${digest}`;
+  for (let page = 0; page * STAGE_PAGE_SIZE < staged.length; page++) {
+    const slice = staged.slice(page * STAGE_PAGE_SIZE, (page + 1) * STAGE_PAGE_SIZE);
+    await storage.writeText(storyboardKeys.stagedPage(stagedPrefix, page), JSON.stringify(slice), 'application/json');
+  }
+  const result = { storyboardId: storyboard.id, stagedPrefix, totalShots: staged.length };
+  await storage.writeText(
+    stagedRecordKey(storyboard.id),
+    JSON.stringify({ ...result, stagedAt: new Date().toISOString() }),
+    'application/json',
+  );
+  return result;
+}
+
+/** The last staging of a storyboard, so `retry` can run it again without the file. */
+export function stagedRecordKey(storyboardId: string): string {
+  return `${storyboardId}/.state/staged.json`;
+}
+
+export async function readStagedRecord(storage: StorageBackend, storyboardId: string): Promise<StagedStoryboard | null> {
+  const text = await storage.readText(stagedRecordKey(storyboardId));
+  return text ? (JSON.parse(text) as StagedStoryboard) : null;
+}
