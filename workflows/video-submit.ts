@@ -124,6 +124,7 @@ async function settle(
       return cannot(`the task list could not be read (${err instanceof Error ? err.message : String(err)})`);
     }
     if (!found.listed) return cannot('the provider has no task list');
+    if (found.unaddressable) return cannot(`${found.unaddressable} listed task(s) match it but carry an id seedance-flow cannot address`);
     const [only, ...more] = found.matches;
     if (only !== undefined && more.length === 0) return adopt(only, 'task-list');
     if (only !== undefined)

@@ -24,6 +24,8 @@ export interface TaskLookup {
 export interface TaskLookupResult {
   /** Ids of every listed task that matches, newest first. */
   matches: string[];
+  /** Matching tasks whose id is not one we can address (shown bounded): never adopted, never ignored. */
+  unaddressable?: number;
   /** Tasks read, and pages, for the log. */
   scanned: number;
   pages: number;
@@ -51,6 +53,7 @@ export async function findTasks(lookup: TaskLookup, listPage: ListPage): Promise
   const from = Math.floor((lookup.sentAt - LOOKUP_BEFORE_MS) / 1000);
   const to = Math.ceil((lookup.sentAt + LOOKUP_AFTER_MS) / 1000);
   const matches: string[] = [];
+  let unaddressable = 0;
   let scanned = 0;
   let pages = 0;
   for (let page = 1; page <= LOOKUP_MAX_PAGES; page++) {
@@ -68,12 +71,15 @@ export async function findTasks(lookup: TaskLookup, listPage: ListPage): Promise
         continue;
       }
       if (created !== undefined && created > to) continue;
-      if (isValidTaskId(task.id) && matchesLookup(task, lookup)) matches.push(task.id);
+      if (!matchesLookup(task, lookup)) continue;
+      // A task we could not address is still a task that may be billed: it must stop a resubmit.
+      if (isValidTaskId(task.id)) matches.push(task.id);
+      else unaddressable += 1;
     }
     // Newest first: once a page reaches past the window's start, later pages are older still.
     if (older || items.length < LOOKUP_PAGE_SIZE) break;
   }
-  return { matches: [...new Set(matches)], scanned, pages };
+  return { matches: [...new Set(matches)], scanned, pages, ...(unaddressable ? { unaddressable } : {}) };
 }
 
 function matchesLookup(task: z.output<typeof TasksTaskSchema>, lookup: TaskLookup): boolean {

@@ -69,8 +69,8 @@ test('several matches are all returned (the workflow reports them, never guesses
   expect((await findTasks(LOOKUP, list)).matches).toEqual(['cgt-x', 'cgt-y']);
 });
 
-test('items it cannot read and invalid ids are skipped; an empty list ends the search', async () => {
-  const { list, asked } = lister([{ nonsense: true }, task('../etc', 777, SENT), 'text']);
-  expect(await findTasks(LOOKUP, list)).toMatchObject({ matches: [], pages: 1 });
+test('items it cannot read are skipped; a match with an id we cannot address is counted, never adopted', async () => {
+  const { list, asked } = lister([{ nonsense: true }, task('../etc', 777, SENT), task('cgt-other', 5, SENT), 'text']);
+  expect(await findTasks(LOOKUP, list)).toMatchObject({ matches: [], unaddressable: 1, pages: 1 });
   expect(asked).toEqual([1]);
 });
