@@ -101,7 +101,8 @@ export async function startCallbackReceiver(opts: CallbackReceiverOptions): Prom
     // Answer first: the provider waits ~5 s, and what happens next is our business.
     res.writeHead(200, { 'content-length': 0 }).end();
     if (callback.status === 'running' && target.parentWorkflowId) {
-      opts.phases?.fromActivity({ parentWorkflowId: target.parentWorkflowId }, 'rendering', callback.taskId);
+      // Not fromActivity: there is no activity context here (Context.current() would throw and the signal below would never leave).
+      opts.phases?.forWorkflow({ parentWorkflowId: target.parentWorkflowId }, target.workflowId, 'rendering', callback.taskId);
     }
     const sent = withTimeout(opts.signal(target, callback), SIGNAL_TIMEOUT_MS).then(
       () => {
