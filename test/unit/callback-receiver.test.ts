@@ -5,7 +5,17 @@
  */
 import { callbackToken, callbackUrl, verifyCallbackToken, type CallbackTarget } from '../../activities/seedance/callback-token';
 import type { ProviderCallback } from '../../common/callbacks';
+import { PhaseRelay } from '../../activities/phase-relay';
 import { startCallbackReceiver, type CallbackReceiver } from '../../workers/callback-receiver';
+
+/** Polls `done` every 10 ms for at most 2 s. */
+async function waitUntil(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 2000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('condition not met within 2 s');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
 const OLD_SECRET = 'an-older-secret-still-accepted-for-a-while-987';
@@ -61,7 +71,7 @@ describe('callback tokens', () => {
 describe('the callback receiver', () => {
   let receiver: CallbackReceiver;
   let signals: { target: CallbackTarget; callback: ProviderCallback }[];
-  let relayed: { parent: string; phase: string; taskId?: string }[];
+  let relayed: { parent: string; phase: string; taskId?: string; workflowId: string }[];
   let signal: (target: CallbackTarget, callback: ProviderCallback) => Promise<void>;
 
   beforeEach(async () => {
@@ -76,11 +86,14 @@ describe('the callback receiver', () => {
       secrets: [SECRET],
       maxBodyBytes: 4096,
       signal: (t, c) => signal(t, c),
-      phases: {
-        fromActivity: (parent: { parentWorkflowId: string } | undefined, phase: string, taskId?: string) => {
-          if (parent) relayed.push({ parent: parent.parentWorkflowId, phase, ...(taskId ? { taskId } : {}) });
+      // The real relay, outside any activity (as the receiver runs): what it sends is what the storyboard hears.
+      phases: new PhaseRelay({
+        intervalMs: 10,
+        send: async (parent, updates) => {
+          for (const u of updates)
+            relayed.push({ parent, phase: u.phase, ...(u.taskId ? { taskId: u.taskId } : {}), workflowId: u.workflowId });
         },
-      } as never,
+      }),
     });
   });
   afterEach(async () => {
@@ -107,7 +120,9 @@ describe('the callback receiver', () => {
     expect((await post(`/${callbackToken(SECRET, TARGET)}`, { ...TASK, status: 'processing' })).status).toBe(200);
     await receiver.close();
     expect(signals[0]?.callback).toMatchObject({ status: 'running', rawStatus: 'processing' });
-    expect(relayed).toEqual([{ parent: 'board-1', phase: 'rendering', taskId: TASK.id }]);
+    await waitUntil(() => relayed.length > 0);
+    expect(relayed).toEqual([{ parent: 'board-1', phase: 'rendering', taskId: TASK.id, workflowId: 'board-1/s01' }]);
+    expect(receiver.metrics()).toMatchObject({ signalled: 1, signalFailed: 0 });
   });
 
   test('an unknown or forged token is a bare 404 and signals nothing', async () => {
