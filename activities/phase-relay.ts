@@ -50,7 +50,14 @@ export class PhaseRelay {
 
   /** From inside an activity: the phase of the workflow that scheduled it. */
   fromActivity(parent: ParentRef | undefined, phase: ShotPhase, taskId?: string): void {
-    const workflowId = Context.current().info.workflowExecution?.workflowId;
+    this.forWorkflow(parent, Context.current().info.workflowExecution?.workflowId, phase, taskId);
+  }
+
+  /**
+   * The phase of the shot workflow `workflowId`, from outside any activity (the callback
+   * receiver, which knows the workflow from the callback's token).
+   */
+  forWorkflow(parent: ParentRef | undefined, workflowId: string | undefined, phase: ShotPhase, taskId?: string): void {
     if (!parent || !workflowId) return;
     this.queue(parent, { workflowId, phase, ...(taskId ? { taskId } : {}) });
   }

@@ -3,7 +3,8 @@
  */
 import type { CopyResult } from './scenarios/copy';
 import type { OverheadResult } from './scenarios/overhead';
-import type { PollingResult, ScheduleFigures } from './scenarios/polling';
+import type { ModelRow, PollingResult, ScheduleFigures } from './scenarios/polling';
+import type { CallbacksResult } from './scenarios/polling-callbacks';
 import type { ScaleResult } from './scenarios/scale';
 import type { RunFigures } from './lib/systems';
 import { describeSchedule } from './lib/context';
@@ -266,6 +267,92 @@ function pollingMd(p: PollingResult): string {
       `latency p50 ${n(p.proposed.latency.p50, 1)} s vs ${n(prev.latency.p50, 1)} s, p95 ${n(p.proposed.latency.p95, 1)} s vs ${n(prev.latency.p95, 1)} s. ` +
       (p.currentIsProposed ? 'The product default is this schedule.' : 'The product default is not this schedule.'),
   );
+  if (p.callbacks) out.push('', callbacksMd(p.callbacks, p.model));
+  return out.join('\n');
+}
+
+/** Scenario 2 with callbacks: beside polling alone (the current default and fixed 5 s, same renders), with the targets of issue 13. */
+function callbacksMd(c: CallbacksResult, polling: ModelRow[]): string {
+  const out: string[] = [];
+  const current = polling[0];
+  const fixed = polling.find((m) => m.name === 'fixed 5 s');
+  out.push('### With provider callbacks (polling as the safety net)');
+  out.push(
+    `The provider calls back every status change; renderVideo wakes on the terminal one and confirms it with one GET; ` +
+      `the safety net polls ${c.safetyName} (SEEDANCE_CALLBACK_POLL_INITIAL_MS / _MAX_INTERVAL_MS defaults). ` +
+      `Same renders as above. Model: a render is seen at the earlier of its terminal callback plus the round trip ` +
+      `(${n(c.modelRoundTripSeconds, 2)} s${c.measured ? ', the measured median' : ', no measurement ran'}) and the first safety poll after its end; ` +
+      `"half lost": each callback dropped with probability 0.5 (no retry saves it).`,
+  );
+  // Latencies with two decimals: a callback's round trip is a fraction of a second.
+  const figs2 = (f: ScheduleFigures) => [n(f.polls.mean, 2), n(f.polls.p95, 0), `${n(f.latency.p50, 2)} s`, `${n(f.latency.p95, 2)} s`];
+  const row = (name: string, f: ScheduleFigures, byCallback: string) => [name, ...figs2(f), byCallback];
+  out.push(
+    table(
+      ['model', 'polls/shot (mean)', 'polls p95', 'latency p50', 'latency p95', 'seen by callback'],
+      [
+        ...c.model.map((m) => row(m.name, m, pct(m.byCallback))),
+        ...(current ? [row(`polling alone: ${current.name}`, current, '–')] : []),
+        ...(fixed ? [row('polling alone: fixed 5 s', fixed, '–')] : []),
+      ],
+    ),
+  );
+  if (c.measured) {
+    out.push('');
+    out.push(
+      `Measured: real renderVideo workflows on a worker with the callbacks role, durations ÷ ${c.measured.scale}; ` +
+        `polls need no scaling; a render seen by its callback counts its real latency (delivery, signal, workflow task, GET), ` +
+        `one seen by a safety poll is scaled back ×${c.measured.scale}.`,
+    );
+    out.push(
+      table(
+        ['measured', 'renders', 'polls/shot (mean)', 'polls p95', 'latency p50', 'latency p95', 'seen by callback', 'round trip (median)'],
+        c.measured.rows.map((m) => [
+          m.name,
+          `${m.shots - m.failed}/${m.shots}`,
+          ...figs2(m),
+          pct(m.byCallback),
+          `${n(m.roundTripSeconds, 2)} s`,
+        ]),
+      ),
+    );
+  }
+  out.push('');
+  out.push(
+    `The safety net's trade-off (model, same renders): a lost terminal callback waits for the next safety poll, ` +
+      `so the interval that keeps GETs near one a shot is also the latency of every lost one.`,
+  );
+  out.push(
+    table(
+      [
+        'safety net',
+        'none lost: polls/shot',
+        'none lost: latency p95',
+        'half lost: polls/shot',
+        'half lost: latency p50',
+        'half lost: latency p95',
+      ],
+      c.tradeoff.map((t) => [
+        t.safetyName,
+        n(t.none.polls.mean, 2),
+        `${n(t.none.latency.p95, 1)} s`,
+        n(t.half.polls.mean, 2),
+        `${n(t.half.latency.p50, 1)} s`,
+        `${n(t.half.latency.p95, 1)} s`,
+      ]),
+    ),
+  );
+  const none = c.measured?.rows.find((m) => m.lossRate === 0) ?? c.model.find((m) => m.lossRate === 0);
+  const half = c.measured?.rows.find((m) => m.lossRate === 0.5) ?? c.model.find((m) => m.lossRate === 0.5);
+  if (none && half && current) {
+    const ok = (b: boolean) => (b ? 'met' : '**not met**');
+    out.push('');
+    out.push(
+      `Targets (${c.measured ? 'measured' : 'model'}): with callbacks ${n(none.polls.mean, 2)} GETs/shot (≤ 1.2: ${ok(none.polls.mean <= 1.2)}), ` +
+        `p95 detection ${n(none.latency.p95, 2)} s (< 2 s: ${ok(none.latency.p95 < 2)}); half lost: ${n(half.polls.mean, 2)} GETs/shot vs ${n(current.polls.mean, 1)} polling alone ` +
+        `(${ok(half.polls.mean <= current.polls.mean)}), p95 ${n(half.latency.p95, 1)} s vs ${n(current.latency.p95, 1)} s (${ok(half.latency.p95 <= current.latency.p95)}).`,
+    );
+  }
   return out.join('\n');
 }
 

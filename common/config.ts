@@ -14,7 +14,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_POLL_SCHEDULE } from './poll-schedule';
-import { WORKER_ROLES } from './task-queues';
+import { PROCESS_ROLES } from './task-queues';
 
 const int = (min: number) => z.coerce.number().int().min(min);
 /** A value this code does not interpret: passed on (to the AWS SDK, Temporal's envconfig) or used as given (a path). */
@@ -98,7 +98,7 @@ export const ConfigSchema = z.object({
   SEEDANCE_POLL_DEADLINE_MS: int(1).default(DEFAULT_POLL_SCHEDULE.deadlineMs),
   /** How long in-flight activities get to finish on SIGINT/SIGTERM before they are handed back. */
   SEEDANCE_SHUTDOWN_GRACE_MS: int(0).default(30_000),
-  /** Which workers this process runs: any of workflows, provider, copy (comma-separated). */
+  /** Which workers this process runs: any of workflows, provider, copy, callbacks (comma-separated). */
   SEEDANCE_WORKER_ROLES: z
     .string()
     .default('workflows,provider,copy')
@@ -108,7 +108,40 @@ export const ConfigSchema = z.object({
         .map((r) => r.trim())
         .filter(Boolean),
     )
-    .pipe(z.array(z.enum(WORKER_ROLES)).min(1, 'name at least one of workflows, provider, copy')),
+    .pipe(z.array(z.enum(PROCESS_ROLES)).min(1, 'name at least one of workflows, provider, copy, callbacks')),
+  /**
+   * Public base URL of the callback receiver (the `callbacks` role behind a reverse proxy):
+   * set, every tasks-family submit carries `callback_url = <base>/<token>` and polling
+   * becomes a slow safety net. https only, except for local development with
+   * SEEDANCE_ALLOW_PRIVATE_NETWORK=true. Unset: polling alone, as before.
+   */
+  SEEDANCE_CALLBACK_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /**
+   * The HMAC key(s) of callback tokens, comma-separated, each at least 32 characters: the first
+   * signs, every one verifies (rotation: prepend the new one, drop the old after 72 h, the
+   * longest a task may wait). Never logged, never in history.
+   */
+  SEEDANCE_CALLBACK_SECRET: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().min(32, 'each secret must be at least 32 characters')).min(1))
+    .optional(),
+  /** host:port the callback receiver (role `callbacks`) listens on. */
+  SEEDANCE_CALLBACK_ADDRESS: z
+    .string()
+    .regex(/^[^\s]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:8788')
+    .default('127.0.0.1:8788'),
+  /** With callbacks: the safety-net poll's first look after submit. */
+  SEEDANCE_CALLBACK_POLL_INITIAL_MS: int(1000).default(300_000),
+  /** With callbacks: the safety-net poll's largest interval. */
+  SEEDANCE_CALLBACK_POLL_MAX_INTERVAL_MS: int(1000).default(300_000),
+  /** With callbacks: after an ambiguous submit, how long to wait for a callback carrying that attempt's token. */
+  SEEDANCE_CALLBACK_ADOPT_WAIT_MS: int(0).default(60_000),
   /**
    * Serve the seedance-flow Nexus service (nexus/service.ts) on the workflows worker's queue
    * (SEEDANCE_TASK_QUEUE), for callers in other namespaces through a Nexus endpoint that
@@ -265,6 +298,42 @@ export function requireApiKey(config: Config): string {
     ]);
   }
   return config.GPTPROTO_API_KEY;
+}
+
+/** The callback settings a process needs, checked across variables; undefined when callbacks are off. */
+export interface CallbackSettings {
+  baseUrl: string;
+  secrets: string[];
+  plan: { safetyInitialDelayMs: number; safetyMaxIntervalMs: number; adoptWaitMs: number };
+}
+
+/**
+ * Callbacks are on when SEEDANCE_CALLBACK_BASE_URL is set. Then a secret is required, and the
+ * URL must be https unless local development allows private networks (the token would travel
+ * in clear text). The receiver role needs the secret even when this process submits nothing.
+ */
+export function callbackSettings(config: Config): CallbackSettings | undefined {
+  const problems: string[] = [];
+  const base = config.SEEDANCE_CALLBACK_BASE_URL;
+  const receiving = config.SEEDANCE_WORKER_ROLES.includes('callbacks');
+  if ((base || receiving) && !config.SEEDANCE_CALLBACK_SECRET) {
+    problems.push(`SEEDANCE_CALLBACK_SECRET: required when ${base ? 'SEEDANCE_CALLBACK_BASE_URL is set' : 'the callbacks role runs'}`);
+  }
+  if (base && base.startsWith('http:') && !config.SEEDANCE_ALLOW_PRIVATE_NETWORK) {
+    problems.push('SEEDANCE_CALLBACK_BASE_URL: must be https (http only for local development, with SEEDANCE_ALLOW_PRIVATE_NETWORK=true)');
+  }
+  if (base && (base.includes('?') || base.includes('#'))) problems.push('SEEDANCE_CALLBACK_BASE_URL: must have no query or fragment');
+  if (problems.length) throw new ConfigError(problems);
+  if (!base || !config.SEEDANCE_CALLBACK_SECRET) return undefined;
+  return {
+    baseUrl: base.replace(/\/+$/, ''),
+    secrets: config.SEEDANCE_CALLBACK_SECRET,
+    plan: {
+      safetyInitialDelayMs: config.SEEDANCE_CALLBACK_POLL_INITIAL_MS,
+      safetyMaxIntervalMs: config.SEEDANCE_CALLBACK_POLL_MAX_INTERVAL_MS,
+      adoptWaitMs: config.SEEDANCE_CALLBACK_ADOPT_WAIT_MS,
+    },
+  };
 }
 
 export function pollScheduleFromConfig(config: Config) {

@@ -7,6 +7,7 @@ import { PollScheduleSchema } from './poll-schedule';
 import { ShotSchema, type ApiFamily } from './shot';
 import type { FailureType } from './errors';
 import type { RenderPhase } from './states';
+import type { HeardFrom } from './callbacks';
 
 export type { RenderPhase } from './states';
 
@@ -105,4 +106,12 @@ export interface RenderVideoProgress {
   /** Set when the render failed: the failure's type and its full message. */
   failure?: { type: FailureType; message: string };
   storageKey?: string;
+  /** How the task was last heard from: its submit's answer, a poll, or a provider callback. */
+  heardFrom?: HeardFrom;
+  /** When, epoch milliseconds. */
+  lastHeardAt?: number;
+  /** Whether the provider calls back for this task (polling is then a slow safety net). */
+  callbacks?: boolean;
+  /** How an ambiguous submit was settled: its callback, or the provider's task list. */
+  adoptedBy?: 'callback' | 'task-list';
 }

@@ -62,3 +62,16 @@ export const STORYBOARD_RUN_STATUS_MEANING: Record<StoryboardRunStatus, string> 
   timed_out: 'passed its workflow timeout',
   unknown: 'Temporal reports a status this version does not know',
 };
+
+/** A provider task's status, normalized across both API families and the gateways' spellings. */
+export const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'expired', 'cancelled', 'unknown'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+export const TASK_STATUS_MEANING: Record<TaskStatus, string> = {
+  queued: "accepted, waiting for the account's concurrency (`created` at some gateways)",
+  running: 'rendering (`processing`, `in_progress`)',
+  succeeded: 'finished with a video (`completed`)',
+  failed: 'finished without a video; its error says why',
+  expired: 'waited past execution_expires_after and never ran',
+  cancelled: 'cancelled while queued',
+  unknown: 'a status word this version does not know: reported, never a crash',
+};

@@ -12,6 +12,8 @@
  * No I/O: workflows import this module.
  */
 
+import type { CallbackPlan } from './callbacks';
+
 /** Signal name; the payload is {@link SubmitSending}. */
 export const SUBMIT_SENDING_SIGNAL = 'submitSending';
 
@@ -20,6 +22,16 @@ export interface SubmitSending {
   activityId: string;
   /** When the request was about to leave, epoch milliseconds (worker clock). */
   at: number;
+  /** Present when the request carried a callback URL: the attempt can be recognised by its callback. */
+  callbacks?: CallbackPlan;
+  /** The seed the request carried, so an ambiguous attempt can be looked up in the task list. */
+  seed?: number;
+}
+
+/** The attempt number in a createTask activity id (`create-task-N`); undefined for other ids. */
+export function submitAttemptNumber(activityId: string): number | undefined {
+  const m = /^create-task-(\d{1,4})$/.exec(activityId);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** The activity id the workflow gives submit attempt `n` (1-based). */
@@ -38,3 +50,23 @@ export const CREATE_TASK_START_TO_CLOSE_MS = 120_000;
  * request timeout, so an answer can always be recorded before Temporal gives the attempt up.
  */
 export const SEND_MARGIN_MS = 10_000;
+
+/**
+ * The seed the workflow chooses for submit attempt `attempt` of a shot that fixes none
+ * (tasks family): random-looking, different per shot and attempt, and the same on every
+ * replay. It makes the attempt's task findable in the provider's task list when its submit
+ * outcome is unknown; and the render reproducible, since the seed is in history.
+ * FNV-1a over the workflow id and attempt, folded to 31 bits (valid for every model).
+ */
+export function attemptSeed(workflowId: string, attempt: number): number {
+  let h = 0x811c9dc5;
+  for (const ch of `${workflowId}\u0000${attempt}`) {
+    h ^= ch.codePointAt(0) as number;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  // A final avalanche, so ids that differ in one character give unrelated seeds.
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x45d9f3b) >>> 0;
+  h ^= h >>> 16;
+  return h & 0x7fffffff;
+}

@@ -11,6 +11,18 @@ export const copyTaskQueue = (workflowQueue: string) => `${workflowQueue}-copy`;
 export const WORKER_ROLES = ['workflows', 'provider', 'copy'] as const;
 export type WorkerRole = (typeof WORKER_ROLES)[number];
 
+/**
+ * What one process can run (SEEDANCE_WORKER_ROLES): the Temporal worker roles above, and
+ * `callbacks`, the HTTP receiver of provider callbacks, which polls no task queue.
+ */
+export const PROCESS_ROLES = [...WORKER_ROLES, 'callbacks'] as const;
+export type ProcessRole = (typeof PROCESS_ROLES)[number];
+
+/** The process roles that are Temporal workers. */
+export function isWorkerRole(role: ProcessRole): role is WorkerRole {
+  return (WORKER_ROLES as readonly string[]).includes(role);
+}
+
 /** The queue each worker role polls, from the one queue callers name (SEEDANCE_TASK_QUEUE). */
 export const ROLE_TASK_QUEUES: Readonly<Record<WorkerRole, (workflowQueue: string) => string>> = {
   workflows: workflowTaskQueue,

@@ -1,4 +1,4 @@
-import type { SimulatorConfig, SimulatorConfigPatch, SimulatorRates } from './types';
+import type { SimulatorCallbacks, SimulatorConfig, SimulatorConfigPatch, SimulatorRates } from './types';
 
 /** Defaults: a well-behaved provider that renders in 3 s and keeps outputs for 24 h. */
 export const DEFAULT_CONFIG: Readonly<SimulatorConfig> = Object.freeze({
@@ -10,6 +10,18 @@ export const DEFAULT_CONFIG: Readonly<SimulatorConfig> = Object.freeze({
   rates: Object.freeze({ rateLimit: 0, serverError: 0, failed: 0, expired: 0, contentPolicy: 0 }),
   randomSeed: 1,
   retryAfterSeconds: 1,
+  callbacks: Object.freeze({
+    timeoutMs: 5000,
+    retries: 3,
+    retryDelayMs: 1000,
+    delayMs: 0,
+    lossRate: 0,
+    duplicateRate: 0,
+    lateRate: 0,
+    lateMs: 0,
+    forgeRate: 0,
+  }),
+  listRetentionMs: 7 * 24 * 60 * 60 * 1000,
 });
 
 const RATE_KEYS: ReadonlyArray<keyof SimulatorRates> = ['rateLimit', 'serverError', 'failed', 'expired', 'contentPolicy'];
@@ -21,12 +33,13 @@ const RATE_KEYS: ReadonlyArray<keyof SimulatorRates> = ['rateLimit', 'serverErro
  */
 export function applyConfigPatch(base: SimulatorConfig, patch: SimulatorConfigPatch | unknown): SimulatorConfig {
   if (!isRecord(patch)) throw new TypeError('config patch must be a JSON object');
-  const next: SimulatorConfig = { ...base, rates: { ...base.rates } };
+  const next: SimulatorConfig = { ...base, rates: { ...base.rates }, callbacks: { ...base.callbacks } };
   for (const [key, value] of Object.entries(patch)) {
     switch (key) {
       case 'renderMs':
       case 'queueMs':
       case 'outputTtlMs':
+      case 'listRetentionMs':
         next[key] = nonNegative(key, value);
         break;
       case 'randomSeed':
@@ -47,6 +60,9 @@ export function applyConfigPatch(base: SimulatorConfig, patch: SimulatorConfigPa
       case 'rates':
         next.rates = applyRates(next.rates, value);
         break;
+      case 'callbacks':
+        next.callbacks = applyCallbacks(next.callbacks, value);
+        break;
       default:
         // A typo in a test's configuration would otherwise silently do nothing.
         throw new TypeError(`unknown config field: ${key}`);
@@ -65,6 +81,29 @@ function applyRates(base: SimulatorRates, patch: unknown): SimulatorRates {
       throw new RangeError(`rates.${key} must be a probability between 0 and 1`);
     }
     next[rateKey] = value;
+  }
+  return next;
+}
+
+const CALLBACK_RATES = ['lossRate', 'duplicateRate', 'lateRate', 'forgeRate'] as const;
+const CALLBACK_TIMES = ['timeoutMs', 'retries', 'retryDelayMs', 'delayMs', 'lateMs'] as const;
+
+function applyCallbacks(base: SimulatorCallbacks, patch: unknown): SimulatorCallbacks {
+  if (!isRecord(patch)) throw new TypeError('callbacks must be an object');
+  const next = { ...base };
+  for (const [key, value] of Object.entries(patch)) {
+    const rate = CALLBACK_RATES.find((k) => k === key);
+    const time = CALLBACK_TIMES.find((k) => k === key);
+    if (rate !== undefined) {
+      if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+        throw new RangeError(`callbacks.${key} must be a probability between 0 and 1`);
+      }
+      next[rate] = value;
+    } else if (time !== undefined) {
+      next[time] = nonNegative(`callbacks.${key}`, value);
+    } else {
+      throw new TypeError(`unknown callbacks field: ${key}`);
+    }
   }
   return next;
 }

@@ -5,7 +5,7 @@ import type { Fault, FaultTarget } from './types';
 /** The kinds of request a fault can target (`any` matches them all). */
 export type RequestKind = Exclude<FaultTarget, 'any'>;
 
-const TARGETS: readonly FaultTarget[] = ['submit', 'get', 'download', 'cancel', 'any'];
+const TARGETS: readonly FaultTarget[] = ['submit', 'get', 'list', 'download', 'cancel', 'any'];
 
 interface QueuedFault {
   fault: Fault;
@@ -44,10 +44,10 @@ export class FaultQueue {
 
 /**
  * Whether a fault produces an error answer of its own. A fault that only delays, hangs,
- * accepts-then-hangs or is malformed does not; a bare `{on}` does (a 500).
+ * accepts-then-hangs, accepts-then-drops or is malformed does not; a bare `{on}` does (a 500).
  */
 export function faultAnswersError(fault: Fault): boolean {
-  if (fault.hang || fault.acceptThenHang || fault.malformed) return false;
+  if (fault.hang || fault.acceptThenHang || fault.acceptThenDrop || fault.malformed) return false;
   const onlyDelays = fault.delayMs !== undefined;
   return fault.status !== undefined || fault.body !== undefined || fault.retryAfter !== undefined || !onlyDelays;
 }
@@ -82,6 +82,7 @@ export function parseFault(value: unknown): Fault {
         break;
       case 'hang':
       case 'acceptThenHang':
+      case 'acceptThenDrop':
       case 'malformed':
         if (typeof v !== 'boolean') throw new TypeError(`fault.${key} must be a boolean`);
         fault[key] = v;

@@ -1,4 +1,11 @@
 import type { SimulatorState } from './state';
+import type { SimTask } from './task';
+
+/** Told of task events that happen outside a request's answer (callbacks). */
+export interface TaskObserver {
+  created(task: SimTask, baseUrl: string): void;
+  cancelled(task: SimTask, baseUrl: string, now: number): void;
+}
 
 /** What every request handler needs: the state, the public base URL and the request time. */
 export interface HandlerContext {
@@ -7,6 +14,8 @@ export interface HandlerContext {
   baseUrl: string;
   /** Epoch milliseconds when the request is handled. */
   now: number;
+  /** Absent in contexts that only render (a callback body). */
+  observer?: TaskObserver;
 }
 
 /** The output link of a task's video. */

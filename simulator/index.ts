@@ -11,8 +11,10 @@ export { DEFAULT_CONFIG } from './config';
 export type { TaskDirectives } from './directives';
 export type {
   ApiFamily,
+  CallbackStats,
   Fault,
   FaultTarget,
+  SimulatorCallbacks,
   SimulatorConfig,
   SimulatorConfigPatch,
   SimulatorRates,

@@ -15,6 +15,8 @@ import { discardResponse, rawResponse, readBody, sendResponse, sendTruncated, ty
 import { getPrediction, submitPrediction } from './predictions-api';
 import { SimulatorState } from './state';
 import { cancelTask, getTask, submitTask } from './tasks-api';
+import { listTasks } from './tasks-list';
+import { CallbackSender } from './callbacks';
 import type { Fault, SimulatorConfigPatch, SimulatorStats } from './types';
 import type { PredictionMode } from './validation';
 
@@ -53,6 +55,7 @@ type ApiRoute =
   | { kind: 'submit'; family: 'tasks' }
   | { kind: 'submit'; family: 'predictions'; model: string; mode: PredictionMode }
   | { kind: 'get'; family: 'tasks' | 'predictions'; id: string }
+  | { kind: 'list' }
   | { kind: 'cancel'; id: string }
   | { kind: 'download'; asset: OutputAsset; id: string };
 
@@ -75,7 +78,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     stats: () => state.stats(Date.now()),
     configure: (patch) => state.configure(patch),
     addFaults: (faults) => state.faults.add(faults),
-    reset: () => state.reset(),
+    reset: () => sim.reset(),
     close: () => sim.close(),
   };
 }
@@ -85,12 +88,14 @@ class SimulatorServer {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly callbacks: CallbackSender;
   private closing: Promise<void> | undefined;
 
   constructor(
     private readonly state: SimulatorState,
     private readonly apiKey: string | undefined,
   ) {
+    this.callbacks = new CallbackSender(state);
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         if (res.headersSent) res.destroy();
@@ -114,8 +119,15 @@ class SimulatorServer {
     });
   }
 
+  /** Startup configuration, no tasks, faults or counts, and no callback still to come. */
+  reset(): void {
+    this.callbacks.reset();
+    this.state.reset();
+  }
+
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
+      this.callbacks.stop();
       for (const timer of this.timers) clearTimeout(timer);
       this.timers.clear();
       this.server.close(() => resolve());
@@ -127,7 +139,8 @@ class SimulatorServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
-    const path = new URL(req.url ?? '/', 'http://simulator').pathname;
+    const url = new URL(req.url ?? '/', 'http://simulator');
+    const path = url.pathname;
     const route = path.startsWith('/__sim/') ? undefined : matchRoute(method, path);
     // Tracked as soon as its headers arrive, before the body is read, so that a submit is
     // in flight for as long as the client may be waiting for it.
@@ -135,6 +148,7 @@ class SimulatorServer {
     const { body, tooLarge } = await readBody(req);
 
     if (path.startsWith('/__sim/')) {
+      if (method === 'POST' && path === '/__sim/reset') this.callbacks.reset();
       const answer = control(this.state, method, path, () => JSON.parse(body.toString('utf8')) as unknown, Date.now());
       sendResponse(res, answer ?? errors.routeNotFound(method, path));
       return;
@@ -157,9 +171,14 @@ class SimulatorServer {
       return;
     }
 
-    const answer = this.answer(route, req, body, tooLarge);
+    const answer = this.answer(route, req, body, tooLarge, url.searchParams);
     if (fault?.acceptThenHang) {
       discardResponse(answer); // the request took effect; the client never learns it
+      return;
+    }
+    if (fault?.acceptThenDrop) {
+      discardResponse(answer); // the request took effect; the connection is reset instead of answered
+      res.socket?.resetAndDestroy();
       return;
     }
     if (fault?.malformed) await sendTruncated(res, answer);
@@ -179,12 +198,12 @@ class SimulatorServer {
   }
 
   /** The normal answer: authentication, random rates, then the API itself. */
-  private answer(route: ApiRoute, req: IncomingMessage, body: Buffer, tooLarge: boolean): SimResponse {
-    const ctx: HandlerContext = { state: this.state, baseUrl: this.linkBase(req), now: Date.now() };
+  private answer(route: ApiRoute, req: IncomingMessage, body: Buffer, tooLarge: boolean, query: URLSearchParams): SimResponse {
+    const ctx: HandlerContext = { state: this.state, baseUrl: this.linkBase(req), now: Date.now(), observer: this.callbacks };
     // Output links are signed URLs: no Authorization, no API rate limits.
     if (route.kind === 'download') return download(ctx, route.asset, route.id);
     if (!this.authorized(req.headers.authorization)) return errors.unauthorized();
-    if (route.kind === 'submit' || route.kind === 'get') {
+    if (route.kind === 'submit' || route.kind === 'get' || route.kind === 'list') {
       const roll = this.state.rollRequest();
       if (roll === 'rateLimit') return errors.rateLimited(this.state.config.retryAfterSeconds);
       if (roll === 'serverError') return errors.internal();
@@ -204,6 +223,8 @@ class SimulatorServer {
         return route.family === 'tasks' ? getTask(ctx, route.id) : getPrediction(ctx, route.id);
       case 'cancel':
         return cancelTask(ctx, route.id);
+      case 'list':
+        return listTasks(ctx, query);
     }
   }
 
@@ -249,6 +270,7 @@ const ROUTES: ReadonlyArray<{ method: readonly string[]; pattern: RegExp; route:
     pattern: /^\/api\/v3\/bytedance\/([^/]+)\/(image-to-video|text-to-video)$/,
     route: (m) => ({ kind: 'submit', family: 'predictions', model: m[0] ?? '', mode: m[1] as PredictionMode }),
   },
+  { method: ['GET'], pattern: /^\/api\/v3\/contents\/generations\/tasks\/?$/, route: () => ({ kind: 'list' }) },
   {
     method: ['GET'],
     pattern: /^\/api\/v3\/contents\/generations\/tasks\/([^/]+)$/,

@@ -8,7 +8,7 @@ import type { TaskDirectives } from './directives';
 import { FaultQueue, type RequestKind } from './faults';
 import { mulberry32, randomInt, type Prng } from './prng';
 import { endsAt, planTimeline, statusAt, type SimTask, type TaskOutcome } from './task';
-import type { ApiFamily, SimulatorConfig, SimulatorConfigPatch, SimulatorStats } from './types';
+import type { ApiFamily, CallbackStats, SimulatorConfig, SimulatorConfigPatch, SimulatorStats } from './types';
 import type { VideoRequest } from './validation';
 
 /** Separate streams, so that e.g. enabling request faults does not change task outcomes. */
@@ -16,12 +16,14 @@ interface RandomStreams {
   requests: Prng;
   outcomes: Prng;
   seeds: Prng;
+  callbacks: Prng;
 }
 
 interface Counters {
   submissions: number;
   submitAttempts: number;
   getRequests: number;
+  listRequests: number;
   downloads: number;
   cancels: number;
 }
@@ -35,6 +37,8 @@ export class SimulatorState {
   readonly faults = new FaultQueue();
   private tasks = new Map<string, SimTask>();
   private counters: Counters = zeroCounters();
+  /** Callback bookkeeping, written by the server's callback sender. */
+  callbackStats: CallbackStats = zeroCallbackStats();
   // Submits received and not yet answered or dropped, by an opaque token per request. A set
   // rather than a number so that reset() can forget the requests open at that moment: their
   // later end then changes nothing, and the gauge can never go negative.
@@ -65,6 +69,7 @@ export class SimulatorState {
     this.tasks.clear();
     this.faults.clear();
     this.counters = zeroCounters();
+    this.callbackStats = zeroCallbackStats();
     this.openSubmits.clear();
     this.lastSubmitAt = null;
   }
@@ -86,7 +91,9 @@ export class SimulatorState {
 
   /** Counts a request of the given kind, whatever its outcome. */
   countRequest(kind: RequestKind): void {
-    const field = ({ submit: 'submitAttempts', get: 'getRequests', download: 'downloads', cancel: 'cancels' } as const)[kind];
+    const field = (
+      { submit: 'submitAttempts', get: 'getRequests', list: 'listRequests', download: 'downloads', cancel: 'cancels' } as const
+    )[kind];
     this.counters[field] += 1;
   }
 
@@ -97,6 +104,11 @@ export class SimulatorState {
     if (r < rateLimit) return 'rateLimit';
     if (r < rateLimit + serverError) return 'serverError';
     return undefined;
+  }
+
+  /** A draw in [0, 1) from the callbacks' own stream, so callback faults change no task outcome. */
+  rollCallback(): number {
+    return this.random.callbacks();
   }
 
   /** Creates a task: decides its outcome (directives first, then rates) and its timeline. */
@@ -139,6 +151,11 @@ export class SimulatorState {
     return task && task.family === family && !task.deleted ? task : undefined;
   }
 
+  /** Every live (not deleted) task of a family, in creation order. */
+  liveTasks(family: ApiFamily): SimTask[] {
+    return [...this.tasks.values()].filter((t) => t.family === family && !t.deleted);
+  }
+
   /** Any task with this id, deleted records included (output links outlive the record). */
   findOutput(id: string): SimTask | undefined {
     return this.tasks.get(id);
@@ -151,6 +168,7 @@ export class SimulatorState {
     for (const task of all) submissionsByPrompt[task.prompt] = (submissionsByPrompt[task.prompt] ?? 0) + 1;
     return {
       ...this.counters,
+      callbacks: { ...this.callbackStats, forgedAnswers: { ...this.callbackStats.forgedAnswers } },
       maxConcurrent: maxConcurrent(all),
       submitsInFlight: this.openSubmits.size,
       lastSubmitAt: this.lastSubmitAt,
@@ -221,9 +239,18 @@ function maxConcurrent(tasks: SimTask[]): number {
 }
 
 function seedStreams(seed: number): RandomStreams {
-  return { requests: mulberry32(seed ^ 0x5eed0001), outcomes: mulberry32(seed ^ 0x5eed0002), seeds: mulberry32(seed ^ 0x5eed0003) };
+  return {
+    requests: mulberry32(seed ^ 0x5eed0001),
+    outcomes: mulberry32(seed ^ 0x5eed0002),
+    seeds: mulberry32(seed ^ 0x5eed0003),
+    callbacks: mulberry32(seed ^ 0x5eed0004),
+  };
 }
 
 function zeroCounters(): Counters {
-  return { submissions: 0, submitAttempts: 0, getRequests: 0, downloads: 0, cancels: 0 };
+  return { submissions: 0, submitAttempts: 0, getRequests: 0, listRequests: 0, downloads: 0, cancels: 0 };
+}
+
+function zeroCallbackStats(): CallbackStats {
+  return { scheduled: 0, attempts: 0, delivered: 0, failed: 0, lost: 0, duplicated: 0, late: 0, forged: 0, forgedAnswers: {} };
 }

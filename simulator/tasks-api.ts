@@ -14,6 +14,7 @@ import { parseTasksRequest } from './validation';
 export function submitTask(ctx: HandlerContext, body: unknown): SimResponse {
   const admission = admit(ctx.state, 'tasks', parseTasksRequest(body), ctx.now);
   if ('refusal' in admission) return admission.refusal;
+  ctx.observer?.created(admission.task, ctx.baseUrl);
   return jsonResponse(200, { id: admission.task.id });
 }
 
@@ -32,14 +33,16 @@ export function cancelTask(ctx: HandlerContext, id: string): SimResponse {
   const task = ctx.state.findTask(id, 'tasks');
   if (task === undefined) return errors.taskNotFound(id);
   const status = statusAt(task, ctx.now);
-  if (status === 'queued') task.cancelledAt = ctx.now;
-  else if (status === 'running') return errors.notCancellable(id);
+  if (status === 'queued') {
+    task.cancelledAt = ctx.now;
+    ctx.observer?.cancelled(task, ctx.baseUrl, ctx.now);
+  } else if (status === 'running') return errors.notCancellable(id);
   else task.deleted = true;
   return jsonResponse(200, {});
 }
 
-/** A task as Ark reports it, in the seed's field order. */
-function renderTask(ctx: HandlerContext, task: SimTask): Record<string, unknown> {
+/** A task as Ark reports it, in the seed's field order: the GET body, a list item and a callback body. */
+export function renderTask(ctx: HandlerContext, task: SimTask): Record<string, unknown> {
   const { config } = ctx.state;
   const status = statusAt(task, ctx.now);
   const asNumber = (n: number): number | string => (config.numbersAsStrings ? String(n) : n);
@@ -64,5 +67,6 @@ function renderTask(ctx: HandlerContext, task: SimTask): Record<string, unknown>
   out['created_at'] = asNumber(Math.floor(task.createdAt / 1000));
   out['updated_at'] = asNumber(Math.floor(statusSince(task, ctx.now) / 1000));
   out['framespersecond'] = task.request.framespersecond;
+  if (task.request.serviceTier !== undefined) out['service_tier'] = task.request.serviceTier;
   return out;
 }

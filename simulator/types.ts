@@ -30,6 +30,32 @@ export interface SimulatorRates {
   contentPolicy: number;
 }
 
+/**
+ * How the simulator calls back a task's `callback_url` (tasks family), as the provider does:
+ * a POST of the task body (the shape of a GET) on every status change, retried when no 2xx
+ * arrives within `timeoutMs`. The rates are faults a receiver must survive; each is drawn per
+ * status change from the seeded PRNG.
+ */
+export interface SimulatorCallbacks {
+  /** How long one delivery may take before it counts as failed (the provider's ~5 s). */
+  timeoutMs: number;
+  /** Further tries after a failed delivery (the provider's ~3). */
+  retries: number;
+  /** Wait between tries. */
+  retryDelayMs: number;
+  /** Delay from the status change to the first try. */
+  delayMs: number;
+  /** The callback of a status change is never sent. */
+  lossRate: number;
+  /** It is sent twice. */
+  duplicateRate: number;
+  /** It is held back `lateMs` more: it arrives after later ones (reordered) or after a safety poll (late). */
+  lateRate: number;
+  lateMs: number;
+  /** A forged copy claiming `succeeded` is also sent to the same receiver with a wrong token. */
+  forgeRate: number;
+}
+
 /** Runtime behaviour of the simulator; every field has a default (see `DEFAULT_CONFIG`). */
 export interface SimulatorConfig {
   /** Milliseconds from creation to the terminal status. */
@@ -46,18 +72,23 @@ export interface SimulatorConfig {
   randomSeed: number;
   /** `Retry-After` seconds sent with random 429s; null sends no header. */
   retryAfterSeconds: number | null;
+  /** How callbacks are delivered, and their faults. */
+  callbacks: SimulatorCallbacks;
+  /** How long the task list shows a task (the provider's ~7 days); cancelled ones show ~24 h. */
+  listRetentionMs: number;
 }
 
 /**
  * A configuration patch. A superset of `Partial<SimulatorConfig>`: `rates` may itself be
  * partial and is merged key by key into the current rates.
  */
-export type SimulatorConfigPatch = Partial<Omit<SimulatorConfig, 'rates'>> & {
+export type SimulatorConfigPatch = Partial<Omit<SimulatorConfig, 'rates' | 'callbacks'>> & {
   rates?: Partial<SimulatorRates>;
+  callbacks?: Partial<SimulatorCallbacks>;
 };
 
 /** Which requests a fault applies to; `any` matches every API and download request. */
-export type FaultTarget = 'submit' | 'get' | 'download' | 'cancel' | 'any';
+export type FaultTarget = 'submit' | 'get' | 'list' | 'download' | 'cancel' | 'any';
 
 /**
  * A scripted fault. Faults are queued and consumed in order: each matching request takes the
@@ -85,6 +116,11 @@ export interface Fault {
    * the ambiguous case a client must resolve without resubmitting.
    */
   acceptThenHang?: boolean;
+  /**
+   * The request takes effect but its connection is reset instead of answered: the client
+   * sees a dropped connection at once (the ambiguous case, without waiting for a timeout).
+   */
+  acceptThenDrop?: boolean;
   /** API requests: 200 with invalid JSON. Downloads: the body is cut off halfway. */
   malformed?: boolean;
 }
@@ -104,6 +140,28 @@ export interface SimulatorTaskStats {
   submissions: number;
 }
 
+/** What happened to the callbacks since start or the last `reset()`. */
+export interface CallbackStats {
+  /** Status changes whose callback was scheduled (lost ones included). */
+  scheduled: number;
+  /** POST attempts made (retries and duplicates included). */
+  attempts: number;
+  /** Callbacks answered 2xx. */
+  delivered: number;
+  /** Callbacks given up after every retry failed (dead receiver, non-2xx, timeouts). */
+  failed: number;
+  /** Status changes whose callback the `lossRate` fault dropped. */
+  lost: number;
+  /** Extra copies sent by the `duplicateRate` fault. */
+  duplicated: number;
+  /** Callbacks held back by the `lateRate` fault. */
+  late: number;
+  /** Forged callbacks (wrong token) sent. */
+  forged: number;
+  /** Answers received for forged callbacks, by HTTP status. */
+  forgedAnswers: Record<string, number>;
+}
+
 /** Counters since start or the last `reset()`. */
 export interface SimulatorStats {
   /** Tasks actually created. */
@@ -116,6 +174,10 @@ export interface SimulatorStats {
   downloads: number;
   /** DELETE requests on tasks. */
   cancels: number;
+  /** Task-list requests (`GET .../tasks?...`). */
+  listRequests: number;
+  /** Callback deliveries (tasks family `callback_url`). */
+  callbacks: CallbackStats;
   /** Most tasks created and not yet terminal at any one moment (terminal = its status time). */
   maxConcurrent: number;
   /**

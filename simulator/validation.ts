@@ -22,6 +22,10 @@ export interface VideoRequest {
   returnLastFrame: boolean;
   /** Seconds a task may wait in the queue before it expires (tasks family). */
   executionExpiresAfter?: number;
+  /** Where status changes are POSTed (tasks family). */
+  callbackUrl?: string;
+  /** `default` or `flex` (tasks family); filterable in the task list. */
+  serviceTier?: string;
 }
 
 /** Either the normalized request or a message for the 400 answer. */
@@ -70,8 +74,10 @@ export function parseTasksRequest(body: unknown): RequestResult {
     for (const flag of ['generate_audio', 'camerafixed', 'camera_fixed', 'watermark', 'return_last_frame']) {
       optionalBoolean(b, flag);
     }
-    optionalString(b, 'service_tier');
-    optionalString(b, 'callback_url');
+    const serviceTier = optionalString(b, 'service_tier');
+    const callbackUrl = optionalString(b, 'callback_url');
+    if (callbackUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(callbackUrl))
+      throw new InvalidRequest('callback_url must be an http(s) URL');
     const request: VideoRequest = {
       model,
       prompt: texts.join('\n'),
@@ -87,6 +93,8 @@ export function parseTasksRequest(body: unknown): RequestResult {
     if (seed !== undefined) request.seed = seed;
     const expiresAfter = optionalInteger(b, 'execution_expires_after');
     if (expiresAfter !== undefined) request.executionExpiresAfter = expiresAfter;
+    if (callbackUrl !== undefined) request.callbackUrl = callbackUrl;
+    if (serviceTier !== undefined) request.serviceTier = serviceTier;
     return request;
   });
 }

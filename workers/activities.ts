@@ -2,7 +2,7 @@
  * Wires configuration into the activity factories: one place that knows which clients and
  * backends the worker's activities get.
  */
-import { requireApiKey, type Config } from '../common/config';
+import { callbackSettings, requireApiKey, type Config } from '../common/config';
 import { ROLE_TASK_QUEUES, WORKER_ROLES, type ActivityRoleDeclaration, type WorkerRole } from '../common/task-queues';
 import { createSeedanceActivities, seedanceActivityRole, type SeedanceDeps } from '../activities/seedance/activities';
 import { stagedImageMatcher } from '../activities/seedance/images';
@@ -83,6 +83,7 @@ export function createActivities(config: Config, wiring: ActivityWiring) {
   });
   const { storage, s3 } = wiring.storage ?? createStorage(config);
   const phaseDeps = wiring.phases ? { phases: wiring.phases } : {};
+  const callbacks = callbackSettings(config);
   return {
     seedance: createSeedanceActivities({
       clients: { tasks: new TasksClient(http), predictions: new PredictionsClient(http) },
@@ -98,6 +99,7 @@ export function createActivities(config: Config, wiring: ActivityWiring) {
       announceSending: wiring.announceSending,
       requestTimeoutMs: config.SEEDANCE_REQUEST_TIMEOUT_MS,
       ...phaseDeps,
+      ...(callbacks ? { callbacks } : {}),
     }),
     storage: createStorageActivities({
       storage,

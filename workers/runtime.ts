@@ -24,7 +24,12 @@ export function formatLogEntry(entry: LogEntry, format: 'json' | 'text', redact:
 }
 
 export function installRuntime(config: Config): void {
-  const redact = redactor([config.GPTPROTO_API_KEY, config.AWS_SECRET_ACCESS_KEY, config.TEMPORAL_API_KEY]);
+  const redact = redactor([
+    config.GPTPROTO_API_KEY,
+    config.AWS_SECRET_ACCESS_KEY,
+    config.TEMPORAL_API_KEY,
+    ...(config.SEEDANCE_CALLBACK_SECRET ?? []),
+  ]);
   Runtime.install({
     logger: new DefaultLogger(config.SEEDANCE_LOG_LEVEL, (entry) => {
       process.stderr.write(`${formatLogEntry(entry, config.SEEDANCE_LOG_FORMAT, redact)}\n`);

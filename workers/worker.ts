@@ -5,14 +5,18 @@
  *   provider:  submit/get/cancel, globally rate-limited with maxTaskQueueActivitiesPerSecond;
  *   copy:      streaming copies into storage, with their own concurrency cap.
  * With SEEDANCE_NEXUS the workflows worker also serves the Nexus service (nexus/handlers.ts).
+ * The role `callbacks` is no Temporal Worker: an HTTP server that receives the provider's
+ * callbacks and signals the shots' workflows (callback-receiver.ts).
  * Which activities each role registers is declared by their factories (workers/activities.ts).
  */
 import { Client } from '@temporalio/client';
 import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { PhaseRelay } from '../activities/phase-relay';
 import { shotPhasesSignal } from '../workflows/signals';
-import { ConfigError, type Config } from '../common/config';
-import { ROLE_TASK_QUEUES, workflowTaskQueue, type WorkerRole } from '../common/task-queues';
+import { callbackSettings, ConfigError, type Config } from '../common/config';
+import { isWorkerRole, ROLE_TASK_QUEUES, workflowTaskQueue, type WorkerRole } from '../common/task-queues';
+import { PROVIDER_CALLBACK_SIGNAL } from '../common/callbacks';
+import { startCallbackReceiver, type CallbackReceiver } from './callback-receiver';
 import { seedanceNexusHandler } from '../nexus/handlers';
 import { connectWorker } from '../temporal/connection';
 import { SUBMIT_SENDING_SIGNAL } from '../common/submit-attempt';
@@ -24,6 +28,8 @@ export interface WorkerHandle {
   connection: NativeConnection;
   /** The process's storage (its one S3 client): the activities use it, and so may the start-up sweep and the demo. */
   storage: StorageWiring;
+  /** The callback receiver, when this process runs the `callbacks` role. */
+  callbackReceiver?: CallbackReceiver;
   /** Runs every worker until shutdown() (or SIGINT/SIGTERM), then closes the connection. */
   run(): Promise<void>;
   shutdown(): void;
@@ -51,11 +57,17 @@ export async function createWorkers(
   if (config.SEEDANCE_NEXUS && !config.SEEDANCE_WORKER_ROLES.includes('workflows')) {
     throw new ConfigError(['SEEDANCE_NEXUS: the Nexus service runs on the workflows worker; add workflows to SEEDANCE_WORKER_ROLES']);
   }
+  callbackSettings(config); // refuses an unsafe or incomplete callback configuration before anything starts
+  const roles = new Set(config.SEEDANCE_WORKER_ROLES);
+  const workerRoles = [...roles].filter(isWorkerRole);
   const storage = opts.storage ?? createStorage(config);
   const { connection, namespace } = await connectWorker(config, opts.env);
   try {
     // One client over the worker's own connection: progress signals and submit heartbeats.
-    const { activities, phases } = wireActivities(config, new Client({ connection, namespace }), storage);
+    const client = new Client({ connection, namespace });
+    // A process of the callbacks role alone needs no API key: it builds no activities.
+    const wired = workerRoles.length > 0 ? wireActivities(config, client, storage) : undefined;
+    const phases = wired?.phases ?? phaseRelay(client);
     const common = {
       connection,
       namespace,
@@ -64,30 +76,37 @@ export async function createWorkers(
       shutdownGraceTime: config.SEEDANCE_SHUTDOWN_GRACE_MS,
     };
     const workers: Worker[] = [];
-    for (const role of new Set(config.SEEDANCE_WORKER_ROLES)) {
+    for (const role of workerRoles) {
       workers.push(
         await Worker.create({
           ...common,
           taskQueue: ROLE_TASK_QUEUES[role](config.SEEDANCE_TASK_QUEUE),
-          activities: activities[role],
+          activities: wired?.activities[role] ?? {},
           ...roleWorkerOptions(config, role),
           ...opts.overrides,
         }),
       );
     }
+    const callbackReceiver = roles.has('callbacks') ? await startReceiver(config, client, phases) : undefined;
+    let stopReceiver: () => void = () => undefined;
+    const receiverStopped = new Promise<void>((resolve) => (stopReceiver = resolve));
     return {
       workers,
       connection,
       storage,
+      ...(callbackReceiver ? { callbackReceiver } : {}),
       run: async () => {
         try {
-          await Promise.all(workers.map((w) => w.run()));
+          // A process of the callbacks role alone runs until shutdown() (or a signal).
+          await Promise.all([...workers.map((w) => w.run()), ...(callbackReceiver ? [receiverStopped] : [])]);
         } finally {
+          await callbackReceiver?.close();
           await phases.flush();
           await connection.close();
         }
       },
       shutdown: () => {
+        stopReceiver();
         for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       },
     };
@@ -142,6 +161,26 @@ export function roleWorkerOptions(config: Config, role: WorkerRole): Partial<Wor
     case 'copy':
       return { maxConcurrentActivityTaskExecutions: config.SEEDANCE_COPY_CONCURRENCY };
   }
+}
+
+/** The callbacks role: an HTTP server that signals shots' workflows over the worker's connection. */
+function startReceiver(config: Config, client: Client, phases: PhaseRelay): Promise<CallbackReceiver> {
+  const [host, port] = splitAddress(config.SEEDANCE_CALLBACK_ADDRESS);
+  return startCallbackReceiver({
+    host,
+    port,
+    secrets: config.SEEDANCE_CALLBACK_SECRET ?? [],
+    phases,
+    signal: (target, callback) => client.workflow.getHandle(target.workflowId, target.runId).signal(PROVIDER_CALLBACK_SIGNAL, callback),
+    onSignalError: (target, err) =>
+      Runtime.instance().logger.debug('callback not passed on', { workflowId: target.workflowId, error: String(err) }),
+  });
+}
+
+/** `host:port`, `[v6]:port`. */
+function splitAddress(address: string): [string, number] {
+  const at = address.lastIndexOf(':');
+  return [address.slice(0, at).replace(/^\[(.*)\]$/, '$1'), Number(address.slice(at + 1))];
 }
 
 /** Batched storyboard progress, signalled over the worker's own connection. */

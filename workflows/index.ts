@@ -6,7 +6,7 @@
  * no seedance-flow code enters their workflow bundle), or re-export them from their own
  * workflow code to run them in their own Worker (see README "From your own workflows").
  */
-export { renderVideo, renderVideoProgressQuery, defaultStorageKey } from './render-video';
+export { renderVideo, renderVideoProgressQuery, defaultStorageKey, providerCallbackSignal } from './render-video';
 export { renderStoryboard } from './render-storyboard';
 export { pauseSignal, resumeSignal, setWindowUpdate, shotPhasesSignal, storyboardProgressQuery, type ShotPhaseEvent } from './signals';
 export type { RenderVideoInput, RenderVideoResult, RenderVideoProgress, StoredObject, Usage } from '../common/render';

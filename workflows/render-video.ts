@@ -12,27 +12,25 @@ import {
   isCancellation,
   log,
   metricMeter,
-  patched,
   setHandler,
-  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { TaskRef } from '../activities/seedance/activities';
 import type { TaskSnapshot } from '../activities/seedance/types';
 import { FailureType } from '../common/errors';
-import type { ParentRef } from '../common/phase-events';
 import { PollScheduleSchema, type PollSchedule } from '../common/poll-schedule';
 import { RenderVideoInputSchema, type RenderVideoInput, type RenderVideoProgress, type RenderVideoResult } from '../common/render';
-import { formatIssues, resolveShot, type ResolvedShot } from '../common/shot';
-import { SUBMIT_SENDING_SIGNAL, submitAttemptActivityId, type SubmitSending } from '../common/submit-attempt';
-import { submitRetryDelayMs, SUBMIT_MAX_ATTEMPTS } from '../common/submit-retry';
+import { formatIssues, resolveShot } from '../common/shot';
+import { SUBMIT_SENDING_SIGNAL, type SubmitSending } from '../common/submit-attempt';
 import { videoActivities } from './video-activities';
 import { parentRef, shotContext } from './video-context';
-import { asWorkflowFailure, checkSucceeded, fail, judgeSubmitFailure } from './video-failures';
+import { asWorkflowFailure, checkSucceeded, fail } from './video-failures';
 import { pollUntilTerminal } from './video-poll';
+import { CallbackInbox, providerCallbackSignal } from './video-callbacks';
+import { submitOnce } from './video-submit';
 
-/** Marks histories whose submits go through createTask and are judged by their submitSending signals. */
-export const CONFIRMED_SUBMIT_PATCH = 'confirmed-submit-attempts';
+export { CONFIRMED_SUBMIT_PATCH } from './video-submit';
+export { providerCallbackSignal } from './video-callbacks';
 
 /**
  * Signal from a createTask attempt, just before its request leaves (common/submit-attempt.ts):
@@ -71,10 +69,13 @@ export async function renderVideo(rawInput: RenderVideoInput): Promise<RenderVid
   setHandler(renderVideoProgressQuery, () => progress);
   // Submit attempts that announced their request, by activity id: the evidence a timed-out
   // attempt is judged by. Append-only, like the history it comes from.
-  const sending = new Map<string, number>();
-  setHandler(submitSendingSignal, ({ activityId, at }) => {
-    sending.set(activityId, at);
+  const sending = new Map<string, SubmitSending>();
+  setHandler(submitSendingSignal, (announced) => {
+    if (!sending.has(announced.activityId)) sending.set(announced.activityId, announced);
   });
+  // What the provider's callbacks said (a hint; a GET confirms before anything is acted on).
+  const inbox = new CallbackInbox(progress);
+  setHandler(providerCallbackSignal, (callback) => inbox.receive(callback));
 
   const parsed = RenderVideoInputSchema.safeParse(rawInput);
   if (!parsed.success) {
@@ -90,13 +91,25 @@ export async function renderVideo(rawInput: RenderVideoInput): Promise<RenderVid
   let lastSnapshot: TaskSnapshot | undefined;
   try {
     progress.phase = 'submitting';
-    const submitted = await submitOnce(shot, progress, parent, sending);
+    const submitted = await submitOnce(shot, progress, parent, sending, inbox);
     task = { api: submitted.api, taskId: submitted.taskId };
     progress.taskId = task.taskId;
-    log.info('task submitted', { taskId: task.taskId, api: task.api, ...shotContext() });
+    progress.heardFrom = 'submit';
+    progress.lastHeardAt = Date.now();
+    if (submitted.adoptedBy) progress.adoptedBy = submitted.adoptedBy;
+    log.info('task submitted', { taskId: task.taskId, api: task.api, adoptedBy: submitted.adoptedBy, ...shotContext() });
 
     progress.phase = 'polling';
-    lastSnapshot = await pollUntilTerminal(task, schedule, input.maxUnknownStatusPolls, progress, parent);
+    // With callbacks, polling is the slow safety net; the callbacks wake the loop early.
+    const plan = submitted.callbacks;
+    if (plan) {
+      progress.callbacks = true;
+      inbox.watch(task.taskId);
+    }
+    const watchSchedule = plan
+      ? { ...schedule, initialDelayMs: plan.safetyInitialDelayMs, maxIntervalMs: plan.safetyMaxIntervalMs }
+      : schedule;
+    lastSnapshot = await pollUntilTerminal(task, watchSchedule, input.maxUnknownStatusPolls, progress, parent, plan ? inbox : undefined);
     const done = checkSucceeded(lastSnapshot, progress);
 
     progress.phase = 'copying';
@@ -143,39 +156,6 @@ export async function renderVideo(rawInput: RenderVideoInput): Promise<RenderVid
 /** The task's key when the caller gives none: derived from the workflow id, so re-runs find it. */
 export function defaultStorageKey(workflowId: string): string {
   return `videos/${workflowId.replace(/[^A-Za-z0-9._\-/]/g, '_').replace(/\.\.+/g, '_')}.mp4`;
-}
-
-/** Submits the shot once; retries only attempts that provably sent nothing, or whose failure says nothing was accepted. */
-async function submitOnce(
-  shot: ResolvedShot,
-  progress: RenderVideoProgress,
-  parent: ParentRef | undefined,
-  sending: ReadonlyMap<string, number>,
-) {
-  // Histories recorded before createTask existed called submitTask, and judged every timeout
-  // as "maybe sent": they replay, and finish, exactly that way.
-  const confirmed = patched(CONFIRMED_SUBMIT_PATCH);
-  for (let attempt = 1; ; attempt++) {
-    let retry: ReturnType<typeof judgeSubmitFailure>;
-    try {
-      return confirmed
-        ? await videoActivities().createTaskAttempt(attempt)(shot, parent)
-        : await videoActivities().submitTask(shot, parent);
-    } catch (err) {
-      retry = judgeSubmitFailure(err, confirmed ? (sending.get(submitAttemptActivityId(attempt)) ?? null) : undefined, progress);
-    }
-    if (attempt >= SUBMIT_MAX_ATTEMPTS) {
-      throw fail(
-        progress,
-        { type: retry.type as FailureType },
-        `the submit was not accepted after ${attempt} attempts (last: ${progress.lastStatus ?? retry.type})`,
-      );
-    }
-    const delay = submitRetryDelayMs(attempt, retry.hintMs);
-    log.warn('submit not accepted; retrying', { type: retry.type, attempt, delayMs: delay });
-    progress.lastStatus = `retrying submit after ${retry.type}`;
-    await sleep(delay);
-  }
 }
 
 /** Cancels the provider task while it may still run (best effort: a failure is logged). */

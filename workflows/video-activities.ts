@@ -45,6 +45,21 @@ function activitiesOn(workflowQueue: string) {
       }),
       'getTask',
     ),
+    // The task-list lookup after an ambiguous submit: a read, retried like getTask.
+    ...pickActivity(
+      proxyActivities<SeedanceActivities>({
+        taskQueue: provider,
+        startToCloseTimeout: '2 minutes',
+        retry: {
+          initialInterval: '1 second',
+          backoffCoefficient: 2,
+          maximumInterval: '30 seconds',
+          maximumAttempts: 6,
+          nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
+        },
+      }),
+      'findTask',
+    ),
     ...pickActivity(
       proxyActivities<SeedanceActivities>({
         taskQueue: provider,

@@ -48,37 +48,57 @@ export function asWorkflowFailure(err: unknown, progress: RenderVideoProgress): 
   return fail(progress, details, typed.message.replace(new RegExp(`^${typed.type}: `), ''));
 }
 
+/** A submit attempt whose request left and got no usable answer: its task may exist and be billed. */
+export interface AmbiguousSubmit {
+  reason: string;
+  /** When the request left (from its submitSending signal), if known. */
+  sentAt?: number;
+}
+
+export type SubmitJudgement = { retry: { type: FailureTypeName; hintMs?: number } } | { ambiguous: AmbiguousSubmit };
+
+/** Failure types of a submit whose request went out: the outcome is unknown, never resubmitted blindly. */
+const AMBIGUOUS_TYPES: readonly string[] = [FailureType.SubmitOutcomeUnknown, FailureType.ResponseTooLarge];
+
 /**
- * Decides what a failed submit attempt means: retry (nothing can have been accepted) or stop.
+ * Decides what a failed submit attempt means: retry (nothing can have been accepted),
+ * ambiguous (the request left; the task may exist), or the end (thrown).
  * `sentAt`: when the attempt announced its request (null: it never did; undefined: an old
- * history, which cannot tell). Throws the failure that ends the render; returns the retry's
- * type and delay hint.
+ * history, which cannot tell). `reconciles`: histories from before reconciliation end an
+ * ambiguous attempt at once as SubmitOutcomeUnknown, as they always did.
  */
 export function judgeSubmitFailure(
   err: unknown,
   sentAt: number | null | undefined,
   progress: RenderVideoProgress,
-): { type: FailureTypeName; hintMs?: number } {
+  reconciles = false,
+): SubmitJudgement {
+  const ambiguous = (a: AmbiguousSubmit): SubmitJudgement => {
+    if (reconciles) return { ambiguous: a };
+    throw fail(progress, { type: FailureType.SubmitOutcomeUnknown }, a.reason);
+  };
   if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
     if (sentAt !== null) {
       // The worker died or hung while the POST may have been on the wire.
-      throw fail(
-        progress,
-        { type: FailureType.SubmitOutcomeUnknown },
-        `the submit attempt stopped ${sentAt !== undefined ? `while its request was in flight (sent at ${new Date(sentAt).toISOString()})` : 'without an answer'}; the task may exist and be billed, so it is not resubmitted`,
-      );
+      return ambiguous({
+        reason: `the submit attempt stopped ${sentAt !== undefined ? `while its request was in flight (sent at ${new Date(sentAt).toISOString()})` : 'without an answer'}; the task may exist and be billed, so it is not resubmitted`,
+        ...(sentAt !== undefined ? { sentAt } : {}),
+      });
     }
     // The attempt never announced its request, so none left: trying again cannot pay twice.
     log.warn('submit attempt stopped before its request left; retrying', { timeoutType: String(err.cause.timeoutType) });
-    return { type: FailureType.SubmitNotSent };
+    return { retry: { type: FailureType.SubmitNotSent } };
   }
   const typed = providerFailure(err);
   if (!typed) throw err;
+  if (reconciles && AMBIGUOUS_TYPES.includes(typed.type ?? '')) {
+    return ambiguous({ reason: typed.message, ...(typeof sentAt === 'number' ? { sentAt } : {}) });
+  }
   // An older worker without createTask during a rolling upgrade: it refused before doing anything.
-  if (typed.type === FailureType.NotFoundError) return { type: FailureType.SubmitNotSent };
+  if (typed.type === FailureType.NotFoundError) return { retry: { type: FailureType.SubmitNotSent } };
   if (typed.nonRetryable || !isRetryable(typed.type ?? '')) throw err;
   const hintMs = failureDetails(typed)?.nextRetryDelayMs;
-  return { type: typed.type ?? FailureType.Error, ...(hintMs !== undefined ? { hintMs } : {}) };
+  return { retry: { type: typed.type ?? FailureType.Error, ...(hintMs !== undefined ? { hintMs } : {}) } };
 }
 
 /** The terminal snapshot of a task that succeeded with a video URL; any other end fails the render, typed. */

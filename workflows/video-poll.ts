@@ -2,7 +2,7 @@
  * Polling a submitted task on durable timers until it ends, by the poll schedule and its
  * deadline (common/poll-schedule.ts). A provider outage or a dead worker does not lose a paid task.
  */
-import { ActivityFailure, TimeoutFailure, log, sleep } from '@temporalio/workflow';
+import { ActivityFailure, TimeoutFailure, condition, log, sleep } from '@temporalio/workflow';
 import type { TaskRef } from '../activities/seedance/activities';
 import type { TaskSnapshot } from '../activities/seedance/types';
 import { FailureType } from '../common/errors';
@@ -11,14 +11,21 @@ import { nextPollDelayMs, type PollSchedule } from '../common/poll-schedule';
 import type { RenderVideoProgress } from '../common/render';
 import { videoActivities } from './video-activities';
 import { fail, providerFailure } from './video-failures';
+import type { CallbackInbox } from './video-callbacks';
 
-/** Polls `task` until a terminal status; fails on the deadline or on `maxUnknown` unknown statuses in a row. */
+/**
+ * Polls `task` until a terminal status; fails on the deadline or on `maxUnknown` unknown
+ * statuses in a row. With `inbox` (the task calls back), each wait also ends when a callback
+ * reports a terminal status, and the next GET confirms it: a callback is a hint, the GET is
+ * the proof, and the schedule is the safety net for callbacks that never come.
+ */
 export async function pollUntilTerminal(
   task: TaskRef,
   schedule: PollSchedule,
   maxUnknown: number,
   progress: RenderVideoProgress,
   parent: ParentRef | undefined,
+  inbox?: CallbackInbox,
 ): Promise<TaskSnapshot> {
   const acceptedAt = Date.now();
   let sawRunning = false;
@@ -32,7 +39,10 @@ export async function pollUntilTerminal(
         `task ${task.taskId} not finished after ${Math.round(schedule.deadlineMs / 1000)} s (last status ${progress.lastRawStatus ?? 'none'}); query it later instead of resubmitting`,
       );
     }
-    await sleep(delay);
+    if (!inbox) await sleep(delay);
+    else if (delay > 0 && (await condition(() => inbox.hasNews(), delay))) {
+      log.info('callback reports an end; confirming with a GET', { taskId: task.taskId, statuses: inbox.takeNews() });
+    }
     let snapshot: TaskSnapshot;
     try {
       // Only until the parent has heard "rendering": later polls have nothing to tell it.
@@ -52,6 +62,8 @@ export async function pollUntilTerminal(
     }
     progress.lastStatus = snapshot.status;
     progress.lastRawStatus = snapshot.rawStatus;
+    progress.heardFrom = 'poll';
+    progress.lastHeardAt = Date.now();
     if (snapshot.status === 'unknown') {
       unknownInARow++;
       log.warn('unknown task status', { taskId: task.taskId, rawStatus: snapshot.rawStatus, unknownInARow });

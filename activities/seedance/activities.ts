@@ -5,7 +5,11 @@
 import { Context, type Info } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import { ZodError } from 'zod';
-import { SEND_MARGIN_MS } from '../../common/submit-attempt';
+import { SEND_MARGIN_MS, submitAttemptNumber } from '../../common/submit-attempt';
+import type { CallbackSettings } from '../../common/config';
+import type { CallbackPlan } from '../../common/callbacks';
+import { callbackUrl } from './callback-token';
+import { findTasks, type TaskLookup, type TaskLookupResult } from './find-task';
 import { providerTaskQueue, type ActivityRoleDeclaration } from '../../common/task-queues';
 import { formatIssues, shotFromInput, type ResolvedShot, type ShotInput } from '../../common/shot';
 import type { ApiFamily } from '../../common/shot';
@@ -37,6 +41,8 @@ export interface SeedanceDeps {
   requestTimeoutMs: number;
   /** Tells storyboards their shots' phases; absent, nothing is reported. */
   phases?: PhaseRelay;
+  /** Callback URLs on tasks-family submits (common/config.ts callbackSettings); absent: polling only. */
+  callbacks?: CallbackSettings;
 }
 
 export interface TaskRef {
@@ -95,17 +101,46 @@ export function createSeedanceActivities(deps: SeedanceDeps) {
           throw stop.aborted ? stoppedBeforeSending(ctx) : err;
         });
         if (stop.aborted) throw stoppedBeforeSending(ctx);
+        const callbacks = withCallbackUrl(prepared, run, info.activityId, parent);
         ensureTimeToSend(info, deps.requestTimeoutMs);
         await confirmAttemptAlive(deps.heartbeat, info.taskToken);
         phase = 'sending';
-        await announceSending(deps.announceSending, run, { activityId: info.activityId, at: Date.now() });
+        await announceSending(deps.announceSending, run, {
+          activityId: info.activityId,
+          at: Date.now(),
+          ...(callbacks ? { callbacks } : {}),
+          ...(shot.seed !== undefined && shot.seed >= 0 ? { seed: shot.seed } : {}),
+        });
         const result = await asActivity('submit', () => deps.clients[shot.api].send(prepared));
         countMetric('seedance_submissions', 1, { api: shot.api, model: shot.model }, 'tasks accepted by the provider');
         deps.phases?.fromActivity(parent, 'submitted', result.taskId);
-        return result;
+        return callbacks ? { ...result, callbacks } : result;
       },
       () => ({ phase }),
     );
+  }
+
+  /**
+   * Adds this attempt's callback URL to a tasks-family request when callbacks are on; the
+   * plan it returns tells the workflow how to watch the task (the URL itself stays here).
+   */
+  function withCallbackUrl(
+    prepared: PreparedSubmit,
+    run: { workflowId: string; runId: string },
+    activityId: string,
+    parent: ParentRef | undefined,
+  ): CallbackPlan | undefined {
+    const settings = deps.callbacks;
+    const attempt = submitAttemptNumber(activityId);
+    if (!settings || prepared.api !== 'tasks' || attempt === undefined) return undefined;
+    const secret = settings.secrets[0] as string;
+    const url = callbackUrl(settings.baseUrl, secret, {
+      ...run,
+      attempt,
+      ...(parent ? { parentWorkflowId: parent.parentWorkflowId } : {}),
+    });
+    (prepared.body as { callback_url?: string }).callback_url = url;
+    return settings.plan;
   }
 
   async function prepareSubmit(input: ShotInput, signal: AbortSignal): Promise<{ shot: ResolvedShot; prepared: PreparedSubmit }> {
@@ -135,6 +170,25 @@ export function createSeedanceActivities(deps: SeedanceDeps) {
     return snapshot;
   }
 
+  /**
+   * Looks up the tasks an ambiguous submit may have created (find-task.ts): every recent
+   * task of the model with the attempt's seed and parameters. A family without a list call
+   * answers `listed: false`: the workflow cannot decide, and says so.
+   */
+  async function findTask(lookup: TaskLookup & { api: ApiFamily }): Promise<TaskLookupResult & { listed: boolean }> {
+    const client = deps.clients[lookup.api];
+    const list = client.list?.bind(client);
+    if (!list) return { listed: false, matches: [], scanned: 0, pages: 0 };
+    const result = await asActivity('list', () => findTasks(lookup, list));
+    countMetric(
+      'seedance_task_lookups',
+      1,
+      { api: lookup.api, found: String(result.matches.length) },
+      'task-list lookups after ambiguous submits',
+    );
+    return { listed: true, ...result };
+  }
+
   /** Cancels at the provider where the family allows it (tasks: queued only). */
   async function cancelTask(ref: TaskRef): Promise<CancelResult> {
     const client = deps.clients[ref.api];
@@ -161,6 +215,7 @@ export function createSeedanceActivities(deps: SeedanceDeps) {
      */
     submitTask: createTask,
     getTask,
+    findTask,
     cancelTask,
   };
 }

@@ -16,7 +16,7 @@ const RAW_BODY_LIMIT = 500;
 export const PROVIDER_TEXT_LIMIT = 500;
 
 /** Which call failed decides how an answerless failure reads: a lost GET is harmless, a lost POST is not. */
-export type CallKind = 'submit' | 'get' | 'cancel' | 'download';
+export type CallKind = 'submit' | 'get' | 'list' | 'cancel' | 'download';
 
 export class ProviderError extends Error {
   constructor(

@@ -81,6 +81,11 @@ export const TasksSubmitRequestSchema = z.object({
   camerafixed: z.boolean().optional(),
   watermark: z.boolean().optional(),
   return_last_frame: z.boolean().optional(),
+  /** Set by the submit attempt when callbacks are on (activities/seedance/callback-token.ts). */
+  callback_url: z
+    .url({ protocol: /^https?$/ })
+    .max(4096)
+    .optional(),
   execution_expires_after: z.number().int().optional(),
   service_tier: z.string().optional(),
 });

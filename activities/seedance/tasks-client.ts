@@ -10,6 +10,7 @@ import { boundedOutputUrls } from './output-urls';
 import { normalizeStatus } from './status';
 import { z } from 'zod';
 import type { PreparedSubmit, SeedanceFamilyClient, SubmitResult, TaskSnapshot } from './types';
+import { TaskListSchema } from './find-task';
 
 const TASKS_PATH = '/api/v3/contents/generations/tasks';
 
@@ -97,6 +98,13 @@ export class TasksClient implements SeedanceFamilyClient {
     });
     // The id we asked about, not the one the answer claims: that one is unchecked text.
     return { ...toTasksSnapshot(task), taskId: id };
+  }
+
+  /** `GET .../tasks?page_num&page_size&filter.model`: the account's recent tasks of a model, newest first. */
+  async list(pageNum: number, pageSize: number, model: string): Promise<unknown[]> {
+    const query = new URLSearchParams({ page_num: String(pageNum), page_size: String(pageSize), 'filter.model': model });
+    const page = await providerRequest(this.http, { method: 'GET', url: `${TASKS_PATH}?${query}`, call: 'list', schema: TaskListSchema });
+    return page.items;
   }
 
   /** Ark cancels a queued task with DELETE (on a finished task it deletes the record). */

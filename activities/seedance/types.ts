@@ -5,8 +5,9 @@
 import type { ApiFamily, ResolvedShot } from '../../common/shot';
 import type { VideoFacts } from '../../common/render';
 
-export const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'expired', 'cancelled', 'unknown'] as const;
-export type TaskStatus = (typeof TASK_STATUSES)[number];
+import type { TaskStatus } from '../../common/states';
+import type { CallbackPlan } from '../../common/callbacks';
+export { TASK_STATUSES, type TaskStatus } from '../../common/states';
 
 export interface TaskSnapshot extends VideoFacts {
   taskId: string;
@@ -26,6 +27,10 @@ export interface SubmitResult {
   taskId: string;
   api: ApiFamily;
   model: string;
+  /** Present when the submit carried a callback URL: how the workflow watches the task then. */
+  callbacks?: CallbackPlan;
+  /** Set by the workflow when an ambiguous submit was settled by finding its task. */
+  adoptedBy?: 'callback' | 'task-list';
 }
 
 /** A submit request built and checked, ready to POST: preparing it sends nothing. */
@@ -52,4 +57,6 @@ export interface SeedanceFamilyClient {
   get(taskId: string): Promise<TaskSnapshot>;
   /** `undefined` when the family has no cancel call. */
   cancel?(taskId: string): Promise<void>;
+  /** One page of the account's recent tasks of a model, newest first; `undefined` when the family has no list call. */
+  list?(pageNum: number, pageSize: number, model: string): Promise<unknown[]>;
 }

@@ -19,6 +19,7 @@ import type { BenchContext } from '../lib/context';
 import { activityEvents } from '../lib/flow';
 import { startFlowWorker, stopFlowWorker } from '../lib/systems';
 import { describeDistribution, log, mean, median, promisePool, round, sampleRenderTimes, type Distribution } from '../lib/util';
+import { callbacksRows, type CallbacksResult } from './polling-callbacks';
 
 const MIN = 60_000;
 
@@ -69,6 +70,8 @@ export interface PollingResult {
   currentIsProposed: boolean;
   lowLatency: ModelRow;
   measured?: { scale: number; rows: MeasuredRow[] };
+  /** With provider callbacks (polling as the safety net), none and half of them lost. */
+  callbacks?: CallbacksResult;
 }
 
 export const FIXED_5S: ScheduleShape = { initialDelayMs: 5000, backoffFactor: 1, maxIntervalMs: 5000 };
@@ -240,7 +243,31 @@ export async function pollingScenario(ctx: BenchContext, sim: RunningSimulator |
     result.measured = { scale, rows };
     log(`S2 measured: ${rows.map((m) => `${m.name}: ${round(m.polls.mean, 1)} polls, p95 ${round(m.latency.p95, 1)} s`).join('; ')}`);
   }
+  // Callbacks over the same renders (model) and the same measured renders, after the polling
+  // rows, so that their workers do not share the machine with these.
+  result.callbacks = await callbacksRows(ctx, sim, {
+    renders: realistic,
+    current: CURRENT,
+    measured: cfg.measured
+      ? {
+          scale: cfg.measured.scale,
+          renders: sampleRenderTimes(REALISTIC, cfg.measured.shots, 9),
+          concurrency: cfg.measured.concurrency,
+          schedule: scaledSchedule(CURRENT, cfg.measured.scale),
+        }
+      : null,
+  });
   return result;
+}
+
+/** A schedule with every interval divided by `scale`, and a deadline for scaled renders. */
+function scaledSchedule(s: ScheduleShape, scale: number): PollSchedule {
+  return {
+    initialDelayMs: Math.round(s.initialDelayMs / scale),
+    backoffFactor: s.backoffFactor,
+    maxIntervalMs: Math.round(s.maxIntervalMs / scale),
+    deadlineMs: 30 * MIN,
+  };
 }
 
 async function measure(
@@ -254,12 +281,7 @@ async function measure(
   scale: number,
   concurrency: number,
 ): Promise<MeasuredRow> {
-  const scaled: PollSchedule = {
-    initialDelayMs: Math.round(s.initialDelayMs / scale),
-    backoffFactor: s.backoffFactor,
-    maxIntervalMs: Math.round(s.maxIntervalMs / scale),
-    deadlineMs: 30 * MIN,
-  };
+  const scaled = scaledSchedule(s, scale);
   const id = `bench-${ctx.id}-${label}`;
   const done: Array<{ renderMs: number; result: RenderVideoResult; workflowId: string }> = [];
   let failed = 0;
@@ -287,7 +309,8 @@ async function measure(
   for (const d of done) {
     const acts = activityEvents(await ctx.client.workflow.getHandle(d.workflowId).fetchHistory());
     const gets = acts.filter((a) => a.name === 'getTask' && a.closedAt !== undefined);
-    const submit = acts.find((a) => a.name === 'submitTask');
+    // The accepted submit: createTask (one activity per attempt, the last one completed), or submitTask in older code.
+    const submit = acts.filter((a) => (a.name === 'createTask' || a.name === 'submitTask') && a.ok).pop();
     const last = gets[gets.length - 1];
     const createdAt = created.get(d.result.taskId);
     if (!last?.closedAt || !submit?.closedAt || createdAt === undefined) continue;

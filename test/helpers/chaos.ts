@@ -9,6 +9,11 @@
  * the kill when none comes. This narrows the window rather than closing it: a submit still on
  * the wire has not reached the simulator yet, which is why a quiet period is required on top
  * of "none in flight".
+ *
+ * Once ambiguous submits are settled (issue 13: the attempt's callback, the provider's task
+ * list), that window is closed and a test can kill at any moment: leave out `quietSubmits`.
+ * With `midSubmit`, a share of the kills even aims at it: the killer waits for a submit in
+ * flight and kills at once (a random worker: with several, not necessarily the sender).
  */
 import type { WorkerProcess } from './worker-process';
 
@@ -26,6 +31,16 @@ export interface KillerOptions {
   quietSubmits?: () => { submitsInFlight: number; lastSubmitAt: number | null };
   /** How long since the last submit counts as quiet (default 300 ms). */
   quietMs?: number;
+  /**
+   * Aims `share` of the kills (0-1) at a submit in flight: waits up to 3 s for one, then kills
+   * at once (or anyway, when none came). Not together with `quietSubmits`.
+   */
+  midSubmit?: {
+    share: number;
+    submits: () => { submitsInFlight: number };
+    /** The workers that send submits (their `provider` role), killed on an aimed kill; default: targets(). */
+    senders?: () => WorkerProcess[];
+  };
   /** One line per kill, skip and respawn, so a failing test shows what chaos it had. */
   log?: (line: string) => void;
 }
@@ -35,6 +50,8 @@ export interface Killer {
   kills(): number;
   /** Kills skipped because no quiet moment came (or no worker was alive). */
   skips(): number;
+  /** Kills made while the simulator had a submit in flight. */
+  midSubmitKills(): number;
   /**
    * Stops planning kills and waits for a respawn in progress to be ready. Rejects with the
    * error if a respawn failed (the killer stops at the first such failure).
@@ -50,9 +67,13 @@ export function startKiller(opts: KillerOptions): Killer {
   const [min, max] = opts.everyMs;
   if (!(min >= 0 && max >= min)) throw new RangeError(`everyMs must be [min, max] with 0 <= min <= max, got [${min}, ${max}]`);
   const quietMs = opts.quietMs ?? 300;
+  if (opts.quietSubmits && opts.midSubmit) throw new TypeError('quietSubmits and midSubmit exclude each other');
+  const midShare = opts.midSubmit?.share ?? 0;
+  if (!(midShare >= 0 && midShare <= 1)) throw new RangeError(`midSubmit.share must be within [0, 1], got ${midShare}`);
   const log = opts.log ?? (() => undefined);
   let kills = 0;
   let skips = 0;
+  let midSubmitKills = 0;
   let stopped = false;
   let failure: unknown;
 
@@ -86,9 +107,25 @@ export function startKiller(opts: KillerOptions): Killer {
     }
   };
 
+  const submitInFlight = () => (opts.midSubmit?.submits().submitsInFlight ?? 0) > 0;
+
+  /** For a kill aimed at a submit: waits until one is in flight (true), or QUIET_WAIT_MS passed (false). */
+  const waitSubmit = async (): Promise<boolean> => {
+    const deadline = Date.now() + QUIET_WAIT_MS;
+    for (;;) {
+      if (stopped) return false;
+      if (submitInFlight()) return true;
+      if (Date.now() >= deadline) return false;
+      await pause(QUIET_POLL_MS);
+    }
+  };
+
   const alive = (w: WorkerProcess) => w.child.exitCode === null && w.child.signalCode === null;
 
   const killOne = async (): Promise<void> => {
+    const aimed = midShare > 0 && Math.random() < midShare;
+    if (aimed && !(await waitSubmit()) && !stopped) log(`killer: no submit in flight within ${QUIET_WAIT_MS} ms, killing anyway`);
+    if (stopped) return;
     if (!(await waitQuiet())) {
       if (stopped) return;
       skips += 1;
@@ -101,16 +138,18 @@ export function startKiller(opts: KillerOptions): Killer {
     }
     // Chosen and killed in the same synchronous step as the quiet check above, so no
     // event of ours (a simulator request in this process) can slip in between.
-    const live = opts.targets().filter(alive);
+    const live = (aimed && opts.midSubmit?.senders ? opts.midSubmit.senders() : opts.targets()).filter(alive);
     const victim = live[Math.floor(Math.random() * live.length)];
     if (victim === undefined) {
       skips += 1;
       log('killer: skipped a kill, no live worker');
       return;
     }
+    const midSubmit = submitInFlight();
     victim.child.kill('SIGKILL');
     kills += 1;
-    log(`killer: SIGKILL worker pid ${victim.child.pid} (kill ${kills}, ${live.length} live)`);
+    if (midSubmit) midSubmitKills += 1;
+    log(`killer: SIGKILL worker pid ${victim.child.pid} (kill ${kills}, ${live.length} live${midSubmit ? ', a submit in flight' : ''})`);
     await victim.exited;
     const replacement = await opts.respawn(victim);
     await replacement.ready();
@@ -134,6 +173,7 @@ export function startKiller(opts: KillerOptions): Killer {
   return {
     kills: () => kills,
     skips: () => skips,
+    midSubmitKills: () => midSubmitKills,
     stop: async () => {
       stopped = true;
       wake?.();

@@ -7,6 +7,7 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createHash, randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import { createS3Client } from '../../storage/s3';
 import { connectClient } from '../../temporal/connection';
@@ -34,7 +35,24 @@ export interface Harness {
   /** Key prefix inside the bucket for this test file. */
   prefix: string;
   workers?: WorkerHandle;
+  /** With `callbacks`: the receiver's own address (`/metrics`, `/healthz`) and the variables every worker needs. */
+  callbacks?: { receiverUrl: string; env: Record<string, string> };
   stop(): Promise<void>;
+}
+
+/**
+ * Callbacks for a harness: the in-process worker also runs the `callbacks` role (a receiver on a
+ * free loopback port), and every worker's submits carry callback URLs to it. With
+ * `inProcessWorker: false`, the in-process worker runs that role alone: the worker processes a
+ * test kills never take the receiver with them.
+ */
+export interface HarnessCallbacks {
+  /** SEEDANCE_CALLBACK_POLL_INITIAL_MS: the safety poll's first look (default 20 s: callbacks do the work). */
+  safetyInitialMs?: number;
+  /** SEEDANCE_CALLBACK_POLL_MAX_INTERVAL_MS (default: the first look). */
+  safetyMaxIntervalMs?: number;
+  /** SEEDANCE_CALLBACK_ADOPT_WAIT_MS (default 5 s). */
+  adoptWaitMs?: number;
 }
 
 export interface HarnessOptions {
@@ -43,6 +61,35 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** false: the test runs its own worker (e.g. as a child process). */
   inProcessWorker?: boolean;
+  /** Provider callbacks on (see {@link HarnessCallbacks}); off by default: polling alone. */
+  callbacks?: boolean | HarnessCallbacks;
+}
+
+/** A TCP port free on loopback right now (the receiver binds it a moment later). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The callback variables of every worker of a harness (the receiver's address is added for the process that runs it). */
+async function callbackEnv(opts: boolean | HarnessCallbacks): Promise<{ port: number; env: Record<string, string> }> {
+  const o = opts === true ? {} : (opts as HarnessCallbacks);
+  const port = await freePort();
+  const safetyInitialMs = o.safetyInitialMs ?? 20_000;
+  return {
+    port,
+    env: {
+      // http on loopback: allowed only because tests set SEEDANCE_ALLOW_PRIVATE_NETWORK=true.
+      SEEDANCE_CALLBACK_BASE_URL: `http://127.0.0.1:${port}/seedance/callbacks`,
+      SEEDANCE_CALLBACK_SECRET: `test-callback-secret-${randomUUID()}`,
+      SEEDANCE_CALLBACK_POLL_INITIAL_MS: String(safetyInitialMs),
+      SEEDANCE_CALLBACK_POLL_MAX_INTERVAL_MS: String(o.safetyMaxIntervalMs ?? safetyInitialMs),
+      SEEDANCE_CALLBACK_ADOPT_WAIT_MS: String(o.adoptWaitMs ?? 5_000),
+    },
+  };
 }
 
 /** Test output shows errors only; set SEEDANCE_TEST_LOG=INFO to see the workers' logs. */
@@ -63,6 +110,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   });
   const id = randomUUID().slice(0, 8);
   const prefix = `test-${id}`;
+  const cb = opts.callbacks ? await callbackEnv(opts.callbacks) : undefined;
+  const inProcess = opts.inProcessWorker !== false;
   const env: Record<string, string | undefined> = {
     ...process.env,
     GPTPROTO_API_KEY: TEST_API_KEY,
@@ -72,13 +121,20 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     SEEDANCE_REQUEST_TIMEOUT_MS: '5000',
     SEEDANCE_SHUTDOWN_GRACE_MS: '2000',
     SEEDANCE_ALLOW_PRIVATE_NETWORK: 'true', // the simulator's video links are on 127.0.0.1
+    ...(cb
+      ? {
+          ...cb.env,
+          SEEDANCE_CALLBACK_ADDRESS: `127.0.0.1:${cb.port}`,
+          SEEDANCE_WORKER_ROLES: inProcess ? 'workflows,provider,copy,callbacks' : 'callbacks',
+        }
+      : {}),
     ...opts.env,
   };
   const config = loadConfig(env);
   const client = await connectClient(config, env);
   let workers: WorkerHandle | undefined;
   let running: Promise<void> | undefined;
-  if (opts.inProcessWorker !== false) {
+  if (inProcess || cb) {
     workers = await createWorkers(config, { env });
     running = workers.run();
   }
@@ -91,6 +147,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     bucket: infra.bucket,
     prefix,
     ...(workers ? { workers } : {}),
+    ...(cb && workers?.callbackReceiver ? { callbacks: { receiverUrl: workers.callbackReceiver.url, env: cb.env } } : {}),
     async stop() {
       workers?.shutdown();
       await running;
@@ -110,8 +167,23 @@ export function harnessWorkerEnv(h: Harness, extra: Record<string, string> = {})
     SEEDANCE_TASK_QUEUE: h.config.SEEDANCE_TASK_QUEUE,
     STORAGE_URL: h.config.STORAGE_URL,
     SEEDANCE_REQUEST_TIMEOUT_MS: '5000',
+    // Callback URLs on every submit, to the harness's receiver (worker processes run no receiver).
+    ...h.callbacks?.env,
     ...extra,
   };
+}
+
+/** The callback receiver's counters from its `/metrics` (`seedance_callbacks_<name>_total{label="value"}` → number). */
+export async function receiverMetrics(h: Harness): Promise<Record<string, number>> {
+  if (!h.callbacks) throw new Error('this harness has no callback receiver (startHarness({ callbacks: true }))');
+  const res = await fetch(`${h.callbacks.receiverUrl}/metrics`);
+  if (!res.ok) throw new Error(`GET /metrics: ${res.status}`);
+  const out: Record<string, number> = {};
+  for (const line of (await res.text()).split('\n')) {
+    const m = /^seedance_callbacks_(\S+?)_total(\{[^}]*\})? (\d+(?:\.\d+)?)$/.exec(line);
+    if (m) out[`${m[1]}${m[2] ?? ''}`] = Number(m[3]);
+  }
+  return out;
 }
 
 /** Fast polling for tests: renders take a second or two on the simulator. */

@@ -94,8 +94,8 @@ test(`${SHOTS} shots through worker SIGKILLs, a Temporal restart and an S3 outag
       workers.splice(workers.indexOf(killed), 1);
       return spawn();
     },
-    // A kill in the milliseconds between a submit's announcement and its recorded answer is
-    // the documented remaining window (README): this test is about every other moment.
+    // This test is about every other moment: kills in the middle of a submit, which the
+    // workflow settles through its callback or the task list, are callbacks-chaos.test.ts's.
     quietSubmits: () => h.sim.stats(),
     log: (line) => chaosLog.push(`${new Date().toISOString()} ${line}`),
   });

@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 const ROOT = path.resolve(__dirname, '../..');
 jest.setTimeout(15 * 60_000);
 
-test('docker compose config accepts docker-compose.yml, with and without the simulator profile', () => {
+test('docker compose config accepts docker-compose.yml, with and without the simulator and callbacks profiles', () => {
   const client = execFileSync('bash', [path.join(ROOT, 'scripts/ensure-compose.sh')], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -31,4 +31,9 @@ test('docker compose config accepts docker-compose.yml, with and without the sim
   });
   const withSim = parse(config('simulator')) as { services: Record<string, unknown> };
   expect(Object.keys(withSim.services)).toContain('simulator');
+  const withCallbacks = parse(config('callbacks')) as { services: Record<string, { environment?: Record<string, string> }> };
+  expect(withCallbacks.services.callbacks?.environment).toMatchObject({
+    SEEDANCE_WORKER_ROLES: 'callbacks',
+    SEEDANCE_CALLBACK_ADDRESS: '0.0.0.0:8788',
+  });
 });

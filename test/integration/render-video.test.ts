@@ -173,11 +173,20 @@ describe('fails with a typed reason', () => {
     expect(h.sim.stats().submitAttempts).toBe(2);
   });
 
-  test('a submit sent without answer is SubmitOutcomeUnknown, never resubmitted', async () => {
+  test('a submit sent without answer is found in the task list by its seed and stored, never resubmitted', async () => {
     h.sim.addFaults([{ on: 'submit', acceptThenHang: true }]);
-    const { outcome } = await renderAndWait({ prompt: 'lost answer' });
-    expect(outcome).toMatchObject({ status: 'failed', failureType: 'SubmitOutcomeUnknown' });
+    const { handle, outcome } = await renderAndWait({ prompt: 'lost answer' });
+    expect(outcome).toMatchObject({ status: 'stored', taskId: h.sim.stats().tasks[0]?.id });
     expect(h.sim.stats()).toMatchObject({ submitAttempts: 1, submissions: 1 });
+    expect(await handle.query(renderVideoProgressQuery)).toMatchObject({ adoptedBy: 'task-list' });
+  });
+
+  test('a predictions-family submit sent without answer is SubmitOutcomeUnknown (no task list to settle it), never resubmitted', async () => {
+    h.sim.addFaults([{ on: 'submit', acceptThenHang: true }]);
+    const { outcome } = await renderAndWait({ prompt: 'lost answer', model: 'doubao-seedance-2-0-fast-260128' });
+    expect(outcome).toMatchObject({ status: 'failed', failureType: 'SubmitOutcomeUnknown' });
+    expect(outcome.message).toMatch(/no task list/);
+    expect(h.sim.stats()).toMatchObject({ submitAttempts: 1, submissions: 1, listRequests: 0 });
   });
 
   test('invalid input is refused before anything is sent', async () => {

@@ -9,6 +9,7 @@ import { createStorage } from '../../storage/from-config';
 import { startRenderVideo, waitForVideo } from '../../client/video';
 import { stageImage } from '../../client/stage';
 import type { ManifestEntry } from '../../common/storyboard';
+import { renderVideoProgressQuery } from '../../workflows';
 import { FAST_SCHEDULE, harnessWorkerEnv, infraEnv, startHarness, waitFor, type Harness } from '../helpers/harness';
 import { activityRuns } from '../helpers/history';
 import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy';
@@ -20,6 +21,7 @@ jest.setTimeout(240_000);
 const IMAGE = path.resolve(__dirname, '../../examples/images/dawn-start.png');
 /** Generous bound for "seconds, not minutes": heartbeat timeouts are 10 s, the old wait was 2 min. */
 const NOTICED_WITHIN_MS = 40_000;
+const PREDICTIONS_MODEL = 'doubao-seedance-2-0-fast-260128';
 
 let h: Harness;
 let proxy: S3Proxy;
@@ -89,12 +91,17 @@ test('killed while preparing (reading its staged image), before any request left
   expect((creates[0]?.outcome?.at ?? Infinity) - killedAt).toBeLessThan(NOTICED_WITHIN_MS);
 });
 
-test('killed while its POST is in flight: SubmitOutcomeUnknown within seconds, never resubmitted', async () => {
+/**
+ * SIGKILLs the only worker while the provider holds a submit it has already taken (the task
+ * exists and is billed; no answer will come), then starts another. Returns the handle, the
+ * kill's time and the createTask runs, once the render has ended.
+ */
+async function killedMidPost(prompt: string, model?: string) {
   const first = await worker(false);
   h.sim.addFaults([{ on: 'submit', acceptThenHang: true }]);
   const handle = await startRenderVideo(
     h.client,
-    { shot: { prompt: `dies mid-request ${randomUUID()}` }, schedule: FAST_SCHEDULE },
+    { shot: { prompt, ...(model ? { model } : {}) }, schedule: FAST_SCHEDULE },
     { taskQueue: h.config.SEEDANCE_TASK_QUEUE, workflowId: `post-kill-${randomUUID()}` },
   );
   await waitFor(
@@ -109,10 +116,30 @@ test('killed while its POST is in flight: SubmitOutcomeUnknown within seconds, n
 
   await worker(false);
   const outcome = await waitForVideo(handle);
+  const creates = (await activityRuns(handle)).filter((r) => r.activityType === 'createTask');
+  return { handle, outcome, killedAt, creates };
+}
+
+test('killed while its POST is in flight (tasks family): its task found in the task list within seconds, stored, never resubmitted', async () => {
+  const { handle, outcome, killedAt, creates } = await killedMidPost(`dies mid-request ${randomUUID()}`);
+  expect(outcome).toMatchObject({ status: 'stored' });
+  const stats = h.sim.stats();
+  expect(stats).toMatchObject({ submissions: 1, submitAttempts: 1 });
+  expect(stats.listRequests).toBeGreaterThanOrEqual(1);
+  expect(outcome.taskId).toBe(stats.tasks[0]?.id);
+  expect(await handle.query(renderVideoProgressQuery)).toMatchObject({ adoptedBy: 'task-list' });
+  expect(creates).toHaveLength(1);
+  expect(creates[0]?.outcome?.kind).toBe('timedOut');
+  expect((creates[0]?.outcome?.at ?? Infinity) - killedAt).toBeLessThan(NOTICED_WITHIN_MS);
+});
+
+test('killed while its POST is in flight (predictions family, no task list): SubmitOutcomeUnknown within seconds naming the window, never resubmitted', async () => {
+  const { outcome, killedAt, creates } = await killedMidPost(`dies mid-request ${randomUUID()}`, PREDICTIONS_MODEL);
   expect(outcome).toMatchObject({ status: 'failed', failureType: 'SubmitOutcomeUnknown' });
   expect(outcome.message).toMatch(/in flight \(sent at \d{4}-/);
-  expect(h.sim.stats()).toMatchObject({ submissions: 1, submitAttempts: 1 });
-  const creates = (await activityRuns(handle)).filter((r) => r.activityType === 'createTask');
+  expect(outcome.message).toMatch(/no task list/);
+  expect(outcome.message).toMatch(new RegExp(`look for a task of model ${PREDICTIONS_MODEL} created between \\d{4}-.+ and \\d{4}-`));
+  expect(h.sim.stats()).toMatchObject({ submissions: 1, submitAttempts: 1, listRequests: 0 });
   expect(creates).toHaveLength(1);
   expect(creates[0]?.outcome?.kind).toBe('timedOut');
   expect((creates[0]?.outcome?.at ?? Infinity) - killedAt).toBeLessThan(NOTICED_WITHIN_MS);

@@ -26,7 +26,7 @@ describe('activity roles', () => {
     );
     expect(layout).toEqual({
       workflows: { taskQueue: 'q', activities: ['loadShotPage', 'recordOutcomes', 'stageStoryboardSource', 'writeManifest'] },
-      provider: { taskQueue: 'q-provider', activities: ['cancelTask', 'createTask', 'getTask', 'submitTask'] },
+      provider: { taskQueue: 'q-provider', activities: ['cancelTask', 'createTask', 'findTask', 'getTask', 'submitTask'] },
       copy: { taskQueue: 'q-copy', activities: ['copyToStorage', 'writeReport'] },
     });
   });

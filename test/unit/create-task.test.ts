@@ -4,6 +4,7 @@
  * by cause.
  */
 import { ActivityCancellationDetails, ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { verifyCallbackToken } from '../../activities/seedance/callback-token';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,14 +22,15 @@ class NamedError extends Error {
 }
 
 /** A family client that records what it was asked to do, in order, into `log`. */
-function fakeClient(log: string[]): SeedanceFamilyClient {
+function fakeClient(log: string[], sent: PreparedSubmit[] = []): SeedanceFamilyClient {
   const send = async (p: PreparedSubmit): Promise<SubmitResult> => {
     log.push('send');
+    sent.push(p);
     return { taskId: 'cgt-1', api: p.api, model: p.model };
   };
   return {
     api: 'tasks',
-    prepare: (shot, images) => ({ api: 'tasks', model: shot.model, path: '/x', body: { images } }),
+    prepare: (shot, images) => ({ api: shot.api, model: shot.model, path: '/x', body: { images } }),
     send,
     submit: () => Promise.reject(new Error('not used')),
     get: () => Promise.reject(new Error('not used')),
@@ -41,7 +43,8 @@ function setup(over: Partial<Omit<SeedanceDeps, 'images'>> & { readS3?: S3Object
   const { readS3, ...rest } = over;
   const log: string[] = [];
   const announced: SubmitSending[] = [];
-  const client = fakeClient(log);
+  const sent: PreparedSubmit[] = [];
+  const client = fakeClient(log, sent);
   const deps: SeedanceDeps = {
     clients: { tasks: client, predictions: client },
     images: {
@@ -63,7 +66,7 @@ function setup(over: Partial<Omit<SeedanceDeps, 'images'>> & { readS3?: S3Object
     requestTimeoutMs: 5000,
     ...rest,
   };
-  return { log, announced, activities: createSeedanceActivities(deps) };
+  return { log, announced, sent, activities: createSeedanceActivities(deps) };
 }
 
 const now = Date.now();
@@ -203,6 +206,41 @@ describe('createTask', () => {
     const failure = await failureOf(new MockActivityEnvironment(liveAttempt).run(activities.createTask, { prompt: 'p', duration: 99 }));
     expect(failure.type).toBe('InvalidRequest');
     expect(failure.nonRetryable).toBe(true);
+  });
+});
+
+describe('createTask with callbacks on', () => {
+  const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
+  const plan = { safetyInitialDelayMs: 300_000, safetyMaxIntervalMs: 300_000, adoptWaitMs: 60_000 };
+  const callbacks = { baseUrl: 'https://cb.example.com/seedance', secrets: [SECRET], plan };
+
+  test("the request carries this attempt's own callback URL; the workflow learns the plan, not the URL", async () => {
+    const { sent, announced, activities } = setup({ callbacks });
+    const env = new MockActivityEnvironment({ ...liveAttempt, activityId: 'create-task-2' });
+    const result = await env.run(activities.createTask, { prompt: 'p', seed: 99 }, { parentWorkflowId: 'board' });
+    const url = (sent[0]?.body as { callback_url?: string }).callback_url ?? '';
+    expect(url.startsWith('https://cb.example.com/seedance/')).toBe(true);
+    expect(verifyCallbackToken([SECRET], url.slice(url.lastIndexOf('/') + 1))).toMatchObject({ attempt: 2, parentWorkflowId: 'board' });
+    expect(result).toEqual({ taskId: 'cgt-1', api: 'tasks', model: expect.any(String), callbacks: plan });
+    expect(announced).toEqual([{ activityId: 'create-task-2', at: expect.any(Number), callbacks: plan, seed: 99 }]);
+    expect(JSON.stringify([result, announced])).not.toContain(url.slice(url.lastIndexOf('/') + 1));
+  });
+
+  test('the predictions family, and attempts of older histories, carry none', async () => {
+    const { sent, activities } = setup({ callbacks });
+    const predictions: SubmitResult = await new MockActivityEnvironment({ ...liveAttempt, activityId: 'create-task-1' }).run(
+      activities.createTask,
+      {
+        prompt: 'p',
+        api: 'predictions' as const,
+      },
+    );
+    expect(predictions.callbacks).toBeUndefined();
+    const old: SubmitResult = await new MockActivityEnvironment({ ...liveAttempt, activityId: '7' }).run(activities.createTask, {
+      prompt: 'p',
+    });
+    expect(old.callbacks).toBeUndefined();
+    expect(sent.map((p) => (p.body as { callback_url?: string }).callback_url)).toEqual([undefined, undefined]);
   });
 });
 

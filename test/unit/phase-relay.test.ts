@@ -54,4 +54,15 @@ describe('PhaseRelay', () => {
     expect(errors).toEqual(['gone']);
     expect(sent.map((s) => s.parent)).toEqual(['here']);
   });
+
+  test('forWorkflow relays from outside an activity (the callback receiver), where fromActivity throws', async () => {
+    const { sent, send } = recorder();
+    const r = new PhaseRelay({ send, intervalMs: 60_000 });
+    expect(() => r.fromActivity({ parentWorkflowId: 'sb' }, 'rendering', 't1')).toThrow();
+    r.forWorkflow({ parentWorkflowId: 'sb' }, 'sb/a', 'rendering', 't1');
+    r.forWorkflow(undefined, 'solo', 'rendering');
+    r.forWorkflow({ parentWorkflowId: 'sb' }, undefined, 'rendering');
+    await r.flush();
+    expect(sent).toEqual([{ parent: 'sb', updates: [{ workflowId: 'sb/a', phase: 'rendering', taskId: 't1' }] }]);
+  });
 });

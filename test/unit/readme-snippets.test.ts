@@ -36,6 +36,7 @@ const of = (...langs: string[]) => all.filter((s) => langs.includes(s.lang));
 test('the README has the snippets this test checks', () => {
   expect(of('ts', 'typescript').length).toBeGreaterThan(0);
   expect(of('bash').length).toBeGreaterThan(0);
+  expect(of('nginx').length).toBeGreaterThan(0);
 });
 
 test('every TypeScript snippet type-checks against the code', () => {
@@ -83,6 +84,21 @@ test('every YAML and JSON snippet parses, and the storyboard example is a valid 
     if (s.lang === 'yaml' && doc && typeof doc === 'object' && 'shots' in doc) {
       expect({ line: s.line, problems: validateStoryboard(doc).problems }).toEqual({ line: s.line, problems: [] });
     }
+  }
+});
+
+test('every nginx snippet is balanced and each directive ends with a semicolon', () => {
+  for (const s of of('nginx')) {
+    let depth = 0;
+    for (const raw of s.code.split('\n')) {
+      const line = raw.replace(/#.*$/, '').trim();
+      if (!line) continue;
+      depth += (line.match(/{/g) ?? []).length - (line.match(/}/g) ?? []).length;
+      expect(depth).toBeGreaterThanOrEqual(0);
+      if (!line.endsWith('{') && !line.endsWith('}'))
+        expect({ line: s.line, directive: line, ok: line.endsWith(';') }).toMatchObject({ ok: true });
+    }
+    expect(depth).toBe(0);
   }
 });
 

@@ -30,7 +30,7 @@ test('one queue per role, derived from SEEDANCE_TASK_QUEUE', () => {
 test("each Worker gets its role's activities next to its own, and its role's limits unless it set them", () => {
   const p = plugin({ SEEDANCE_PROVIDER_RPS: '3', SEEDANCE_COPY_CONCURRENCY: '7' });
   const provider = p.configureWorker({ taskQueue: 'media-provider', connection, activities: { mine } });
-  expect(names(provider)).toEqual(['cancelTask', 'createTask', 'getTask', 'mine', 'submitTask']);
+  expect(names(provider)).toEqual(['cancelTask', 'createTask', 'findTask', 'getTask', 'mine', 'submitTask']);
   expect(provider.maxTaskQueueActivitiesPerSecond).toBe(3);
   expect(provider.workflowsPath).toBeUndefined();
   expect(provider.workflowBundle).toBeUndefined();

@@ -14,7 +14,7 @@ import type { TaskSnapshot, TaskStatus } from '../../activities/seedance/types';
 import type { CopyActivities } from '../../activities/storage/activities';
 import type { PageShot, StoryboardActivities } from '../../activities/storyboard/activities';
 import type { StageSourceResult, StoryboardSourceInput } from '../../activities/storyboard/source';
-import { FAILURE_TYPES, type FailureType } from '../../common/errors';
+import { FAILURE_TYPES, FailureType } from '../../common/errors';
 import { CREATE_TASK_HEARTBEAT_TIMEOUT_MS, SUBMIT_SENDING_SIGNAL, type SubmitSending } from '../../common/submit-attempt';
 import { STAGE_PAGE_SIZE, type ManifestEntry, type StoryboardProblem } from '../../common/storyboard';
 
@@ -35,9 +35,21 @@ export function typedFailure(type: FailureType, extra: { nextRetryDelayMs?: numb
  * - `fail`: raises this failure (nothing accepted, as the real activity's typed failures say).
  * - `dieBeforeSending`: the worker dies while preparing: no submitSending, no answer.
  * - `dieAfterSending`: signals submitSending (as the real activity does just before its POST),
- *   then dies: the request may have been accepted.
+ *   then dies; the provider had accepted the request: its task exists and is listed.
+ * - `dieAfterSendingLost`: the same, but the request never reached the provider: nothing is listed.
+ * - `ambiguousAccepted`: the provider creates the task, then the connection drops: the attempt
+ *   fails SubmitOutcomeUnknown (as the real activity does) and the task is listed.
  */
-export type SubmitStep = 'accept' | 'dieBeforeSending' | 'dieAfterSending' | { fail: ApplicationFailure };
+export type SubmitStep =
+  'accept' | 'dieBeforeSending' | 'dieAfterSending' | 'dieAfterSendingLost' | 'ambiguousAccepted' | { fail: ApplicationFailure };
+
+/** A task the fake provider created, as its task list shows it. */
+export interface ListedTask {
+  taskId: string;
+  prompt: string;
+  model: string;
+  seed?: number;
+}
 
 /** What one getTask returns (or raises); `videoUrl` is filled in for `succeeded`. */
 export type PollStep = { status: TaskStatus; rawStatus?: string; totalTokens?: number } | { fail: ApplicationFailure };
@@ -61,6 +73,14 @@ export class FakeProvider {
   polls: PollCall[] = [];
   cancels: TaskRef[] = [];
   copies: string[] = [];
+  /** Every task the provider created (accepted, or accepted and then unanswered). */
+  listed: ListedTask[] = [];
+  /** Task-list lookups made, with the seed they looked for. */
+  lookups: { seed: number; at: number }[] = [];
+  /** The next submit attempts' callback plan (set: the "worker" has callbacks on). */
+  callbackPlan: SubmitSending['callbacks'];
+  /** false: the family has no list call. */
+  listing = true;
   private submitPlans = new Map<string, SubmitStep[]>();
   private pollPlans = new Map<string, PollStep[]>();
   private promptOf = new Map<string, string>();
@@ -73,6 +93,10 @@ export class FakeProvider {
     this.polls = [];
     this.cancels = [];
     this.copies = [];
+    this.listed = [];
+    this.lookups = [];
+    this.callbackPlan = undefined;
+    this.listing = true;
     this.submitPlans.clear();
     this.pollPlans.clear();
   }
@@ -138,18 +162,29 @@ export class FakeProvider {
       const prompt = input.prompt;
       const index = this.submitsOf(prompt).length;
       this.submits.push({ prompt, activityId: info.activityId, workflowId: run.workflowId, at: info.currentAttemptScheduledTimestampMs });
+      // Named before any await: concurrent attempts must not share an id.
+      const taskId = `task-${this.submits.length}`;
       this.changed();
       const step = FakeProvider.step(this.submitPlans.get(prompt), index, 'accept' as SubmitStep);
       if (step === 'dieBeforeSending') return this.die(ctx);
-      if (step === 'dieAfterSending') {
-        const sending: SubmitSending = { activityId: info.activityId, at: Date.now() };
-        await this.env.client.workflow.getHandle(run.workflowId, run.runId).signal(SUBMIT_SENDING_SIGNAL, sending);
-        return this.die(ctx);
+      if (typeof step === 'object') throw step.fail;
+      const plan = this.callbackPlan;
+      const sending: SubmitSending = {
+        activityId: info.activityId,
+        at: Date.now(),
+        ...(plan ? { callbacks: plan } : {}),
+        ...(input.seed !== undefined ? { seed: input.seed } : {}),
+      };
+      await this.env.client.workflow.getHandle(run.workflowId, run.runId).signal(SUBMIT_SENDING_SIGNAL, sending);
+      const model = input.model ?? 'doubao-seedance-1-5-pro-251215';
+      if (step !== 'dieAfterSendingLost') {
+        this.promptOf.set(taskId, prompt);
+        this.listed.push({ taskId, prompt, model, ...(input.seed !== undefined ? { seed: input.seed } : {}) });
+        this.changed();
       }
-      if (step !== 'accept') throw step.fail;
-      const taskId = `task-${this.submits.length}`;
-      this.promptOf.set(taskId, prompt);
-      return { taskId, api: 'tasks', model: 'doubao-seedance-1-5-pro-251215' };
+      if (step === 'dieAfterSending' || step === 'dieAfterSendingLost') return this.die(ctx);
+      if (step === 'ambiguousAccepted') throw typedFailure(FailureType.SubmitOutcomeUnknown);
+      return { taskId, api: 'tasks', model, ...(plan ? { callbacks: plan } : {}) };
     };
     const getTask: SeedanceActivities['getTask'] = async (ref) => {
       const prompt = this.promptOf.get(ref.taskId) ?? '?';
@@ -176,7 +211,14 @@ export class FakeProvider {
       this.changed();
       return { key: input.key, url: `file:///renders/${input.key}`, sha256: `sha-${input.taskId}`, bytes: 1000, skipped: false };
     };
-    return { createTask, submitTask: createTask, getTask, cancelTask, copyToStorage };
+    const findTask: SeedanceActivities['findTask'] = async (lookup) => {
+      this.lookups.push({ seed: lookup.seed, at: Context.current().info.currentAttemptScheduledTimestampMs });
+      this.changed();
+      if (!this.listing) return { listed: false, matches: [], scanned: 0, pages: 0 };
+      const matches = this.listed.filter((t) => t.seed === lookup.seed && t.model === lookup.model).map((t) => t.taskId);
+      return { listed: true, matches: matches.reverse(), scanned: this.listed.length, pages: 1 };
+    };
+    return { createTask, submitTask: createTask, getTask, findTask, cancelTask, copyToStorage };
   }
 }
 

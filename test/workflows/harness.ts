@@ -23,7 +23,7 @@ export async function startWorkflowHarness(taskQueue = 'wf-test'): Promise<Workf
   const [env, codePath] = await Promise.all([startTimeSkipping(), workflowBundlePath()]);
   const provider = new FakeProvider(env);
   const store = new FakeStoryboardStore();
-  const { createTask, submitTask, getTask, cancelTask, copyToStorage } = provider.activities();
+  const { createTask, submitTask, getTask, findTask, cancelTask, copyToStorage } = provider.activities();
   const { stageStoryboardSource, loadShotPage, recordOutcomes, writeManifest, writeReport } = store.activities();
   const connection = env.nativeConnection;
   let workers: Worker[];
@@ -35,7 +35,11 @@ export async function startWorkflowHarness(taskQueue = 'wf-test'): Promise<Workf
         workflowBundle: { codePath },
         activities: { stageStoryboardSource, loadShotPage, recordOutcomes, writeManifest },
       }),
-      Worker.create({ connection, taskQueue: providerTaskQueue(taskQueue), activities: { createTask, submitTask, getTask, cancelTask } }),
+      Worker.create({
+        connection,
+        taskQueue: providerTaskQueue(taskQueue),
+        activities: { createTask, submitTask, getTask, findTask, cancelTask },
+      }),
       Worker.create({ connection, taskQueue: copyTaskQueue(taskQueue), activities: { copyToStorage, writeReport } }),
     ]);
   } catch (err) {

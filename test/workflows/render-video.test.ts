@@ -75,14 +75,8 @@ describe('the submit is retried only where nothing can have been accepted', () =
     expect(gaps(submits.map((s) => s.at))[0]).toBeGreaterThanOrEqual(CREATE_TASK_HEARTBEAT_TIMEOUT_MS + 2_000);
   });
 
-  test('an attempt that dies after its submitSending signal is SubmitOutcomeUnknown and never resubmitted', async () => {
-    h.provider.onSubmit('dies sending', 'dieAfterSending', 'accept');
-    const failure = await failureOf('dies sending');
-    expect(failure.type).toBe(FailureType.SubmitOutcomeUnknown);
-    expect(failure.message).toContain('in flight');
-    expect(h.provider.submitsOf('dies sending')).toHaveLength(1);
-    expect(h.provider.polls).toHaveLength(0);
-  });
+  // An attempt that dies after its submitSending signal is settled, never blindly resubmitted:
+  // test/workflows/render-video-ambiguous.test.ts.
 
   test('RateLimited: tried again after the delay the provider asked for', async () => {
     const limited = { fail: typedFailure(FailureType.RateLimited, { nextRetryDelayMs: 7_000 }) };
