@@ -9,7 +9,9 @@
 import { condition, continueAsNew, log, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { FailureType, failure } from '../common/errors';
 import { StoryboardIdKey } from '../common/search-attributes';
-import { formatIssues } from '../common/shot';
+import { budgetLimit, reservationFor } from '../common/budget';
+import { estimateShot } from '../common/estimate';
+import { formatIssues, type ShotInput } from '../common/shot';
 import {
   RenderStoryboardInputSchema,
   STAGE_PAGE_SIZE,
@@ -64,11 +66,17 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
     runs: 0,
     startedAt: Date.now(),
   };
+  if (options.budget && !carry.budget) carry.budget = { limit: budgetLimit(options.budget), spent: 0, reserved: {} };
   carry.runs++;
   if (options.searchAttributes) upsertSearchAttributes([{ key: StoryboardIdKey, value: storyboardId }]);
 
   // Queries and signals are answered while a file is staged (with no shots counted yet).
-  const counted = { storyboardId, totalShots: givenTotal ?? 0, tolerance: options.tolerance };
+  const counted = {
+    storyboardId,
+    totalShots: givenTotal ?? 0,
+    tolerance: options.tolerance,
+    ...(options.budget ? { budget: options.budget } : {}),
+  };
   const run = new StoryboardRun(counted, carry);
   installStoryboardHandlers(run);
 
@@ -83,7 +91,15 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
   counted.totalShots = totalShots;
 
   const book = new PageBook(storyboardId, input.stagedPrefix, carry.partial);
+  // The shots launched and not yet finished, for their estimates and budget settlements.
+  const launchedShots = new Map<string, ShotInput>();
   const finish = (index: number, entry: ManifestEntry, fresh: boolean): void => {
+    const shot = fresh ? launchedShots.get(entry.shotId) : undefined;
+    if (shot) {
+      launchedShots.delete(entry.shotId);
+      entry = { ...entry, estimatedTokens: estimateShot(shot).tokens };
+      run.settle(entry.shotId, shot, entry);
+    }
     book.finish(index, entry);
     run.count(entry, fresh);
   };
@@ -104,6 +120,17 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
       finish(index, staged.stored, false);
       continue;
     }
+    // With a budget, the shot's estimate is reserved first: this may pause the storyboard.
+    if (input.budget) {
+      await run.reserve(staged.id, reservationFor(input.budget, staged.shot));
+      if (run.toleranceExceeded) {
+        // The tolerance ended launching while the shot waited for room: it stays not started.
+        run.release(staged.id);
+        nextIndex--;
+        break;
+      }
+    }
+    launchedShots.set(staged.id, staged.shot);
     run.inFlight++;
     launchedThisRun++;
     launched.push(runShot(shotContext, index, staged.id, staged.shot).finally(() => run.inFlight--));
@@ -143,6 +170,7 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
     ...(report ? { reportKey: report.reportKey, reportUrl: report.reportUrl } : {}),
     counts: { ...final.counts, pending: 0, not_started: totalShots - carry.stored - carry.failed },
     tokensUsed: carry.tokensUsed,
+    ...(final.budget ? { budget: final.budget } : {}),
     ...(manifest.entries ? { shots: manifest.entries } : {}),
   };
 }
