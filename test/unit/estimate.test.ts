@@ -66,8 +66,8 @@ describe('the size table', () => {
         const show = (s: readonly [number, number] | undefined) => (s ? `${s[0]}×${s[1]}` : 'none');
         expect(show(outputSize('seedance-1.0', resolution, ratio))).toBe(col10);
         expect(show(outputSize('seedance-1.5+', resolution, ratio))).toBe(col15);
-        expect(SIMULATED_SIZES['seedance-1.0'][resolution][ratio]).toEqual(OUTPUT_SIZES['seedance-1.0'][resolution][ratio]);
-        expect(SIMULATED_SIZES['seedance-1.5+'][resolution][ratio]).toEqual(OUTPUT_SIZES['seedance-1.5+'][resolution][ratio]);
+        expect(SIMULATED_SIZES['seedance-1.0'][resolution]?.[ratio]).toEqual(OUTPUT_SIZES['seedance-1.0'][resolution][ratio]);
+        expect(SIMULATED_SIZES['seedance-1.5+'][resolution]?.[ratio]).toEqual(OUTPUT_SIZES['seedance-1.5+'][resolution][ratio]);
       });
     }
   }
