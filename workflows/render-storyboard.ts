@@ -160,7 +160,8 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
   }
   await book.flushed();
 
-  const manifest = await writeManifest({ storyboardId, totalShots });
+  const budgetNow = run.progress().budget;
+  const manifest = await writeManifest({ storyboardId, totalShots, ...(budgetNow ? { budget: budgetNow } : {}) });
   const report = await writeReportOrWarn(storyboardId, input.stagedPrefix, totalShots);
   const final = run.progress();
   return {
