@@ -66,16 +66,14 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
     runs: 0,
     startedAt: Date.now(),
   };
-  if (options.budget && !carry.budget) carry.budget = { limit: budgetLimit(options.budget), spent: 0, reserved: {} };
   carry.runs++;
   if (options.searchAttributes) upsertSearchAttributes([{ key: StoryboardIdKey, value: storyboardId }]);
 
   // Queries and signals are answered while a file is staged (with no shots counted yet).
-  const counted = {
+  const counted: ConstructorParameters<typeof StoryboardRun>[0] = {
     storyboardId,
     totalShots: givenTotal ?? 0,
     tolerance: options.tolerance,
-    ...(options.budget ? { budget: options.budget } : {}),
   };
   const run = new StoryboardRun(counted, carry);
   installStoryboardHandlers(run);
@@ -86,9 +84,16 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
   const staged: StagedShots = givenStaged
     ? { stagedPrefix, totalShots: givenTotal }
     : await stageFromSource(source !== undefined ? { storyboardId, source } : { storyboardId, storyboard });
-  const input: ParsedStoryboardInput = { ...options, ...staged };
+  // The input's budget, else the file's (a file or inline storyboard may carry one).
+  const { budget: fileBudget, ...stagedShots } = staged;
+  const budget = options.budget ?? fileBudget;
+  const input: ParsedStoryboardInput = { ...options, ...stagedShots, ...(budget ? { budget } : {}) };
   const { totalShots } = input;
   counted.totalShots = totalShots;
+  if (budget) {
+    counted.budget = budget;
+    carry.budget ??= { limit: budgetLimit(budget), spent: 0, reserved: {} };
+  }
 
   const book = new PageBook(storyboardId, input.stagedPrefix, carry.partial);
   // The shots launched and not yet finished, for their estimates and budget settlements.
@@ -148,7 +153,7 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
     // The next run reads the staged pages: a file or inline storyboard is not staged again.
     const nextInput: RenderStoryboardInput = givenStaged
       ? rawInput
-      : { ...withoutSource(rawInput), stagedPrefix: input.stagedPrefix, totalShots };
+      : { ...withoutSource(rawInput), stagedPrefix: input.stagedPrefix, totalShots, ...(budget ? { budget } : {}) };
     await continueAsNew<typeof renderStoryboard>({ ...nextInput, carry: next });
   }
 

@@ -281,3 +281,23 @@ test('a cancelled staging stops reading and says so: neither a problem of the fi
   await expect(staging).rejects.toMatchObject({ name: 'AbortError' });
   expect(existsSync(storage.pathOf('c/.state/staged.json'))).toBe(false);
 });
+
+describe("a storyboard's budget, handed over", () => {
+  const shots = [{ id: 's01', prompt: 'x' }];
+  test('in tokens: returned with the staged shots for the workflow to hold', async () => {
+    const result = await stageStoryboardSourceWith(store(), {
+      storyboardId: 'b',
+      storyboard: { id: 'b', budget: { tokens: 5000 }, shots },
+    });
+    expect(result).toMatchObject({ ok: true, budget: { tokens: 5000 } });
+  });
+  test('in a currency: a problem at budget (the worker has no prices to count it by); nothing is staged', async () => {
+    const storage = store();
+    const result = await stageStoryboardSourceWith(storage, {
+      storyboardId: 'b',
+      storyboard: { id: 'b', budget: { amount: 5, currency: 'USD' }, shots },
+    });
+    expect(result).toEqual({ ok: false, problems: [{ path: 'budget', message: expect.stringMatching(/USD needs prices/) }] });
+    expect(existsSync(storage.pathOf('b'))).toBe(false);
+  });
+});

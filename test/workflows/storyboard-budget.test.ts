@@ -175,3 +175,21 @@ test('a budget in a currency is charged by the prices in the input', async () =>
   const result = await handle.result();
   expect(result.budget).toMatchObject({ unit: 'EUR', spent: 4, limit: 5 });
 });
+
+test("an inline storyboard's own budget holds, through continue-as-new", async () => {
+  const id = 'budget-inline';
+  const shots = [1, 2, 3].map((i) => ({ id: shotId(i), prompt: promptOf(id, shotId(i)) }));
+  for (const s of shots) h.provider.onPoll(s.prompt, { status: 'succeeded', totalTokens: SHOT_TOKENS });
+  const handle = await h.env.client.workflow.start<typeof renderStoryboard>('renderStoryboard', {
+    taskQueue: h.taskQueue,
+    workflowId: id,
+    args: [{ storyboardId: id, storyboard: { id, budget: { tokens: 2 * SHOT_TOKENS }, shots }, shotsPerRun: 1, searchAttributes: false }],
+  });
+  const paused = await progressUntil(handle, 'the budget pause', (p) => p.paused && p.pauseReason === 'budget');
+  expect(paused.counts.stored).toBe(2);
+  expect(paused.budget).toMatchObject({ limit: 2 * SHOT_TOKENS, spent: 2 * SHOT_TOKENS });
+  // Staged once: the runs after the first read the staged pages, with the budget in their input.
+  expect(h.store.sourceStagings.filter((s) => s.storyboardId === id)).toHaveLength(1);
+  await handle.executeUpdate(setBudgetUpdate, { args: [3 * SHOT_TOKENS] });
+  expect((await handle.result()).counts.stored).toBe(3);
+});
