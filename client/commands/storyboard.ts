@@ -19,7 +19,14 @@ import {
   storyboardStatus,
   type StoryboardStatus,
 } from '../storyboard';
-import { checkStoryboardFile, readStagedRecord, stageStoryboard, type CheckOptions, type StagedStoryboard } from '../storyboard-file';
+import {
+  checkStoryboardFile,
+  readStagedBudget,
+  readStagedRecord,
+  stageStoryboard,
+  type CheckOptions,
+  type StagedStoryboard,
+} from '../storyboard-file';
 import { connectClient, temporalTarget } from '../../temporal/connection';
 import { watchForWorkers } from '../worker-watch';
 import { boundedJson, terminalBlock, terminalText as t } from '../../common/terminal-text';
@@ -120,7 +127,7 @@ export async function storyboardCommand(command: StoryboardCommand, args: string
   if (command === 'retry') {
     const staged = await readStagedRecord(storage, target);
     if (!staged) throw new UsageError(`nothing staged for storyboard ${target} in ${config.STORAGE_URL}; render its file first`);
-    const budget = budgetOf(values.budget, undefined);
+    const budget = budgetOf(values.budget, await readStagedBudget(storage, target));
     const run = budget ? runBudgetFor(budget, undefined, prices) : undefined;
     return withClient(config, (client) => launch(client, config, storage, staged, values, json, run));
   }

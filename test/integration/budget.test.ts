@@ -11,7 +11,7 @@ import path from 'node:path';
 import { setStoryboardBudget, type StoryboardStatus } from '../../client/storyboard';
 import { estimateShot } from '../../common/estimate';
 import type { ManifestEntry, StoryboardProgress } from '../../common/storyboard';
-import { renderStoryboard, storyboardProgressQuery } from '../../workflows';
+import { storyboardProgressQuery, type renderStoryboard } from '../../workflows';
 import { runCli } from '../helpers/cli';
 import { harnessWorkerEnv, s3Text, startHarness, waitFor, type Harness } from '../helpers/harness';
 import { stageBoard, startBoard } from '../helpers/storyboard';
@@ -43,7 +43,7 @@ afterAll(async () => {
 function board(id: string, renderMs: number) {
   return {
     id,
-    defaults: { resolution: '480p', ratio: '16:9' },
+    defaults: { resolution: '480p' as const, ratio: '16:9' },
     shots: Array.from({ length: 10 }, (_, i) => ({
       id: `s${String(i).padStart(2, '0')}`,
       prompt: `shot ${i} of ${id} [sim:render=${renderMs}]`,

@@ -12,10 +12,11 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { ConfigError } from '../../common/config';
 import { estimateShot } from '../../common/estimate';
-import { validateStoryboard, type ParsedStoryboard } from '../../common/storyboard';
+import { validateStoryboard, type ParsedStoryboard, type StoryboardProgress } from '../../common/storyboard';
 import { parseStoryboardText } from '../../common/storyboard-text';
 import { confirmSpend, estimateStoryboard, passesThreshold, spendsMoney, type StoryboardEstimate } from '../../client/estimate';
 import { loadPrices } from '../../client/prices';
+import { progressLine } from '../../client/progress-view';
 
 jest.setTimeout(60_000);
 
@@ -169,4 +170,24 @@ describe('the rules', () => {
     await expect(loadPrices({ SEEDANCE_PRICES_FILE: missing })).rejects.toThrow(ConfigError);
     await expect(loadPrices({ SEEDANCE_PRICES_FILE: missing })).rejects.toThrow(missing);
   });
+});
+
+test('the live progress line shows the budget: spent, reserved, limit and what is left', () => {
+  const p: StoryboardProgress = {
+    storyboardId: 'b',
+    totalShots: 10,
+    counts: { pending: 3, submitted: 0, rendering: 0, copying: 0, stored: 7, failed: 0 },
+    shots: {},
+    tokensUsed: 700,
+    window: 3,
+    paused: true,
+    pauseReason: 'budget',
+    toleranceExceeded: false,
+    runs: 1,
+    startedAt: 0,
+    done: false,
+    budget: { unit: 'tokens', limit: 750, spent: 700, reserved: 0, remaining: 50 },
+  };
+  expect(progressLine(p, 1000)).toMatch(/budget 700\+0 reserved of 750 tokens \(50 left\) \|.*PAUSED: budget/);
+  expect(progressLine({ ...p, budget: undefined }, 1000)).not.toContain('budget 700');
 });
