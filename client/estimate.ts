@@ -116,14 +116,20 @@ export type Confirmation = 'not-needed' | 'confirmed' | 'declined' | 'refused-no
 export async function confirmSpend(
   e: StoryboardEstimate,
   config: Pick<Config, 'GPTPROTO_API_KEY' | 'SEEDANCE_API_BASE_URL' | 'SEEDANCE_CONFIRM_ABOVE'>,
-  options: { yes: boolean; interactive: boolean },
+  options: { yes: boolean; interactive: boolean; ask?: (question: string) => Promise<string> },
 ): Promise<Confirmation> {
   if (options.yes || !spendsMoney(config) || !passesThreshold(e, config.SEEDANCE_CONFIRM_ABOVE)) return 'not-needed';
   if (!options.interactive) return 'refused-no-terminal';
+  const answer = await (options.ask ?? askOnTerminal)(
+    `This spends real money on ${t(new URL(config.SEEDANCE_API_BASE_URL).host)}. Start? [y/N] `,
+  );
+  return /^y(es)?$/i.test(answer.trim()) ? 'confirmed' : 'declined';
+}
+
+async function askOnTerminal(question: string): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    const answer = await rl.question(`This spends real money on ${t(new URL(config.SEEDANCE_API_BASE_URL).host)}. Start? [y/N] `);
-    return /^y(es)?$/i.test(answer.trim()) ? 'confirmed' : 'declined';
+    return await rl.question(question);
   } finally {
     rl.close();
   }

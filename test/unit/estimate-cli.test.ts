@@ -150,13 +150,28 @@ describe('the rules', () => {
     expect(passesThreshold(priced, '5EUR')).toBe(true);
   });
 
-  test('confirmation: not needed on the simulator, below the threshold or with --yes; refused without a terminal', async () => {
+  test('confirmation: not needed on the simulator, below the threshold or with --yes; asked on a terminal; refused without one', async () => {
     const real = { GPTPROTO_API_KEY: 'k', SEEDANCE_API_BASE_URL: 'https://gptproto.com', SEEDANCE_CONFIRM_ABOVE: '0' };
     expect(await confirmSpend(estimate, real, { yes: false, interactive: false })).toBe('refused-no-terminal');
     expect(await confirmSpend(estimate, real, { yes: true, interactive: false })).toBe('not-needed');
     expect(await confirmSpend(estimate, { ...real, SEEDANCE_CONFIRM_ABOVE: '2000000' }, { yes: false, interactive: false })).toBe(
       'not-needed',
     );
+    // On a terminal: only yes (or y) starts; anything else, an empty answer included, does not.
+    const questions: string[] = [];
+    const answering = (answer: string) => ({
+      yes: false,
+      interactive: true,
+      ask: async (q: string) => {
+        questions.push(q);
+        return answer;
+      },
+    });
+    expect(await confirmSpend(estimate, real, answering('y'))).toBe('confirmed');
+    expect(await confirmSpend(estimate, real, answering(' YES '))).toBe('confirmed');
+    expect(await confirmSpend(estimate, real, answering(''))).toBe('declined');
+    expect(await confirmSpend(estimate, real, answering('sure'))).toBe('declined');
+    expect(questions[0]).toBe('This spends real money on gptproto.com. Start? [y/N] ');
     const sim = { ...real, SEEDANCE_API_BASE_URL: 'http://127.0.0.1:8787' };
     expect(await confirmSpend(estimate, sim, { yes: false, interactive: false })).toBe('not-needed');
   });
