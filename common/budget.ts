@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { estimateShot, type EstimableShot } from './estimate';
-import { CurrencySchema, PriceTableSchema, costOf, type PriceTable } from './prices';
+import { CurrencySchema, PriceTableSchema, costOf, pricePerMillion, type PriceTable } from './prices';
 
 /** A budget as a storyboard file or `--budget` gives it. */
 export const BudgetSchema = z.union([
@@ -54,7 +54,7 @@ export function budgetLimit(budget: RunBudget | Budget): number {
   return 'tokens' in budget ? budget.tokens : budget.amount;
 }
 
-/** What `tokens` of this shot cost in the budget's unit (a model without a price costs nothing: the CLI refuses such a budget). */
+/** What `tokens` of this shot cost in the budget's unit (a model without a price is never launched: see {@link unpricedProblem}). */
 export function charge(budget: RunBudget, shot: EstimableShot, tokens: number): number {
   if ('tokens' in budget) return tokens;
   return costOf(budget.prices, estimateShot(shot), tokens) ?? 0;
@@ -99,4 +99,12 @@ export function runBudget(budget: Budget, prices: PriceTable | undefined, prices
   if (prices.currency !== budget.currency)
     throw new Error(`the budget is in ${budget.currency} but the prices in ${pricesPath ?? 'the price file'} are in ${prices.currency}`);
   return { ...budget, prices };
+}
+
+/** Why a currency budget cannot count this shot (its model has no price in the budget's table), or undefined when it can. */
+export function unpricedProblem(budget: RunBudget, shot: EstimableShot): string | undefined {
+  if ('tokens' in budget) return undefined;
+  const e = estimateShot(shot);
+  if (pricePerMillion(budget.prices, e.model, e.audio) !== undefined) return undefined;
+  return `the budget's price table has no price for ${e.model}: a budget in ${budget.currency} cannot count this shot, so it was not submitted`;
 }

@@ -9,7 +9,7 @@
 import { condition, continueAsNew, log, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { FailureType, failure } from '../common/errors';
 import { StoryboardIdKey } from '../common/search-attributes';
-import { budgetLimit, reservationFor } from '../common/budget';
+import { budgetLimit, reservationFor, unpricedProblem } from '../common/budget';
 import { estimateShot } from '../common/estimate';
 import { formatIssues, type ShotInput } from '../common/shot';
 import {
@@ -127,6 +127,12 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
     }
     // With a budget, the shot's estimate is reserved first: this may pause the storyboard.
     if (input.budget) {
+      // A currency budget cannot count a model its prices leave out: the shot fails unsubmitted rather than spend uncounted.
+      const unpriced = unpricedProblem(input.budget, staged.shot);
+      if (unpriced) {
+        finish(index, { shotId: staged.id, status: 'failed', failureType: FailureType.InvalidRequest, failureMessage: unpriced }, true);
+        continue;
+      }
       await run.reserve(staged.id, reservationFor(input.budget, staged.shot));
       if (run.toleranceExceeded) {
         // The tolerance ended launching while the shot waited for room: it stays not started.

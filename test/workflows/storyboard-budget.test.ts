@@ -193,3 +193,23 @@ test("an inline storyboard's own budget holds, through continue-as-new", async (
   await handle.executeUpdate(setBudgetUpdate, { args: [3 * SHOT_TOKENS] });
   expect((await handle.result()).counts.stored).toBe(3);
 });
+
+test("a shot whose model the budget's prices leave out fails unsubmitted; the others render", async () => {
+  const id = 'budget-unpriced';
+  const prices = { currency: 'EUR', models: { 'doubao-seedance-1-5-pro': { perMillionTokens: 1 } } };
+  const shots: PageShot[] = [
+    { id: 's01', shot: { prompt: promptOf(id, 's01') } },
+    { id: 's02', shot: { prompt: promptOf(id, 's02'), model: 'doubao-seedance-1-0-pro-250528' } },
+    { id: 's03', shot: { prompt: promptOf(id, 's03') } },
+  ];
+  const handle = await h.env.client.workflow.start<typeof renderStoryboard>('renderStoryboard', {
+    taskQueue: h.taskQueue,
+    workflowId: id,
+    args: [{ ...h.store.stage(id, shots), searchAttributes: false, window: 1, budget: { amount: 10, currency: 'EUR', prices } }],
+  });
+  const result = await handle.result();
+  expect(result.counts).toMatchObject({ stored: 2, failed: 1 });
+  expect(result.shots?.[1]).toMatchObject({ status: 'failed', failureType: FailureType.InvalidRequest });
+  expect(result.shots?.[1]?.failureMessage).toMatch(/no price for doubao-seedance-1-0-pro-250528/);
+  expect(launched(id)).toEqual(new Set(['s01', 's03']));
+});
