@@ -25,11 +25,14 @@ commands:
         [--duration S | --frames N] [--seed N] [--camera-fixed] [--no-audio] [--watermark]
         [--key STORAGE_KEY] [--workflow-id ID] [--json]
   validate <storyboard> [--json]           check a storyboard file; start nothing
-  render <storyboard> [--wait] [--json]    validate, stage and start a storyboard
+  estimate <storyboard> [--json]           tokens and cost per shot and in total (prices: SEEDANCE_PRICES_FILE)
+  render <storyboard> [--wait] [--json]    validate, estimate, stage and start a storyboard
         [--window N] [--max-failures N] [--max-failure-percent P]
+        [--budget TOKENS|AMOUNTCUR] [--yes]  budget: pause before passing it; --yes: start without asking
   status <storyboardId> [--json]           counts, per-shot state, tokens (running or finished)
   pause|resume|cancel <storyboardId>       control a running storyboard
   window <storyboardId> <N>                change the sliding window while it runs
+  budget <storyboardId> <N>                set a storyboard's budget (in its unit) while it runs
   retry <storyboardId> [--wait] [--json]   render again only the shots that failed or are missing
 
 configuration: environment variables, see README.md`;

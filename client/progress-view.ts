@@ -31,6 +31,11 @@ export function progressLine(p: StoryboardProgress, now: number, width = 24): st
     `stored ${c.stored} failed ${c.failed} | copying ${c.copying} rendering ${c.rendering} submitted ${c.submitted} pending ${c.pending}`,
     `window ${p.window}`,
     `tokens ${p.tokensUsed}`,
+    ...(p.budget
+      ? [
+          `budget ${p.budget.spent}+${p.budget.reserved} reserved of ${p.budget.limit} ${terminalText(p.budget.unit)} (${p.budget.remaining} left)`,
+        ]
+      : []),
     eta === undefined ? 'ETA --' : `ETA ${formatDuration(eta)}`,
     ...(p.paused ? [`PAUSED: ${terminalText(p.pauseReason ?? '')}`] : []),
   ].join(' | ');

@@ -21,7 +21,8 @@ import {
 } from '../common/storyboard';
 import type { FailureTypeName } from '../common/errors';
 import type { StoryboardRunStatus } from '../common/states';
-import { pauseSignal, renderStoryboard, resumeSignal, setWindowUpdate, storyboardProgressQuery } from '../workflows';
+import { pauseSignal, renderStoryboard, resumeSignal, setBudgetUpdate, setWindowUpdate, storyboardProgressQuery } from '../workflows';
+import type { BudgetView } from '../common/budget';
 import { describeFailure } from './video';
 
 export type StoryboardHandle = WorkflowHandle<typeof renderStoryboard>;
@@ -63,6 +64,8 @@ export interface StoryboardStatus {
   paused?: boolean;
   pauseReason?: string;
   window?: number;
+  /** With a budget: limit, spent, reserved and remaining, in tokens or its currency. */
+  budget?: BudgetView;
   manifestUrl?: string;
   shots?: Array<ManifestEntry | { shotId: string; status: string }>;
   failureType?: FailureTypeName;
@@ -118,6 +121,7 @@ export function statusFromProgress(p: StoryboardProgress): StoryboardStatus {
     paused: p.paused,
     ...(p.pauseReason ? { pauseReason: p.pauseReason } : {}),
     window: p.window,
+    ...(p.budget ? { budget: p.budget } : {}),
     shots: Object.entries(p.shots).map(([shotId, status]) => ({ shotId, status })),
   };
 }
@@ -135,6 +139,7 @@ export async function statusFromResult(r: StoryboardResult, storage: StorageBack
     // Results of storyboards that finished before the glossary say `notStarted`.
     counts: readFinishedCounts(r.counts),
     tokensUsed: r.tokensUsed,
+    ...(r.budget ? { budget: r.budget } : {}),
     manifestUrl: r.manifestUrl,
     ...(shots ? { shots } : {}),
   };
@@ -205,4 +210,20 @@ function pickDefined<T extends object>(o: T): Partial<T> {
  */
 export async function setStoryboardWindow(client: Client, storyboardId: string, size: number): Promise<number> {
   return client.workflow.getHandle(storyboardId).executeUpdate(setWindowUpdate, { args: [size] });
+}
+
+/**
+ * Sets a running storyboard's budget (the `setBudget` update), in its unit (tokens, or the
+ * currency it was given in), and answers where the budget now stands; a storyboard paused with
+ * reason `budget` resumes once its next shot fits. Refused before it is recorded when the
+ * storyboard has no budget or the value is below what is already spent.
+ *
+ * @example
+ * ```ts
+ * const now = await setStoryboardBudget(client, 'lighthouse-keeper', 1_500_000);
+ * console.log(`${now.remaining} ${now.unit} remaining`);
+ * ```
+ */
+export async function setStoryboardBudget(client: Client, storyboardId: string, limit: number): Promise<BudgetView> {
+  return client.workflow.getHandle(storyboardId).executeUpdate(setBudgetUpdate, { args: [limit] });
 }

@@ -148,6 +148,22 @@ export const ConfigSchema = z.object({
    * targets it. Off unless asked for: it opens this deployment to other namespaces.
    */
   SEEDANCE_NEXUS: z.stringbool().default(false),
+  /**
+   * A price table (JSON or YAML, see examples/prices.example.json): prices per million tokens by
+   * model, with and without audio, in one currency. Unset: estimates show tokens only, and a
+   * budget in a currency is refused.
+   */
+  SEEDANCE_PRICES_FILE: passedOn(),
+  /**
+   * `render` with a real API key asks for confirmation (on a terminal; refuses elsewhere without
+   * `--yes`) when the estimate's top passes this: tokens (`2000000`) or an amount in the price
+   * file's currency (`5USD`, needs SEEDANCE_PRICES_FILE). `0`: always.
+   */
+  SEEDANCE_CONFIRM_ABOVE: z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?\s*([A-Za-z]{3})?$/, 'must be tokens (2000000) or an amount with its currency (5USD)')
+    .default('0'),
   /** Provider calls per second across ALL workers (Temporal enforces it on the provider task queue). */
   SEEDANCE_PROVIDER_RPS: z.coerce.number().positive().default(10),
   /** Provider calls in flight in this worker. */

@@ -3,6 +3,7 @@
  * The file keys are a contract documented in README.md. No I/O: workflows import this.
  */
 import { z } from 'zod';
+import { BudgetSchema, BudgetStateSchema, RunBudgetSchema, type Budget, type BudgetView } from './budget';
 import type { FailureTypeName } from './errors';
 import { PollScheduleSchema } from './poll-schedule';
 import type { Usage } from './render';
@@ -96,7 +97,7 @@ export const FileShotSchema = FileShotFields.partial({ prompt: true })
   .extend({ id: safeId('shot id') })
   .strict();
 
-const TOP_LEVEL_KEYS = ['id', 'defaults', 'shots'];
+const TOP_LEVEL_KEYS = ['id', 'defaults', 'shots', 'budget'];
 
 /** A shot after defaults are applied; images still as written (paths not yet staged). */
 export type FileShot = z.infer<typeof FileShotSchema> & { prompt: string };
@@ -104,6 +105,8 @@ export type FileShot = z.infer<typeof FileShotSchema> & { prompt: string };
 export interface ParsedStoryboard {
   id: string;
   shots: FileShot[];
+  /** The file's `budget`, when it gives one. */
+  budget?: Budget;
 }
 
 export interface StoryboardProblem {
@@ -198,7 +201,14 @@ export function validateStoryboard(doc: unknown): { storyboard?: ParsedStoryboar
   const problems = new ProblemList();
   for (const key of Object.keys(doc)) {
     if (!TOP_LEVEL_KEYS.includes(key))
-      problems.add(problemPath([key]), `unknown key ${JSON.stringify(clip(key, 60))} (a storyboard has id, defaults and shots)`);
+      problems.add(problemPath([key]), `unknown key ${JSON.stringify(clip(key, 60))} (a storyboard has id, defaults, shots and budget)`);
+  }
+
+  let budget: Budget | undefined;
+  if (doc.budget !== undefined && doc.budget !== null) {
+    const parsed = BudgetSchema.safeParse(doc.budget);
+    if (parsed.success) budget = parsed.data;
+    else problems.add('budget', 'budget is { tokens: <positive integer> } or { amount: <positive number>, currency: <e.g. USD> }');
   }
 
   let id: string | undefined;
@@ -258,7 +268,9 @@ export function validateStoryboard(doc: unknown): { storyboard?: ParsedStoryboar
       if (shot) shots.push(shot);
     });
   }
-  return problems.count || id === undefined ? { problems: problems.list() } : { storyboard: { id, shots }, problems: [] };
+  return problems.count || id === undefined
+    ? { problems: problems.list() }
+    : { storyboard: { id, shots, ...(budget ? { budget } : {}) }, problems: [] };
 }
 
 function validateShot(raw: unknown, i: number, defaults: Record<string, unknown>, problems: ProblemList): FileShot | undefined {
@@ -364,6 +376,8 @@ export interface ManifestEntry {
   failureMessage?: string;
   /** True when an earlier run had already stored this shot. */
   reused?: boolean;
+  /** The tokens estimated before submit (a range where the model chooses ratio or duration); see common/estimate.ts. */
+  estimatedTokens?: { min: number; max: number };
 }
 
 /**
@@ -383,6 +397,7 @@ export const ManifestEntrySchema = z.object({
   failureType: z.string().optional(),
   failureMessage: z.string().optional(),
   reused: z.boolean().optional(),
+  estimatedTokens: z.object({ min: z.number(), max: z.number() }).optional(),
 }) satisfies z.ZodType<ManifestEntry>;
 
 /**
@@ -408,6 +423,8 @@ export const StoryboardCarrySchema = z.object({
    * (null for the rest), at most one page, so the next run can complete and record it.
    */
   partial: z.object({ page: z.number().int().min(0), entries: z.array(ManifestEntrySchema.nullable()).max(STAGE_PAGE_SIZE) }).optional(),
+  /** Where the budget stands (only with a budget): limit, settled spend, reservations by shot. */
+  budget: BudgetStateSchema.optional(),
 });
 export type StoryboardCarry = z.infer<typeof StoryboardCarrySchema>;
 
@@ -464,6 +481,12 @@ export const RenderStoryboardInputSchema = z
     shotsPerRun: z.number().int().min(1).max(5000).default(500),
     /** Set the StoryboardId / ShotId search attributes (they must be registered on the namespace). */
     searchAttributes: z.boolean().default(true),
+    /**
+     * What the storyboard may spend: `{ tokens }`, or `{ amount, currency, prices }` with the
+     * price table it is charged by. Each shot reserves its estimate before it is submitted; the
+     * storyboard pauses with reason `budget` when the next one would pass it (setBudgetUpdate raises it).
+     */
+    budget: RunBudgetSchema.optional(),
     /** Carried across continue-as-new; callers leave it out. */
     carry: StoryboardCarrySchema.optional(),
   })
@@ -539,6 +562,8 @@ export interface StoryboardProgress {
   runs: number;
   startedAt: number;
   done: boolean;
+  /** With a budget: its limit, what is spent and reserved, and what remains (in tokens or its currency). */
+  budget?: BudgetView;
 }
 
 export interface StoryboardResult {
@@ -550,6 +575,8 @@ export interface StoryboardResult {
   reportUrl?: string;
   counts: FinishedCounts;
   tokensUsed: number;
+  /** With a budget: where it stood at the end. */
+  budget?: BudgetView;
   /** The manifest's entries when it is small enough to travel in history (≤ 1000 shots). */
   shots?: ManifestEntry[];
 }

@@ -16,6 +16,7 @@ import {
   type StagedShot,
 } from '../common/storyboard';
 import type { StorageBackend } from './backend';
+import { BudgetSchema, type Budget } from '../common/budget';
 
 export interface StagedStoryboard {
   storyboardId: string;
@@ -57,7 +58,8 @@ export async function writeStagedStoryboard(
   const result = { storyboardId: storyboard.id, stagedPrefix, totalShots: staged.length };
   await storage.writeText(
     stagedRecordKey(storyboard.id),
-    JSON.stringify({ ...result, stagedAt: new Date().toISOString() }),
+    // The file's budget is kept with the record so `retry` holds the storyboard to it too.
+    JSON.stringify({ ...result, ...(storyboard.budget ? { budget: storyboard.budget } : {}), stagedAt: new Date().toISOString() }),
     'application/json',
   );
   return result;
@@ -70,5 +72,15 @@ export function stagedRecordKey(storyboardId: string): string {
 
 export async function readStagedRecord(storage: StorageBackend, storyboardId: string): Promise<StagedStoryboard | null> {
   const text = await storage.readText(stagedRecordKey(storyboardId));
-  return text ? (JSON.parse(text) as StagedStoryboard) : null;
+  if (!text) return null;
+  const { storyboardId: id, stagedPrefix, totalShots } = JSON.parse(text) as StagedStoryboard;
+  return { storyboardId: id, stagedPrefix, totalShots };
+}
+
+/** The budget the staged file gave, if any (a record that holds no valid one: none). */
+export async function readStagedBudget(storage: StorageBackend, storyboardId: string): Promise<Budget | undefined> {
+  const text = await storage.readText(stagedRecordKey(storyboardId));
+  if (!text) return undefined;
+  const parsed = BudgetSchema.safeParse((JSON.parse(text) as { budget?: unknown }).budget);
+  return parsed.success ? parsed.data : undefined;
 }

@@ -8,7 +8,15 @@
  */
 export { renderVideo, renderVideoProgressQuery, defaultStorageKey, providerCallbackSignal } from './render-video';
 export { renderStoryboard } from './render-storyboard';
-export { pauseSignal, resumeSignal, setWindowUpdate, shotPhasesSignal, storyboardProgressQuery, type ShotPhaseEvent } from './signals';
+export {
+  pauseSignal,
+  resumeSignal,
+  setBudgetUpdate,
+  setWindowUpdate,
+  shotPhasesSignal,
+  storyboardProgressQuery,
+  type ShotPhaseEvent,
+} from './signals';
 export type { RenderVideoInput, RenderVideoResult, RenderVideoProgress, StoredObject, Usage } from '../common/render';
 export type {
   ManifestEntry,

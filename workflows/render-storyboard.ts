@@ -9,7 +9,9 @@
 import { condition, continueAsNew, log, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { FailureType, failure } from '../common/errors';
 import { StoryboardIdKey } from '../common/search-attributes';
-import { formatIssues } from '../common/shot';
+import { budgetLimit, reservationFor, unpricedProblem } from '../common/budget';
+import { estimateShot } from '../common/estimate';
+import { formatIssues, type ShotInput } from '../common/shot';
 import {
   RenderStoryboardInputSchema,
   STAGE_PAGE_SIZE,
@@ -68,7 +70,11 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
   if (options.searchAttributes) upsertSearchAttributes([{ key: StoryboardIdKey, value: storyboardId }]);
 
   // Queries and signals are answered while a file is staged (with no shots counted yet).
-  const counted = { storyboardId, totalShots: givenTotal ?? 0, tolerance: options.tolerance };
+  const counted: ConstructorParameters<typeof StoryboardRun>[0] = {
+    storyboardId,
+    totalShots: givenTotal ?? 0,
+    tolerance: options.tolerance,
+  };
   const run = new StoryboardRun(counted, carry);
   installStoryboardHandlers(run);
 
@@ -78,12 +84,27 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
   const staged: StagedShots = givenStaged
     ? { stagedPrefix, totalShots: givenTotal }
     : await stageFromSource(source !== undefined ? { storyboardId, source } : { storyboardId, storyboard });
-  const input: ParsedStoryboardInput = { ...options, ...staged };
+  // The input's budget, else the file's (a file or inline storyboard may carry one).
+  const { budget: fileBudget, ...stagedShots } = staged;
+  const budget = options.budget ?? fileBudget;
+  const input: ParsedStoryboardInput = { ...options, ...stagedShots, ...(budget ? { budget } : {}) };
   const { totalShots } = input;
   counted.totalShots = totalShots;
+  if (budget) {
+    counted.budget = budget;
+    carry.budget ??= { limit: budgetLimit(budget), spent: 0, reserved: {} };
+  }
 
   const book = new PageBook(storyboardId, input.stagedPrefix, carry.partial);
+  // The shots launched and not yet finished, for their estimates and budget settlements.
+  const launchedShots = new Map<string, ShotInput>();
   const finish = (index: number, entry: ManifestEntry, fresh: boolean): void => {
+    const shot = fresh ? launchedShots.get(entry.shotId) : undefined;
+    if (shot) {
+      launchedShots.delete(entry.shotId);
+      entry = { ...entry, estimatedTokens: estimateShot(shot).tokens };
+      run.settle(entry.shotId, shot, entry);
+    }
     book.finish(index, entry);
     run.count(entry, fresh);
   };
@@ -104,6 +125,23 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
       finish(index, staged.stored, false);
       continue;
     }
+    // With a budget, the shot's estimate is reserved first: this may pause the storyboard.
+    if (input.budget) {
+      // A currency budget cannot count a model its prices leave out: the shot fails unsubmitted rather than spend uncounted.
+      const unpriced = unpricedProblem(input.budget, staged.shot);
+      if (unpriced) {
+        finish(index, { shotId: staged.id, status: 'failed', failureType: FailureType.InvalidRequest, failureMessage: unpriced }, true);
+        continue;
+      }
+      await run.reserve(staged.id, reservationFor(input.budget, staged.shot));
+      if (run.toleranceExceeded) {
+        // The tolerance ended launching while the shot waited for room: it stays not started.
+        run.release(staged.id);
+        nextIndex--;
+        break;
+      }
+    }
+    launchedShots.set(staged.id, staged.shot);
     run.inFlight++;
     launchedThisRun++;
     launched.push(runShot(shotContext, index, staged.id, staged.shot).finally(() => run.inFlight--));
@@ -121,7 +159,7 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
     // The next run reads the staged pages: a file or inline storyboard is not staged again.
     const nextInput: RenderStoryboardInput = givenStaged
       ? rawInput
-      : { ...withoutSource(rawInput), stagedPrefix: input.stagedPrefix, totalShots };
+      : { ...withoutSource(rawInput), stagedPrefix: input.stagedPrefix, totalShots, ...(budget ? { budget } : {}) };
     await continueAsNew<typeof renderStoryboard>({ ...nextInput, carry: next });
   }
 
@@ -133,7 +171,8 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
   }
   await book.flushed();
 
-  const manifest = await writeManifest({ storyboardId, totalShots });
+  const budgetNow = run.progress().budget;
+  const manifest = await writeManifest({ storyboardId, totalShots, ...(budgetNow ? { budget: budgetNow } : {}) });
   const report = await writeReportOrWarn(storyboardId, input.stagedPrefix, totalShots);
   const final = run.progress();
   return {
@@ -143,6 +182,7 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
     ...(report ? { reportKey: report.reportKey, reportUrl: report.reportUrl } : {}),
     counts: { ...final.counts, pending: 0, not_started: totalShots - carry.stored - carry.failed },
     tokensUsed: carry.tokensUsed,
+    ...(final.budget ? { budget: final.budget } : {}),
     ...(manifest.entries ? { shots: manifest.entries } : {}),
   };
 }

@@ -5,6 +5,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ShotPhaseEvent } from '../common/phase-events';
+import type { BudgetView } from '../common/budget';
 import type { StoryboardProgress } from '../common/storyboard';
 
 export type { ShotPhaseEvent } from '../common/phase-events';
@@ -51,3 +52,15 @@ export const resumeSignal = defineSignal('resume');
  *   const now = await client.workflow.getHandle(storyboardId).executeUpdate(setWindowUpdate, { args: [20] });
  */
 export const setWindowUpdate = defineUpdate<number, [number]>('setWindow');
+
+/**
+ * Set a storyboard's budget (in its unit: tokens, or the currency it was given in) while it
+ * runs; answers where the budget now stands. A storyboard paused with reason `budget` resumes
+ * once its next shot fits. Rejected before it is recorded when the storyboard has no budget,
+ * or the value is not a positive number at least what is already spent.
+ *
+ * @example
+ *   const now = await client.workflow.getHandle(storyboardId).executeUpdate(setBudgetUpdate, { args: [900_000] });
+ *   console.log(`${now.remaining} ${now.unit} left`);
+ */
+export const setBudgetUpdate = defineUpdate<BudgetView, [number]>('setBudget');

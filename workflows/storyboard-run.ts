@@ -3,7 +3,9 @@
  * to the next run through continue-as-new) and this run's per-shot states. The handlers
  * (storyboard-handlers.ts) and the window loop read and change it only through here.
  */
-import { log } from '@temporalio/workflow';
+import { condition, log } from '@temporalio/workflow';
+import { budgetView, charge, reservedTotal, type RunBudget } from '../common/budget';
+import type { EstimableShot } from '../common/estimate';
 import type { ShotPhaseEvent } from '../common/phase-events';
 import {
   SHOT_STATES,
@@ -16,6 +18,12 @@ import {
 } from '../common/storyboard';
 import { exceeds } from '../common/tolerance';
 
+/** The pause reason of a storyboard whose next shot would pass its budget. */
+export const BUDGET_PAUSE_REASON = 'budget';
+
+/** Amounts in a currency are fractions: a reservation that fits to within this still fits. */
+const BUDGET_EPSILON = 1e-9;
+
 /** One run's state; `carry` is the part the next run gets. */
 export class StoryboardRun {
   /** This run's shots by id: launched ones and those finished in it. */
@@ -26,7 +34,7 @@ export class StoryboardRun {
   toleranceExceeded = false;
 
   constructor(
-    private readonly input: { storyboardId: string; totalShots: number; tolerance: Tolerance },
+    private readonly input: { storyboardId: string; totalShots: number; tolerance: Tolerance; budget?: RunBudget },
     readonly carry: StoryboardCarry,
   ) {}
 
@@ -59,7 +67,53 @@ export class StoryboardRun {
       runs: carry.runs,
       startedAt: carry.startedAt,
       done: false,
+      ...(this.input.budget && carry.budget ? { budget: budgetView(this.input.budget, carry.budget) } : {}),
     };
+  }
+
+  /**
+   * Holds the shot's reservation (`amount`, in the budget's unit) before it is submitted. When it
+   * would pass the budget the storyboard pauses with reason `budget` (shots in flight go on;
+   * nothing new is launched) until it fits: a raised budget, or in-flight shots settling below
+   * their reservations. A shot holds at most one reservation, keyed by its id.
+   */
+  async reserve(shotId: string, amount: number): Promise<void> {
+    const state = this.carry.budget;
+    if (!state || state.reserved[shotId] !== undefined) return;
+    const fits = () => state.spent + reservedTotal(state) + amount <= state.limit + BUDGET_EPSILON;
+    const pausedByUser = () => this.carry.paused && this.carry.pauseReason !== BUDGET_PAUSE_REASON;
+    while (!fits() || pausedByUser()) {
+      if (!fits()) this.pause(BUDGET_PAUSE_REASON);
+      // A plain resume wakes it too, to pause again: resume does not spend past the budget.
+      await condition(() => (fits() && !pausedByUser()) || !this.carry.paused);
+    }
+    if (this.carry.paused && this.carry.pauseReason === BUDGET_PAUSE_REASON) this.resume();
+    state.reserved[shotId] = amount;
+  }
+
+  /**
+   * Settles a finished shot's reservation to its actual usage: the usage it reports, or (stored
+   * with none reported) its reservation; a failed shot that reports none spent nothing.
+   */
+  settle(shotId: string, shot: EstimableShot, entry: ManifestEntry): void {
+    const state = this.carry.budget;
+    const budget = this.input.budget;
+    if (!state || !budget) return;
+    const held = state.reserved[shotId];
+    delete state.reserved[shotId];
+    const tokens = entry.usage?.totalTokens ?? entry.usage?.completionTokens;
+    if (tokens !== undefined) state.spent += charge(budget, shot, tokens);
+    else if (entry.status === 'stored') state.spent += held ?? 0;
+  }
+
+  /** Drops a reservation of a shot that will not be launched. */
+  release(shotId: string): void {
+    if (this.carry.budget) delete this.carry.budget.reserved[shotId];
+  }
+
+  /** Sets the budget's limit (checked by the update's validator); the reservation waiting for room retries. */
+  setBudget(limit: number): void {
+    if (this.carry.budget) this.carry.budget.limit = limit;
   }
 
   pause(reason: string): void {

@@ -13,12 +13,15 @@ import { stageStoryboardSource } from './storyboard-activities';
 export interface StagedShots {
   stagedPrefix: string;
   totalShots: number;
+  /** The file's budget (in tokens), when it gives one. */
+  budget?: { tokens: number };
 }
 
 /** Stages the file or inline storyboard; throws InvalidRequest (non-retryable) with every problem. */
 export async function stageFromSource(input: StoryboardSourceInput): Promise<StagedShots> {
   const result = await stageStoryboardSource(input);
-  if (result.ok) return { stagedPrefix: result.stagedPrefix, totalShots: result.totalShots };
+  if (result.ok)
+    return { stagedPrefix: result.stagedPrefix, totalShots: result.totalShots, ...(result.budget ? { budget: result.budget } : {}) };
   throw invalidStoryboard(input, result.problems);
 }
 

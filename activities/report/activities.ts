@@ -8,6 +8,7 @@
  * are thrown, so Temporal retries the activity. Idempotent: a thumbnail already made from
  * the same video (same sha256) is reused, so a retry does not decode everything again.
  */
+import { estimateShot, offEstimate } from '../../common/estimate';
 import { FailureType, failure } from '../../common/errors';
 import { activityContext } from '../heartbeat';
 import { z } from 'zod';
@@ -91,11 +92,15 @@ const ManifestEntrySchema = z.looseObject({
   failureType: z.string().optional(),
   failureMessage: z.string().optional(),
   reused: z.boolean().optional(),
+  estimatedTokens: z.object({ min: z.number().min(0), max: z.number().min(0) }).optional(),
 });
 const ManifestSchema = z.looseObject({
   storyboardId: z.string(),
   writtenAt: z.string().optional(),
   totalShots: z.number().int().min(0).optional(),
+  budget: z
+    .object({ unit: z.string().max(16), limit: z.number(), spent: z.number(), reserved: z.number(), remaining: z.number() })
+    .optional(),
   shots: z.array(ManifestEntrySchema),
 });
 type Manifest = z.infer<typeof ManifestSchema>;
@@ -284,6 +289,7 @@ export function createReportActivities(deps: ReportDeps) {
         ...(manifest.writtenAt ? { manifestWrittenAt: manifest.writtenAt } : {}),
         generatedAt: new Date().toISOString(),
         manifestHref: relativeHref('manifest.json'),
+        ...(manifest.budget ? { budget: manifest.budget } : {}),
         shots: manifest.shots.map((entry) => shotView(storyboardId, entry, staged.get(entry.shotId), thumbs.get(entry.shotId))),
         ...(contactSheet ? { contactSheet } : {}),
         ...(contactSheetNote ? { contactSheetNote } : {}),
@@ -352,6 +358,12 @@ export function shotView(
   const seed = entry.seed ?? shot?.seed;
   if (seed !== undefined) view.seed = seed;
   if (entry.usage?.totalTokens !== undefined) view.tokens = entry.usage.totalTokens;
+  // The estimate made before submit; for manifests written before estimates, the staged shot's.
+  const estimate = entry.estimatedTokens ?? (shot && entry.status !== 'not_started' ? estimateShot(shot).tokens : undefined);
+  if (estimate) {
+    view.estimatedTokens = estimate;
+    if (view.tokens !== undefined && offEstimate(view.tokens, estimate)) view.offEstimate = true;
+  }
   if (entry.bytes !== undefined) view.bytes = entry.bytes;
   if (entry.sha256) view.sha256 = entry.sha256;
   if (entry.taskId) view.taskId = entry.taskId;

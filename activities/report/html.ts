@@ -4,6 +4,7 @@
  * `thumbs/<shotId>.jpg`, `contact-sheet.jpg`, `manifest.json`), so the folder can be copied,
  * served or opened from disk as it is. Pure: no I/O, so it is unit-tested on its own.
  */
+import type { BudgetView } from '../../common/budget';
 import type { ManifestEntry } from '../../common/storyboard';
 
 /** One shot as the page shows it. */
@@ -23,6 +24,10 @@ export interface ReportShot {
   ratio?: string;
   resolution?: string;
   tokens?: number;
+  /** Tokens estimated before submit (a range where the model chooses ratio or duration). */
+  estimatedTokens?: { min: number; max: number };
+  /** Actual tokens differ from the estimate by more than 10%. */
+  offEstimate?: boolean;
   bytes?: number;
   sha256?: string;
   taskId?: string;
@@ -57,6 +62,8 @@ export interface ReportView {
   contactSheet?: ContactSheetView;
   /** Why there is no contact sheet, when there could have been one. */
   contactSheetNote?: string;
+  /** Where the storyboard's budget ended, when it had one. */
+  budget?: BudgetView;
 }
 
 export interface ReportTotals {
@@ -65,16 +72,31 @@ export interface ReportTotals {
   failed: number;
   not_started: number;
   tokens: number;
+  /** The estimates' tops, over the shots that have one. */
+  estimatedTokens: number;
+  /** Shots whose tokens are more than 10% off their estimate. */
+  offEstimate: number;
   bytes: number;
 }
 
 export function reportTotals(shots: readonly ReportShot[]): ReportTotals {
-  const t: ReportTotals = { shots: shots.length, stored: 0, failed: 0, not_started: 0, tokens: 0, bytes: 0 };
+  const t: ReportTotals = {
+    shots: shots.length,
+    stored: 0,
+    failed: 0,
+    not_started: 0,
+    tokens: 0,
+    estimatedTokens: 0,
+    offEstimate: 0,
+    bytes: 0,
+  };
   for (const s of shots) {
     if (s.status === 'stored') t.stored++;
     else if (s.status === 'failed') t.failed++;
     else t.not_started++;
     t.tokens += s.tokens ?? 0;
+    t.estimatedTokens += s.estimatedTokens?.max ?? 0;
+    if (s.offEstimate) t.offEstimate++;
     t.bytes += s.status === 'stored' ? (s.bytes ?? 0) : 0;
   }
   return t;
@@ -138,6 +160,9 @@ export function renderReportHtml(view: ReportView): string {
   ${stat('Failed', formatCount(totals.failed), 'failed')}
   ${stat('Not started', formatCount(totals.not_started), 'not_started')}
   ${stat('Tokens', formatCount(totals.tokens), 'tokens')}
+  ${stat('Estimated tokens', formatCount(totals.estimatedTokens), 'estimated')}
+  ${totals.offEstimate ? stat('Off estimate > 10%', formatCount(totals.offEstimate), 'off-estimate') : ''}
+  ${view.budget ? budgetStats(view.budget) : ''}
   ${stat('Stored bytes', formatBytes(totals.bytes), 'bytes', `${formatCount(totals.bytes)} bytes`)}
 </section>
 ${missing > 0 ? `<p class="note warn">The manifest lists ${formatCount(view.shots.length)} of ${formatCount(view.totalShots)} shots.</p>` : ''}
@@ -151,6 +176,16 @@ ${view.shots.map((s, i) => shotArticle(s, i)).join('\n')}
 </body>
 </html>
 `;
+}
+
+function budgetStats(b: BudgetView): string {
+  const amount = (n: number) => `${b.unit === 'tokens' ? formatCount(n) : n.toFixed(2)} ${b.unit}`;
+  return [
+    stat('Budget', amount(b.limit), 'budget'),
+    stat('Spent', amount(b.spent), 'spent'),
+    stat('Reserved', amount(b.reserved), 'reserved'),
+    stat('Remaining', amount(b.remaining), 'remaining'),
+  ].join('\n  ');
 }
 
 function stat(label: string, value: string, kind: string, title?: string): string {
@@ -182,6 +217,14 @@ function shotArticle(s: ReportShot, index: number): string {
   rows.push(['Duration', durationText(s)]);
   if (s.ratio || s.resolution) rows.push(['Format', escapeHtml([s.ratio, s.resolution].filter(Boolean).join(' · '))]);
   rows.push(['Tokens', s.tokens !== undefined ? escapeHtml(formatCount(s.tokens)) : '<span class="muted">—</span>']);
+  if (s.estimatedTokens) {
+    const { min, max } = s.estimatedTokens;
+    const estimate = escapeHtml(min === max ? formatCount(max) : `${formatCount(min)}–${formatCount(max)}`);
+    rows.push([
+      'Estimated',
+      s.offEstimate ? `${estimate} <strong class="off-estimate" data-off-estimate="true">actual is more than 10% off</strong>` : estimate,
+    ]);
+  }
   if (s.status === 'stored') {
     rows.push([
       'Size',
@@ -254,6 +297,7 @@ function formatTime(iso: string): string {
 const CSS = `
 :root{--bg:#f6f7f9;--card:#fff;--ink:#1c2430;--muted:#6b7585;--line:#e2e6ec;--ok:#1f7a4d;--ok-bg:#e3f4ea;--bad:#b42318;--bad-bg:#fdecea;--idle:#5b6472;--idle-bg:#eceff3;--accent:#2f5bd3}
 *{box-sizing:border-box}
+.off-estimate{color:var(--bad);font-weight:600;margin-left:.4em}
 html{-webkit-text-size-adjust:100%}
 body{margin:0;background:var(--bg);color:var(--ink);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Liberation Sans",Arial,sans-serif}
 a{color:var(--accent)}

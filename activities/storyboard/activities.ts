@@ -3,6 +3,7 @@
  * outcomes and the manifest to storage, so neither a whole storyboard nor all its results
  * ever sit in one history.
  */
+import type { BudgetView } from '../../common/budget';
 import { MANIFEST_INLINE_LIMIT, STAGE_PAGE_SIZE, storyboardKeys, type ManifestEntry, type StagedShot } from '../../common/storyboard';
 import { workflowTaskQueue, type ActivityRoleDeclaration } from '../../common/task-queues';
 import { activityContext, whileHeartbeating } from '../heartbeat';
@@ -24,6 +25,13 @@ export interface ManifestSummary {
   manifestUrl: string;
   /** Entries in storyboard order when there are at most MANIFEST_INLINE_LIMIT of them. */
   entries?: ManifestEntry[];
+}
+
+/** What the manifest is written from: the storyboard, its size, and where its budget ended (with one). */
+export interface ManifestInput {
+  storyboardId: string;
+  totalShots: number;
+  budget?: BudgetView;
 }
 
 /** Light page reads and manifest writes run beside the workflows, on the queue they were started on. */
@@ -82,11 +90,11 @@ export function createStoryboardActivities({ storage }: StoryboardDeps) {
   }
 
   /** Joins every page's outcomes into `<storyboardId>/manifest.json`, next to the videos. */
-  async function writeManifest(input: { storyboardId: string; totalShots: number }): Promise<ManifestSummary> {
+  async function writeManifest(input: ManifestInput): Promise<ManifestSummary> {
     return whileHeartbeating(() => joinManifest(input));
   }
 
-  async function joinManifest(input: { storyboardId: string; totalShots: number }): Promise<ManifestSummary> {
+  async function joinManifest(input: ManifestInput): Promise<ManifestSummary> {
     const pages = Math.ceil(input.totalShots / STAGE_PAGE_SIZE);
     const entries: ManifestEntry[] = [];
     for (let page = 0; page < pages; page++) {
@@ -99,6 +107,7 @@ export function createStoryboardActivities({ storage }: StoryboardDeps) {
       storyboardId: input.storyboardId,
       writtenAt: new Date().toISOString(),
       totalShots: input.totalShots,
+      ...(input.budget ? { budget: input.budget } : {}),
       shots: entries,
     };
     await storage.writeText(manifestKey, JSON.stringify(manifest, null, 2), 'application/json');

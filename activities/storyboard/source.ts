@@ -34,7 +34,8 @@ export type StoryboardSourceInput = { storyboardId: string; source: string } | {
 
 /** Staged (what the window reads), or every problem with its path (nothing was staged). */
 export type StageSourceResult =
-  { ok: true; storyboardId: string; stagedPrefix: string; totalShots: number } | { ok: false; problems: StoryboardProblem[] };
+  | { ok: true; storyboardId: string; stagedPrefix: string; totalShots: number; budget?: { tokens: number } }
+  | { ok: false; problems: StoryboardProblem[] };
 
 /**
  * The storage key a source names, or why it may not be read: a key relative to the storage
@@ -157,6 +158,12 @@ export async function stageStoryboardSourceWith(
     checked = await checkStoryboardDocument(input.storyboard, images);
   }
   if (!checked.storyboard || checked.problems.length) return { ok: false, problems: checked.problems };
+  const budget = checked.storyboard.budget;
+  if (budget && !('tokens' in budget)) {
+    // The worker charges no prices of its own: a currency budget comes with its prices in the input (the CLI sends them).
+    const message = `a budget in ${budget.currency} needs prices: give it in tokens here, or pass budget with its prices in the workflow input`;
+    return { ok: false, problems: [{ path: 'budget', message }] };
+  }
   signal?.throwIfAborted();
 
   const keyOf = checked.images ?? new Map<string, string>();
@@ -165,7 +172,7 @@ export async function stageStoryboardSourceWith(
     refs.set(key, await stageStoredImage(storage, key, hashed.get(key) as HashedImage));
   });
   const staged = await writeStagedStoryboard(storage, checked.storyboard, (p) => refs.get(keyOf.get(p) as string) as string);
-  return { ok: true, ...staged };
+  return { ok: true, ...staged, ...(budget ? { budget } : {}) };
 }
 
 /**

@@ -21,6 +21,10 @@ import { followStoryboard, startStoryboard } from '../storyboard';
 import { checkStoryboardFile, stageStoryboard } from '../storyboard-file';
 import { connectClient } from '../../temporal/connection';
 import { boundedJson, terminalBlock, terminalText as t } from '../../common/terminal-text';
+import { runBudget, type RunBudget } from '../../common/budget';
+import type { ParsedStoryboard } from '../../common/storyboard';
+import { estimateLine, estimateStoryboard } from '../estimate';
+import { loadPrices } from '../prices';
 import { UsageError } from '../usage-error';
 
 // The package's root (examples/, scripts/): two folders up from the sources, three from dist/.
@@ -67,6 +71,16 @@ export async function demoCommand(args: string[]): Promise<number> {
   } else {
     say(`rendering for real through ${given.SEEDANCE_API_BASE_URL} (this costs money)`);
   }
+  // What it will spend, before anything is: the simulator's usage follows the same formula.
+  const prices = await loadPrices(given);
+  const estimate = estimateStoryboard(checked.storyboard as ParsedStoryboard, prices?.table, checked.storyboard?.budget);
+  say(estimateLine(estimate));
+  let budget: RunBudget | undefined;
+  try {
+    budget = estimate.budget ? runBudget(estimate.budget, prices?.table, prices?.path) : undefined;
+  } catch (err) {
+    throw new UsageError(`budget: ${(err as Error).message}`);
+  }
   // The runtime (logs, metrics) must exist before the embedded server's client does.
   installRuntime(loadConfig(env));
   const temporal = await startEmbeddedTemporal(given);
@@ -82,7 +96,12 @@ export async function demoCommand(args: string[]): Promise<number> {
     const staged = await stageStoryboard(storage, checked);
     await startStoryboard(
       client,
-      { ...staged, schedule: pollScheduleFromConfig(config), ...(values.window ? { window: Number(values.window) } : {}) },
+      {
+        ...staged,
+        schedule: pollScheduleFromConfig(config),
+        ...(values.window ? { window: Number(values.window) } : {}),
+        ...(budget ? { budget } : {}),
+      },
       config.SEEDANCE_TASK_QUEUE,
     );
     say(`Temporal UI: ${temporal.uiUrl} (workflow ${staged.storyboardId})`);

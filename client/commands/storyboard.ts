@@ -13,18 +13,40 @@ import {
   followStoryboard,
   pauseStoryboard,
   resumeStoryboard,
+  setStoryboardBudget,
   setStoryboardWindow,
   startStoryboard,
   storyboardStatus,
   type StoryboardStatus,
 } from '../storyboard';
-import { checkStoryboardFile, readStagedRecord, stageStoryboard, type CheckOptions, type StagedStoryboard } from '../storyboard-file';
+import {
+  checkStoryboardFile,
+  readStagedBudget,
+  readStagedRecord,
+  stageStoryboard,
+  type CheckOptions,
+  type StagedStoryboard,
+} from '../storyboard-file';
 import { connectClient, temporalTarget } from '../../temporal/connection';
 import { watchForWorkers } from '../worker-watch';
 import { boundedJson, terminalBlock, terminalText as t } from '../../common/terminal-text';
 import { UsageError } from '../usage-error';
+import { parseBudgetFlag, runBudget, type Budget, type RunBudget } from '../../common/budget';
+import { confirmSpend, estimateLine, estimateStoryboard, formatEstimate, type StoryboardEstimate } from '../estimate';
+import { loadPrices } from '../prices';
 
-export const STORYBOARD_COMMANDS = ['validate', 'render', 'status', 'pause', 'resume', 'cancel', 'window', 'retry'] as const;
+export const STORYBOARD_COMMANDS = [
+  'validate',
+  'estimate',
+  'render',
+  'status',
+  'pause',
+  'resume',
+  'cancel',
+  'window',
+  'budget',
+  'retry',
+] as const;
 type StoryboardCommand = (typeof STORYBOARD_COMMANDS)[number];
 
 const OPTIONS = {
@@ -33,6 +55,10 @@ const OPTIONS = {
   window: { type: 'string' },
   'max-failures': { type: 'string' },
   'max-failure-percent': { type: 'string' },
+  /** `500000` (tokens) or `12.50USD`: overrides the file's budget. */
+  budget: { type: 'string' },
+  /** Start without asking, whatever the estimate. */
+  yes: { type: 'boolean' },
   /** Image paths may resolve outside the storyboard's folder (see ALLOW_IMAGES_OUTSIDE_FLAG). */
   'allow-images-outside': { type: 'boolean' },
 } as const;
@@ -57,24 +83,53 @@ export async function storyboardCommand(command: StoryboardCommand, args: string
   const { values, positionals } = parse(args);
   const [target, extra] = positionals;
   if (!target)
-    throw new UsageError(`${command} needs a ${command === 'validate' || command === 'render' ? 'storyboard file' : 'storyboard id'}`);
+    throw new UsageError(
+      `${command} needs a ${['validate', 'estimate', 'render'].includes(command) ? 'storyboard file' : 'storyboard id'}`,
+    );
   const json = Boolean(values.json);
 
   const checkOptions = { allowImagesOutside: Boolean(values['allow-images-outside']) };
   if (command === 'validate') return validate(target, json, checkOptions);
 
   const config = loadConfig(process.env);
-  const { storage } = createStorage(config);
-  if (command === 'render') {
+  const prices = await loadPrices(config);
+  if (command === 'estimate' || command === 'render') {
     const checked = await checkStoryboardFile(target, checkOptions);
-    if (checked.problems.length) return printProblems(target, checked.problems, json);
+    if (checked.problems.length || !checked.storyboard) return printProblems(target, checked.problems, json);
+    const budget = budgetOf(values.budget, checked.storyboard.budget);
+    const estimate = estimateStoryboard(checked.storyboard, prices?.table, budget);
+    if (command === 'estimate') {
+      if (json) console.log(boundedJson(estimate));
+      else console.log(formatEstimate(estimate));
+      return 0;
+    }
+    const run = budget ? runBudgetFor(budget, estimate, prices) : undefined;
+    console.error(estimateLine(estimate));
+    const answer = await confirmSpend(estimate, config, {
+      yes: Boolean(values.yes),
+      interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
+    });
+    if (answer === 'refused-no-terminal') {
+      console.error(
+        `render: the estimate passes SEEDANCE_CONFIRM_ABOVE (${t(config.SEEDANCE_CONFIRM_ABOVE)}) with a real API key and there is no terminal to ask on; pass --yes to start anyway. Nothing was started.`,
+      );
+      return 2;
+    }
+    if (answer === 'declined') {
+      console.error('render: not started');
+      return 2;
+    }
+    const { storage } = createStorage(config);
     const staged = await stageStoryboard(storage, checked);
-    return withClient(config, (client) => launch(client, config, storage, staged, values, json));
+    return withClient(config, (client) => launch(client, config, storage, staged, values, json, run));
   }
+  const { storage } = createStorage(config);
   if (command === 'retry') {
     const staged = await readStagedRecord(storage, target);
     if (!staged) throw new UsageError(`nothing staged for storyboard ${target} in ${config.STORAGE_URL}; render its file first`);
-    return withClient(config, (client) => launch(client, config, storage, staged, values, json));
+    const budget = budgetOf(values.budget, await readStagedBudget(storage, target));
+    const run = budget ? runBudgetFor(budget, undefined, prices) : undefined;
+    return withClient(config, (client) => launch(client, config, storage, staged, values, json, run));
   }
   return withClient(config, async (client) => {
     switch (command) {
@@ -100,11 +155,46 @@ export async function storyboardCommand(command: StoryboardCommand, args: string
         if (!json) console.error(`window of ${t(target)} is now ${now}`);
         break;
       }
+      case 'budget': {
+        const limit = extra === undefined ? NaN : Number(/^\s*(\d+(?:\.\d+)?)\s*(?:[A-Za-z]{3}|tokens)?\s*$/.exec(extra)?.[1]);
+        if (!(limit > 0))
+          throw new UsageError("budget needs a positive amount in the storyboard's unit: seedance-flow budget <storyboardId> <N>");
+        const now = await setStoryboardBudget(client, target, limit);
+        if (json) console.log(boundedJson({ storyboardId: target, command, ok: true, budget: now }));
+        else
+          console.error(
+            `budget of ${t(target)} is now ${now.limit} ${t(now.unit)}: ${now.spent} spent, ${now.reserved} reserved, ${now.remaining} remaining`,
+          );
+        return 0;
+      }
     }
     if (json) console.log(boundedJson({ storyboardId: target, command, ok: true }));
     else console.error(`${command}: sent to ${t(target)}`);
     return 0;
   });
+}
+
+/** The budget `--budget` gives, else the file's. */
+function budgetOf(flag: string | undefined, fromFile: Budget | undefined): Budget | undefined {
+  if (flag === undefined) return fromFile;
+  const budget = parseBudgetFlag(flag);
+  if (!budget)
+    throw new UsageError(`--budget must be tokens (500000) or an amount with its currency (12.50USD), got ${JSON.stringify(flag)}`);
+  return budget;
+}
+
+/** The budget as the workflow takes it: a currency budget needs the price file, in its currency, pricing every shot's model. */
+function runBudgetFor(budget: Budget, estimate: StoryboardEstimate | undefined, prices: Awaited<ReturnType<typeof loadPrices>>): RunBudget {
+  try {
+    const run = runBudget(budget, prices?.table, prices?.path);
+    if ('prices' in run && estimate?.unpriced.length)
+      throw new Error(
+        `the price file ${prices?.path} has no price for ${estimate.unpriced.join(', ')}: a budget in ${run.currency} cannot count them`,
+      );
+    return run;
+  } catch (err) {
+    throw new UsageError(`budget: ${(err as Error).message}`);
+  }
 }
 
 async function validate(file: string, json: boolean, options: CheckOptions): Promise<number> {
@@ -132,6 +222,7 @@ async function launch(
   staged: StagedStoryboard,
   values: ReturnType<typeof parse>['values'],
   json: boolean,
+  budget?: RunBudget,
 ): Promise<number> {
   const tolerance: Tolerance = {};
   const maxFailures = numberFlag('max-failures', values['max-failures'], 0, Number.MAX_SAFE_INTEGER);
@@ -144,6 +235,7 @@ async function launch(
     tolerance,
     schedule: pollScheduleFromConfig(config),
     ...(window !== undefined ? { window: Math.floor(window) } : {}),
+    ...(budget ? { budget } : {}),
   };
   const handle = await startStoryboard(client, input, config.SEEDANCE_TASK_QUEUE);
   if (!values.wait) {
@@ -183,6 +275,11 @@ function printStatus(r: StoryboardStatus, json: boolean): void {
       `  stored ${c.stored}  failed ${c.failed}  pending ${c.pending}  submitted ${c.submitted}  rendering ${c.rendering}  copying ${c.copying}` +
         `${c.not_started ? `  not started ${c.not_started}` : ''}  tokens ${r.tokensUsed ?? 0}`,
     );
+  }
+  if (r.budget) {
+    const b = r.budget;
+    const n = (v: number) => (b.unit === 'tokens' ? v.toLocaleString('en-US') : v.toFixed(2));
+    console.log(`  budget ${n(b.limit)} ${t(b.unit)}: spent ${n(b.spent)}  reserved ${n(b.reserved)}  remaining ${n(b.remaining)}`);
   }
   if (r.manifestUrl) console.log(`  manifest ${t(r.manifestUrl, 2000)}`);
   for (const s of r.shots ?? []) {

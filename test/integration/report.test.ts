@@ -231,6 +231,10 @@ describe('storyboard report', () => {
       failed: '1',
       not_started: '1',
       tokens: (100 + 200 + 400).toString(),
+      // The staged shots' estimates (stored and failed ones); this manifest's hand-written usage
+      // (100-400 tokens) is far below them, so all three stored shots are flagged.
+      estimated: '565,200',
+      'off-estimate': '3',
       bytes: `${((3 * sampleBytes) / 1024).toFixed(1)} KiB`,
     });
 

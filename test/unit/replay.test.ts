@@ -31,6 +31,7 @@ test('there are recorded histories for both workflows', () => {
       'render-video-cancelled.json',
       'render-storyboard-first-run.json',
       'render-storyboard-last-run.json',
+      'render-storyboard-budget.json',
     ]),
   );
 });

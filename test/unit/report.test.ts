@@ -88,7 +88,16 @@ describe('report HTML', () => {
       { shotId: 'c', status: 'failed', tokens: 250, failureType: 'TaskFailed' },
       { shotId: 'd', status: 'not_started' },
     ];
-    expect(reportTotals(shots)).toEqual({ shots: 4, stored: 2, failed: 1, not_started: 1, tokens: 2250, bytes: 4 * 1024 * 1024 });
+    expect(reportTotals(shots)).toEqual({
+      shots: 4,
+      stored: 2,
+      failed: 1,
+      not_started: 1,
+      tokens: 2250,
+      estimatedTokens: 0,
+      offEstimate: 0,
+      bytes: 4 * 1024 * 1024,
+    });
     const html = renderReportHtml(view(shots, { totalShots: 4 }));
     const stat = (kind: string) =>
       new RegExp(`data-total="${kind}"[^>]*><span class="label">[^<]*</span><span class="value">([^<]*)</span>`).exec(html)?.[1];
@@ -228,5 +237,44 @@ describe('shotView: manifest entry + staged shot', () => {
     expect(failed).toMatchObject({ failureType: 'TaskFailed', failureMessage: 'm' });
     // A video stored outside the storyboard's folder gets no relative link.
     expect(shotView('b', { shotId: 's', status: 'stored', key: 'videos/s.mp4' }, undefined, undefined).video).toBeUndefined();
+  });
+});
+
+describe('estimates and budgets in the report', () => {
+  const stat = (html: string, kind: string) =>
+    new RegExp(`data-total="${kind}"[^>]*><span class="label">[^<]*</span><span class="value">([^<]*)</span>`).exec(html)?.[1];
+
+  test('a shot more than 10% off its estimate is flagged; within 10% it is not', () => {
+    const shots = [
+      stored('near', { tokens: 1080, estimatedTokens: { min: 1000, max: 1000 } }),
+      stored('far', { tokens: 1200, estimatedTokens: { min: 1000, max: 1000 }, offEstimate: true }),
+    ];
+    const html = renderReportHtml(view(shots));
+    expect(article(html, 'near')).not.toContain('data-off-estimate');
+    expect(article(html, 'far')).toContain('data-off-estimate="true"');
+    expect(stat(html, 'estimated')).toBe('2,000');
+    expect(stat(html, 'off-estimate')).toBe('1');
+  });
+
+  test('shotView: the manifest estimate, else the staged shot estimated; the flag by the 10% rule', () => {
+    const entry = { shotId: 's', status: 'stored' as const, key: 'b/s.mp4' };
+    // 5 s 720p 16:9 on Seedance 1.5 pro: 108,900 tokens.
+    expect(shotView('b', { ...entry, usage: { totalTokens: 108_900 } }, { prompt: 'p' }, undefined)).toMatchObject({
+      estimatedTokens: { min: 108_900, max: 108_900 },
+    });
+    expect(shotView('b', { ...entry, usage: { totalTokens: 108_900 } }, { prompt: 'p' }, undefined).offEstimate).toBeUndefined();
+    expect(shotView('b', { ...entry, usage: { totalTokens: 200_000 } }, { prompt: 'p' }, undefined).offEstimate).toBe(true);
+    const recorded = { ...entry, usage: { totalTokens: 50 }, estimatedTokens: { min: 40, max: 60 } };
+    expect(shotView('b', recorded, { prompt: 'p' }, undefined)).toMatchObject({ estimatedTokens: { min: 40, max: 60 } });
+    expect(shotView('b', recorded, { prompt: 'p' }, undefined).offEstimate).toBeUndefined();
+  });
+
+  test('the budget: limit, spent, reserved, remaining', () => {
+    const html = renderReportHtml(view([stored('a')], { budget: { unit: 'USD', limit: 5, spent: 3.25, reserved: 0, remaining: 1.75 } }));
+    expect(stat(html, 'budget')).toBe('5.00 USD');
+    expect(stat(html, 'spent')).toBe('3.25 USD');
+    expect(stat(html, 'reserved')).toBe('0.00 USD');
+    expect(stat(html, 'remaining')).toBe('1.75 USD');
+    expect(renderReportHtml(view([stored('a')]))).not.toContain('data-total="budget"');
   });
 });

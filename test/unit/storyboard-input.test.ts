@@ -119,8 +119,8 @@ describe('top-level problems name their real path', () => {
       'unknown top-level keys',
       { id: 'b', shots: [{ id: 'a', prompt: 'p' }], shotz: 1, Defaults: {} },
       [
-        'shotz: unknown key "shotz" (a storyboard has id, defaults and shots)',
-        'Defaults: unknown key "Defaults" (a storyboard has id, defaults and shots)',
+        'shotz: unknown key "shotz" (a storyboard has id, defaults, shots and budget)',
+        'Defaults: unknown key "Defaults" (a storyboard has id, defaults, shots and budget)',
       ],
     ],
     ['shots not a list', { id: 'b', shots: 'a' }, ['shots: shots must be a list of shots, got a string']],

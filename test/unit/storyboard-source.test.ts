@@ -18,7 +18,7 @@ import { MAX_STORYBOARD_BYTES } from '../../common/storyboard-text';
 import type { StorageBackend } from '../../storage/backend';
 import { FileStorage } from '../../storage/fs';
 import { createS3Client, S3Storage } from '../../storage/s3';
-import { readStagedRecord } from '../../storage/staged-storyboard';
+import { readStagedBudget, readStagedRecord } from '../../storage/staged-storyboard';
 import { writeTree } from '../helpers/file-tree';
 import { bmp, gif, jpeg, png, tiff, webpExtended } from './craft-images';
 
@@ -280,4 +280,36 @@ test('a cancelled staging stops reading and says so: neither a problem of the fi
   );
   await expect(staging).rejects.toMatchObject({ name: 'AbortError' });
   expect(existsSync(storage.pathOf('c/.state/staged.json'))).toBe(false);
+});
+
+describe("a storyboard's budget, handed over", () => {
+  const shots = [{ id: 's01', prompt: 'x' }];
+  test('in tokens: returned with the staged shots for the workflow to hold', async () => {
+    const result = await stageStoryboardSourceWith(store(), {
+      storyboardId: 'b',
+      storyboard: { id: 'b', budget: { tokens: 5000 }, shots },
+    });
+    expect(result).toMatchObject({ ok: true, budget: { tokens: 5000 } });
+  });
+  test('kept with the staged record for retry, which reads the same staging fields as before', async () => {
+    const storage = store();
+    const staged = await stageStoryboardSourceWith(storage, { storyboardId: 'b', storyboard: { id: 'b', budget: { tokens: 7 }, shots } });
+    expect(await readStagedBudget(storage, 'b')).toEqual({ tokens: 7 });
+    expect(await readStagedRecord(storage, 'b')).toEqual({
+      storyboardId: 'b',
+      stagedPrefix: (staged as { stagedPrefix: string }).stagedPrefix,
+      totalShots: 1,
+    });
+    await stageStoryboardSourceWith(storage, { storyboardId: 'b', storyboard: { id: 'b', shots } });
+    expect(await readStagedBudget(storage, 'b')).toBeUndefined();
+  });
+  test('in a currency: a problem at budget (the worker has no prices to count it by); nothing is staged', async () => {
+    const storage = store();
+    const result = await stageStoryboardSourceWith(storage, {
+      storyboardId: 'b',
+      storyboard: { id: 'b', budget: { amount: 5, currency: 'USD' }, shots },
+    });
+    expect(result).toEqual({ ok: false, problems: [{ path: 'budget', message: expect.stringMatching(/USD needs prices/) }] });
+    expect(existsSync(storage.pathOf('b'))).toBe(false);
+  });
 });

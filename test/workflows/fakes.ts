@@ -256,7 +256,9 @@ export class FakeStoryboardStore {
         if (content.id !== input.storyboardId)
           return { ok: false, problems: [{ path: 'id', message: `the storyboard's id is ${content.id}` }] };
         const shots = content.shots.map((s) => ('shot' in s ? s : { id: s.id, shot: { prompt: s.prompt } }));
-        return { ok: true, ...this.stage(input.storyboardId, shots) };
+        // A file's budget (tokens) comes back with its staged shots, as the real activity returns it.
+        const budget = (content as { budget?: { tokens: number } }).budget;
+        return { ok: true, ...this.stage(input.storyboardId, shots), ...(budget ? { budget } : {}) };
       },
       loadShotPage: async ({ storyboardId, page }) => {
         this.pageLoads.push({ storyboardId, page });
