@@ -2,12 +2,21 @@
  * The activities renderVideo calls, with their options: timeouts and who retries what. They
  * run on queues derived from the workflow's own (common/task-queues.ts).
  */
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, workflowInfo, type RetryPolicy } from '@temporalio/workflow';
 import type { SeedanceActivities } from '../activities/seedance/activities';
 import type { CopyActivities } from '../activities/storage/activities';
 import { NON_RETRYABLE_TYPES } from '../common/errors';
 import { CREATE_TASK_HEARTBEAT_TIMEOUT_MS, CREATE_TASK_START_TO_CLOSE_MS, submitAttemptActivityId } from '../common/submit-attempt';
 import { copyTaskQueue, providerTaskQueue } from '../common/task-queues';
+
+/** Reads are idempotent: Temporal retries them with backoff (Retry-After via nextRetryDelay). */
+const READ_RETRY: RetryPolicy = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '30 seconds',
+  maximumAttempts: 6,
+  nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
+};
 
 function activitiesOn(workflowQueue: string) {
   const provider = providerTaskQueue(workflowQueue);
@@ -35,13 +44,7 @@ function activitiesOn(workflowQueue: string) {
       proxyActivities<SeedanceActivities>({
         taskQueue: provider,
         startToCloseTimeout: '30 seconds',
-        retry: {
-          initialInterval: '1 second',
-          backoffCoefficient: 2,
-          maximumInterval: '30 seconds',
-          maximumAttempts: 6,
-          nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
-        },
+        retry: READ_RETRY,
       }),
       'getTask',
     ),
@@ -50,13 +53,7 @@ function activitiesOn(workflowQueue: string) {
       proxyActivities<SeedanceActivities>({
         taskQueue: provider,
         startToCloseTimeout: '2 minutes',
-        retry: {
-          initialInterval: '1 second',
-          backoffCoefficient: 2,
-          maximumInterval: '30 seconds',
-          maximumAttempts: 6,
-          nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
-        },
+        retry: READ_RETRY,
       }),
       'findTask',
     ),

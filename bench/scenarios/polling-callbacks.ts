@@ -22,6 +22,8 @@ import { PROVIDER_CALLBACK_SIGNAL, type ProviderCallback } from '../../common/ca
 import { pollDelayMs, type PollSchedule } from '../../common/poll-schedule';
 import type { RenderVideoResult } from '../../common/render';
 import type { RunningSimulator } from '../../simulator';
+// The simulator's seeded stream, so that "which callbacks are lost" is the same on every run.
+import { mulberry32 as prng } from '../../simulator/prng';
 import { renderVideo } from '../../workflows';
 import type { BenchContext } from '../lib/context';
 import { startSim } from '../lib/context';
@@ -71,18 +73,6 @@ export interface CallbacksResult {
    */
   tradeoff: Array<{ safetyName: string; intervalMs: number; none: CallbackFigures; half: CallbackFigures }>;
   measured?: { scale: number; rows: CallbackMeasuredRow[] };
-}
-
-/** A seeded [0, 1) stream (mulberry32), so that "which callbacks are lost" is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The model: polls and latency of each render under callbacks with `lossRate`, safety net `safety`. */
