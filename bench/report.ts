@@ -10,6 +10,7 @@ import type { RunFigures } from './lib/systems';
 import { describeSchedule } from './lib/context';
 import { renderSvg, type Panel } from './lib/svg';
 import { MiB, describeDistribution, round } from './lib/util';
+import { admissionMd, type AdmissionResult } from './scenarios/admission';
 
 export interface BenchResults {
   meta: {
@@ -27,6 +28,7 @@ export interface BenchResults {
   polling?: PollingResult;
   copy?: CopyResult;
   scale?: ScaleResult;
+  admission?: AdmissionResult;
   errors: Record<string, string>;
 }
 
@@ -449,6 +451,7 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.polling) out.push('', pollingMd(r.polling));
   if (r.copy) out.push('', copyMd(r.copy));
   if (r.scale) out.push('', scaleMd(r.scale));
+  if (r.admission) out.push('', admissionMd(r.admission));
   for (const [k, v] of Object.entries(r.errors)) out.push('', `**${k} failed:** ${v}`);
   if (r.overhead || r.scale) out.push('', '![throughput by window and storyboard scale](scaling.svg)');
   return `${out.join('\n')}\n`;

@@ -22,10 +22,11 @@ import { COPY_FULL, COPY_QUICK, copyScenario, type CopyConfig } from './scenario
 import { OVERHEAD_FULL, OVERHEAD_QUICK, overheadScenario, type OverheadConfig } from './scenarios/overhead';
 import { POLLING_FULL, POLLING_QUICK, pollingScenario } from './scenarios/polling';
 import { SCALE_FULL, SCALE_QUICK, scaleScenario, type ScaleConfig } from './scenarios/scale';
+import { ADMISSION_FULL, ADMISSION_QUICK, admissionScenario } from './scenarios/admission';
 
-const SCENARIOS = ['overhead', 'polling', 'copy', 'scale'] as const;
+const SCENARIOS = ['overhead', 'polling', 'copy', 'scale', 'admission'] as const;
 type Scenario = (typeof SCENARIOS)[number];
-const ALIASES: Record<string, Scenario> = { s1: 'overhead', s2: 'polling', poll: 'polling', s3: 'copy', s4: 'scale' };
+const ALIASES: Record<string, Scenario> = { s1: 'overhead', s2: 'polling', poll: 'polling', s3: 'copy', s4: 'scale', s5: 'admission' };
 
 interface Options {
   quick: boolean;
@@ -36,10 +37,10 @@ interface Options {
   copySizesMiB?: number[];
 }
 
-const USAGE = `usage: npm run bench -- [--quick] [--only overhead,polling,copy,scale] [--keep] [--diagnose]
+const USAGE = `usage: npm run bench -- [--quick] [--only overhead,polling,copy,scale,admission] [--keep] [--diagnose]
                        [--scale-shots 1000,10000] [--copy-sizes 64,512,2048]
   --quick        small sizes, under 3 minutes (default: the full run of issue 5)
-  --only         scenarios to run (also s1..s4)
+  --only         scenarios to run (also s1..s5)
   --keep         keep the objects written to MinIO (default: delete them at the end)
   --diagnose     scenario 1 also runs every diagnostic variant (what in the storyboard costs)
   --scale-shots  storyboard sizes for the scale scenario
@@ -161,6 +162,9 @@ async function main(): Promise<number> {
             results.overhead = await overheadScenario(ctx, sim, opts.diagnose ? { ...base, diagnostics } : base);
             break;
           }
+          case 'admission':
+            results.admission = await admissionScenario(ctx, sim, opts.quick ? ADMISSION_QUICK : ADMISSION_FULL);
+            break;
           case 'polling':
             results.polling = await pollingScenario(ctx, sim, opts.quick ? POLLING_QUICK : POLLING_FULL);
             break;

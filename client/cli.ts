@@ -8,6 +8,7 @@ import { runWorker } from '../workers/main';
 import { storyboardCommand, STORYBOARD_COMMANDS } from './commands/storyboard';
 import { demoCommand } from './commands/demo';
 import { videoCommand } from './commands/video';
+import { limitsCommand } from './commands/limits';
 import { ImageError } from './stage';
 import { terminalBlock } from '../common/terminal-text';
 import { UsageError } from './usage-error';
@@ -29,11 +30,13 @@ commands:
   render <storyboard> [--wait] [--json]    validate, estimate, stage and start a storyboard
         [--window N] [--max-failures N] [--max-failure-percent P]
         [--budget TOKENS|AMOUNTCUR] [--yes]  budget: pause before passing it; --yes: start without asking
+        [--priority 1-5] [--team KEY]      account-wide admission: who gets the next free lease
   status <storyboardId> [--json]           counts, per-shot state, tokens (running or finished)
   pause|resume|cancel <storyboardId>       control a running storyboard
   window <storyboardId> <N>                change the sliding window while it runs
   budget <storyboardId> <N>                set a storyboard's budget (in its unit) while it runs
   retry <storyboardId> [--wait] [--json]   render again only the shots that failed or are missing
+  limits [--json]                          the account's leases held, waiting shots by storyboard, adaptive limits
 
 configuration: environment variables, see README.md`;
 
@@ -50,6 +53,10 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     }
     if (command === 'demo') {
       process.exitCode = await demoCommand(rest);
+      return;
+    }
+    if (command === 'limits') {
+      process.exitCode = await limitsCommand(rest);
       return;
     }
     if (command === 'video') {

@@ -10,6 +10,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import type { StorageBackend } from '../storage/backend';
+import { DEFAULT_PRIORITY, temporalPriority } from '../common/admission';
 import {
   storyboardKeys,
   type ManifestEntry,
@@ -47,6 +48,10 @@ export async function startStoryboard(client: Client, input: RenderStoryboardInp
       workflowIdConflictPolicy: 'USE_EXISTING',
       // A finished storyboard may run again: it renders only what is missing or failed.
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      // Temporal's own task priority follows the admission priority; children and activities inherit it.
+      ...(input.admission
+        ? { priority: temporalPriority(input.admission.priority ?? DEFAULT_PRIORITY, input.admission.group ?? input.storyboardId) }
+        : {}),
     });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return client.workflow.getHandle(input.storyboardId);

@@ -2,6 +2,7 @@
  * Typed helpers for services that render one video: start (or attach to) renderVideo under a
  * deterministic id, wait, and turn the outcome into one plain object.
  */
+import { DEFAULT_PRIORITY, temporalPriority } from '../common/admission';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
 import { FailureType, type FailureDetails, type FailureTypeName } from '../common/errors';
@@ -36,6 +37,10 @@ export async function startRenderVideo(
       // Attach to a running render; start anew only if the previous run did not succeed.
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+      // Temporal's own task priority follows the admission priority; the render's activities inherit it.
+      ...(input.admission
+        ? { priority: temporalPriority(input.admission.priority ?? DEFAULT_PRIORITY, input.admission.group ?? 'videos') }
+        : {}),
     });
   } catch (err) {
     // Already rendered successfully: hand back that run, its result is the video.

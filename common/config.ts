@@ -15,6 +15,7 @@
 import { z } from 'zod';
 import { DEFAULT_POLL_SCHEDULE } from './poll-schedule';
 import { PROCESS_ROLES } from './task-queues';
+import type { AdmissionInput } from './admission';
 
 const int = (min: number) => z.coerce.number().int().min(min);
 /** A value this code does not interpret: passed on (to the AWS SDK, Temporal's envconfig) or used as given (a path). */
@@ -164,6 +165,17 @@ export const ConfigSchema = z.object({
     .trim()
     .regex(/^\d+(\.\d+)?\s*([A-Za-z]{3})?$/, 'must be tokens (2000000) or an amount with its currency (5USD)')
     .default('0'),
+  /** Account-wide admission control: renders started by the CLI ask the account's limiter for a lease per submit. */
+  SEEDANCE_ADMISSION: z.stringbool().default(true),
+  /** The provider account the limiter guards (its workflow id is `seedance-admission/<account>`). */
+  SEEDANCE_ACCOUNT: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, '1-64 letters, digits, . _ : -')
+    .default('default'),
+  /** Tasks active at the provider per model (the provider's documented concurrency); the adaptive limit never exceeds it. */
+  SEEDANCE_MAX_ACTIVE_PER_MODEL: int(1).default(10),
+  /** Tasks at the provider (queued or running) in total across models: the provider's queue. */
+  SEEDANCE_MAX_QUEUED: int(1).default(120),
   /** Provider calls per second across ALL workers (Temporal enforces it on the provider task queue). */
   SEEDANCE_PROVIDER_RPS: z.coerce.number().positive().default(10),
   /** Provider calls in flight in this worker. */
@@ -359,4 +371,13 @@ export function pollScheduleFromConfig(config: Config) {
     maxIntervalMs: config.SEEDANCE_POLL_MAX_INTERVAL_MS,
     deadlineMs: config.SEEDANCE_POLL_DEADLINE_MS,
   };
+}
+
+/**
+ * What a render started with this configuration carries for admission control (absent when
+ * SEEDANCE_ADMISSION is off).
+ */
+export function admissionFor(config: Config, opts: { priority?: number; group?: string } = {}): AdmissionInput | undefined {
+  if (!config.SEEDANCE_ADMISSION) return undefined;
+  return { account: config.SEEDANCE_ACCOUNT, ...opts };
 }

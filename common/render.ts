@@ -8,6 +8,7 @@ import { ShotSchema, type ApiFamily } from './shot';
 import type { FailureType } from './errors';
 import type { RenderPhase } from './states';
 import type { HeardFrom } from './callbacks';
+import { AdmissionInputSchema } from './admission';
 
 export type { RenderPhase } from './states';
 
@@ -56,6 +57,11 @@ export const RenderVideoInputSchema = z.object({
    * `shotPhases` signals, sent by the activities (set by renderStoryboard).
    */
   notifyParent: z.boolean().default(false),
+  /**
+   * Account-wide admission control: the account whose limiter grants this render's lease, its
+   * priority (1-5) and fairness group. Absent: no limiter (set by the client when SEEDANCE_ADMISSION is on).
+   */
+  admission: AdmissionInputSchema.optional(),
 });
 export type RenderVideoInput = z.input<typeof RenderVideoInputSchema>;
 

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { BudgetSchema, BudgetStateSchema, RunBudgetSchema, type Budget, type BudgetView } from './budget';
+import { AdmissionInputSchema, AdmissionKeySchema, PrioritySchema } from './admission';
 import type { FailureTypeName } from './errors';
 import { PollScheduleSchema } from './poll-schedule';
 import type { Usage } from './render';
@@ -97,7 +98,7 @@ export const FileShotSchema = FileShotFields.partial({ prompt: true })
   .extend({ id: safeId('shot id') })
   .strict();
 
-const TOP_LEVEL_KEYS = ['id', 'defaults', 'shots', 'budget'];
+const TOP_LEVEL_KEYS = ['id', 'defaults', 'shots', 'budget', 'priority', 'team'];
 
 /** A shot after defaults are applied; images still as written (paths not yet staged). */
 export type FileShot = z.infer<typeof FileShotSchema> & { prompt: string };
@@ -107,6 +108,10 @@ export interface ParsedStoryboard {
   shots: FileShot[];
   /** The file's `budget`, when it gives one. */
   budget?: Budget;
+  /** Admission priority 1-5 (5 first) for every shot; `render --priority` overrides it. */
+  priority?: number;
+  /** Admission fairness key: storyboards of one team share leases round-robin with other teams; `render --team` overrides it. */
+  team?: string;
 }
 
 export interface StoryboardProblem {
@@ -210,6 +215,18 @@ export function validateStoryboard(doc: unknown): { storyboard?: ParsedStoryboar
     if (parsed.success) budget = parsed.data;
     else problems.add('budget', 'budget is { tokens: <positive integer> } or { amount: <positive number>, currency: <e.g. USD> }');
   }
+  let priority: number | undefined;
+  if (doc.priority !== undefined && doc.priority !== null) {
+    const parsed = PrioritySchema.safeParse(doc.priority);
+    if (parsed.success) priority = parsed.data;
+    else problems.add('priority', `priority must be a whole number from 1 to 5 (5 is served first), got ${describeValue(doc.priority)}`);
+  }
+  let team: string | undefined;
+  if (doc.team !== undefined && doc.team !== null) {
+    const parsed = AdmissionKeySchema.safeParse(doc.team);
+    if (parsed.success) team = parsed.data;
+    else problems.add('team', `team must be 1-64 letters, digits, . _ : - (starting with a letter or digit), got ${describeValue(doc.team)}`);
+  }
 
   let id: string | undefined;
   if (doc.id === undefined || doc.id === null) problems.add('id', 'id is required: the storyboard id (1-64 letters, digits, _ or -)');
@@ -270,7 +287,10 @@ export function validateStoryboard(doc: unknown): { storyboard?: ParsedStoryboar
   }
   return problems.count || id === undefined
     ? { problems: problems.list() }
-    : { storyboard: { id, shots, ...(budget ? { budget } : {}) }, problems: [] };
+    : {
+        storyboard: { id, shots, ...(budget ? { budget } : {}), ...(priority !== undefined ? { priority } : {}), ...(team ? { team } : {}) },
+        problems: [],
+      };
 }
 
 function validateShot(raw: unknown, i: number, defaults: Record<string, unknown>, problems: ProblemList): FileShot | undefined {
@@ -487,6 +507,11 @@ export const RenderStoryboardInputSchema = z
      * storyboard pauses with reason `budget` when the next one would pass it (setBudgetUpdate raises it).
      */
     budget: RunBudgetSchema.optional(),
+    /**
+     * Account-wide admission control for every shot: the account, the storyboard's priority
+     * (1-5, 5 first) and its fairness group (default: the storyboard id). Absent: no limiter.
+     */
+    admission: AdmissionInputSchema.optional(),
     /** Carried across continue-as-new; callers leave it out. */
     carry: StoryboardCarrySchema.optional(),
   })

@@ -22,6 +22,8 @@ export const DEFAULT_CONFIG: Readonly<SimulatorConfig> = Object.freeze({
     forgeRate: 0,
   }),
   listRetentionMs: 7 * 24 * 60 * 60 * 1000,
+  accountConcurrency: null,
+  maxTasksInFlight: null,
 });
 
 const RATE_KEYS: ReadonlyArray<keyof SimulatorRates> = ['rateLimit', 'serverError', 'failed', 'expired', 'contentPolicy'];
@@ -53,6 +55,10 @@ export function applyConfigPatch(base: SimulatorConfig, patch: SimulatorConfigPa
       case 'numbersAsStrings':
         if (typeof value !== 'boolean') throw new TypeError('numbersAsStrings must be a boolean');
         next.numbersAsStrings = value;
+        break;
+      case 'accountConcurrency':
+      case 'maxTasksInFlight':
+        next[key] = value === null ? null : Math.max(1, Math.floor(nonNegative(key, value)));
         break;
       case 'retryAfterSeconds':
         next.retryAfterSeconds = value === null ? null : nonNegative(key, value);

@@ -119,12 +119,17 @@ export class SimulatorState {
     const randomSeed = randomInt(this.random.seeds, 2 ** 31);
     const id = family === 'tasks' ? this.nextTaskId(now) : this.nextPredictionId();
 
+    const queueMs = directives.queueMs ?? this.config.queueMs;
+    const renderMs = directives.renderMs ?? this.config.renderMs;
     const timeline = planTimeline({
       createdAt: now,
-      queueMs: directives.queueMs ?? this.config.queueMs,
-      renderMs: directives.renderMs ?? this.config.renderMs,
+      queueMs,
+      renderMs,
       outcome: this.pickOutcome(directives, outcomeRoll),
       expiresAfterSeconds: request.executionExpiresAfter,
+      ...(this.config.accountConcurrency !== null
+        ? { slotFreeAt: this.slotFreeAt(request.model, now + Math.min(queueMs, renderMs), this.config.accountConcurrency) }
+        : {}),
     });
     const task: SimTask = {
       id,
@@ -143,6 +148,29 @@ export class SimulatorState {
     this.tasks.set(id, task);
     this.counters.submissions += 1;
     return task;
+  }
+
+  /**
+   * When a task of `model` ready to run at `ready` gets one of the account's `slots` (first
+   * come first served): timelines are fixed at creation, so every earlier task's running
+   * interval is known; a new task starts no earlier than the last earlier one started.
+   */
+  private slotFreeAt(model: string, ready: number, slots: number): number {
+    const earlier = [...this.tasks.values()].filter((t) => t.model === model && endsAt(t) > ready && t.runningAt < endsAt(t));
+    let start = Math.max(ready, ...earlier.map((t) => t.runningAt));
+    const ends = earlier.map((t) => endsAt(t)).sort((a, b) => a - b);
+    for (const candidate of [start, ...ends.filter((e) => e > start)]) {
+      start = candidate;
+      if (earlier.filter((t) => t.runningAt <= start && endsAt(t) > start).length < slots) break;
+    }
+    return start;
+  }
+
+  /** Tasks queued or running at `now` (what `maxTasksInFlight` bounds). */
+  tasksInFlight(now: number): number {
+    let n = 0;
+    for (const t of this.tasks.values()) if (t.createdAt <= now && endsAt(t) > now) n++;
+    return n;
   }
 
   /** A live (not deleted) task of the given family. */
@@ -170,6 +198,7 @@ export class SimulatorState {
       ...this.counters,
       callbacks: { ...this.callbackStats, forgedAnswers: { ...this.callbackStats.forgedAnswers } },
       maxConcurrent: maxConcurrent(all),
+      maxRunning: maxRunning(all),
       submitsInFlight: this.openSubmits.size,
       lastSubmitAt: this.lastSubmitAt,
       tasks: all.map((t) => ({
@@ -228,6 +257,20 @@ function maxConcurrent(tasks: SimTask[]): number {
   for (const t of tasks) {
     events.push([t.createdAt, 1], [endsAt(t), -1]);
   }
+  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let current = 0;
+  let peak = 0;
+  for (const [, delta] of events) {
+    current += delta;
+    peak = Math.max(peak, current);
+  }
+  return peak;
+}
+
+/** The most tasks running (not queued) at once: what `accountConcurrency` bounds. */
+function maxRunning(tasks: SimTask[]): number {
+  const events: Array<[time: number, delta: number]> = [];
+  for (const t of tasks) if (t.runningAt < endsAt(t)) events.push([t.runningAt, 1], [endsAt(t), -1]);
   events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let current = 0;
   let peak = 0;

@@ -22,5 +22,8 @@ export function admit(state: SimulatorState, family: ApiFamily, parsed: RequestR
   if (d.inputPolicy) return { refusal: errors.inputPolicy() };
   if (d.balance) return { refusal: errors.insufficientBalance() };
   if (d.forbidden) return { refusal: errors.accessDenied() };
+  // The account's queue is full: nothing is created (the 429 a limiter must learn from).
+  const cap = state.config.maxTasksInFlight;
+  if (cap !== null && state.tasksInFlight(now) >= cap) return { refusal: errors.rateLimited(state.config.retryAfterSeconds) };
   return { task: state.createTask(family, parsed.value, d, now) };
 }

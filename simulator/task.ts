@@ -78,6 +78,8 @@ export interface TimelineInput {
   outcome: TaskOutcome;
   /** `execution_expires_after`, in seconds. */
   expiresAfterSeconds?: number;
+  /** With an account concurrency: when a slot frees for it (it stays queued until then and renders for the same time after). */
+  slotFreeAt?: number;
 }
 
 /** The resulting timestamps and outcome. */
@@ -94,8 +96,10 @@ export interface Timeline {
  */
 export function planTimeline(input: TimelineInput): Timeline {
   const { createdAt, outcome } = input;
-  const terminalAt = createdAt + input.renderMs;
-  const runningAt = createdAt + Math.min(input.queueMs, input.renderMs);
+  const ready = createdAt + Math.min(input.queueMs, input.renderMs);
+  const waited = Math.max(0, (input.slotFreeAt ?? ready) - ready);
+  const terminalAt = createdAt + input.renderMs + waited;
+  const runningAt = ready + waited;
   if (outcome.status === 'expired') return { runningAt: terminalAt, terminalAt, outcome };
   if (input.expiresAfterSeconds !== undefined && input.expiresAfterSeconds >= 0) {
     const expiresAt = createdAt + input.expiresAfterSeconds * 1000;

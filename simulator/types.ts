@@ -76,6 +76,13 @@ export interface SimulatorConfig {
   callbacks: SimulatorCallbacks;
   /** How long the task list shows a task (the provider's ~7 days); cancelled ones show ~24 h. */
   listRetentionMs: number;
+  /**
+   * The account's real concurrency per model: at most this many tasks of a model run at once;
+   * the others stay `queued` until a slot frees, first come first served. null: unlimited.
+   */
+  accountConcurrency: number | null;
+  /** Submits are answered 429 (with `retryAfterSeconds`) while this many tasks are queued or running. null: never. */
+  maxTasksInFlight: number | null;
 }
 
 /**
@@ -180,6 +187,8 @@ export interface SimulatorStats {
   callbacks: CallbackStats;
   /** Most tasks created and not yet terminal at any one moment (terminal = its status time). */
   maxConcurrent: number;
+  /** Peak number of tasks running (not queued) at once: with `accountConcurrency`, at most that. */
+  maxRunning: number;
   /**
    * Submit requests received and not yet answered or dropped (a hung or accept-then-hung
    * submit stays in flight until its connection closes). With `lastSubmitAt` it lets a test

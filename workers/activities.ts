@@ -15,6 +15,7 @@ import { readS3Object } from '../storage/s3';
 import { createReportActivities, reportActivityRole } from '../activities/report/activities';
 import { createStoryboardActivities, storyboardActivityRole } from '../activities/storyboard/activities';
 import type { PhaseRelay } from '../activities/phase-relay';
+import { admissionActivityRole, createAdmissionActivities } from '../activities/admission/activities';
 
 export interface ActivityWiring {
   /** The process's storage; absent: built from the configuration here. */
@@ -39,6 +40,7 @@ export const ACTIVITY_ROLES = {
   storage: storageActivityRole,
   storyboard: storyboardActivityRole,
   report: reportActivityRole,
+  admission: admissionActivityRole,
 } as const satisfies Record<keyof ActivityGroups, ActivityRoleDeclaration>;
 
 /** Every factory's activities, grouped by the role each factory declares (see {@link ACTIVITY_ROLES}). */
@@ -109,6 +111,9 @@ export function createActivities(config: Config, wiring: ActivityWiring) {
       ...phaseDeps,
     }),
     storyboard: createStoryboardActivities({ storage }),
+    admission: createAdmissionActivities({
+      limits: { maxActivePerModel: config.SEEDANCE_MAX_ACTIVE_PER_MODEL, maxQueued: config.SEEDANCE_MAX_QUEUED },
+    }),
     report: createReportActivities({
       storage,
       maxVideoBytes: config.COPY_MAX_BYTES,

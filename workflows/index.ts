@@ -8,6 +8,7 @@
  */
 export { renderVideo, renderVideoProgressQuery, defaultStorageKey, providerCallbackSignal } from './render-video';
 export { renderStoryboard } from './render-storyboard';
+export { admissionLimiter, limitsQuery, requestLeaseSignal, leaseEventSignal, leaseGrantedSignal } from './admission-limiter';
 export {
   pauseSignal,
   resumeSignal,

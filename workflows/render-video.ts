@@ -28,6 +28,7 @@ import { asWorkflowFailure, checkSucceeded, fail } from './video-failures';
 import { pollUntilTerminal } from './video-poll';
 import { CallbackInbox, providerCallbackSignal } from './video-callbacks';
 import { submitOnce } from './video-submit';
+import { AdmissionGate } from './video-admission';
 
 export { CONFIRMED_SUBMIT_PATCH } from './video-submit';
 export { providerCallbackSignal } from './video-callbacks';
@@ -86,12 +87,13 @@ export async function renderVideo(rawInput: RenderVideoInput): Promise<RenderVid
   const schedule: PollSchedule = PollScheduleSchema.parse(input.schedule ?? {});
   progress.storageKey = input.storageKey ?? defaultStorageKey(workflowInfo().workflowId);
   const parent = parentRef(input.notifyParent);
+  const gate = new AdmissionGate(input.admission, shot.model);
 
   let task: TaskRef | undefined;
   let lastSnapshot: TaskSnapshot | undefined;
   try {
     progress.phase = 'submitting';
-    const submitted = await submitOnce(shot, progress, parent, sending, inbox);
+    const submitted = await submitOnce(shot, progress, parent, sending, inbox, gate);
     task = { api: submitted.api, taskId: submitted.taskId };
     progress.taskId = task.taskId;
     progress.heardFrom = 'submit';
@@ -110,6 +112,8 @@ export async function renderVideo(rawInput: RenderVideoInput): Promise<RenderVid
       ? { ...schedule, initialDelayMs: plan.safetyInitialDelayMs, maxIntervalMs: plan.safetyMaxIntervalMs }
       : schedule;
     lastSnapshot = await pollUntilTerminal(task, watchSchedule, input.maxUnknownStatusPolls, progress, parent, plan ? inbox : undefined);
+    // Terminal at the provider: the account's slot is free (the copy holds no lease).
+    await gate.release();
     const done = checkSucceeded(lastSnapshot, progress);
 
     progress.phase = 'copying';
@@ -150,6 +154,9 @@ export async function renderVideo(rawInput: RenderVideoInput): Promise<RenderVid
       throw err;
     }
     throw asWorkflowFailure(err, progress);
+  } finally {
+    // A render that ends any other way gives its lease back too (the limiter's sweep is the net).
+    await CancellationScope.nonCancellable(() => gate.release());
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { CancellationScope, condition, executeChild } from '@temporalio/workflow';
 import { TypedSearchAttributes } from '@temporalio/common';
+import { temporalPriority } from '../common/admission';
 import { FailureType } from '../common/errors';
 import { ShotIdKey, StoryboardIdKey } from '../common/search-attributes';
 import { shotWorkflowId, storyboardKeys, type ManifestEntry, type ParsedStoryboardInput } from '../common/storyboard';
@@ -15,7 +16,7 @@ import type { StoryboardRun } from './storyboard-run';
 /** What a shot needs from its storyboard. */
 export interface ShotContext {
   storyboardId: string;
-  input: Pick<ParsedStoryboardInput, 'shotTaskQueue' | 'schedule' | 'searchAttributes'>;
+  input: Pick<ParsedStoryboardInput, 'shotTaskQueue' | 'schedule' | 'searchAttributes' | 'admission'>;
   run: StoryboardRun;
   /** Records the shot's outcome (`fresh`: rendered by this run). */
   finish: (index: number, entry: ManifestEntry, fresh: boolean) => void;
@@ -30,6 +31,8 @@ export async function runShot(
 ): Promise<void> {
   const { storyboardId, input, run } = ctx;
   const workflowId = shotWorkflowId(storyboardId, shotId);
+  // Every shot asks the account's limiter, in the storyboard's fairness group, at its priority.
+  const admission = input.admission ? { ...input.admission, group: input.admission.group ?? storyboardId } : undefined;
   run.idByWorkflow.set(workflowId, shotId);
   for (;;) {
     run.shots[shotId] = 'pending';
@@ -43,8 +46,11 @@ export async function runShot(
             storageKey: storyboardKeys.video(storyboardId, shotId),
             ...(input.schedule ? { schedule: input.schedule } : {}),
             notifyParent: true,
+            ...(admission ? { admission } : {}),
           },
         ],
+        // Temporal's own task priority and fairness follow the storyboard's.
+        ...(admission ? { priority: temporalPriority(admission.priority, admission.group) } : {}),
         ...(input.searchAttributes
           ? {
               typedSearchAttributes: new TypedSearchAttributes([

@@ -19,6 +19,7 @@ import type { ResolvedShot } from '../common/shot';
 import { attemptSeed, submitAttemptActivityId, type SubmitSending } from '../common/submit-attempt';
 import { submitRetryDelayMs, SUBMIT_MAX_ATTEMPTS } from '../common/submit-retry';
 import { videoActivities } from './video-activities';
+import type { AdmissionGate } from './video-admission';
 import type { CallbackInbox } from './video-callbacks';
 import { fail, judgeSubmitFailure, type AmbiguousSubmit, type SubmitJudgement } from './video-failures';
 
@@ -41,6 +42,7 @@ export async function submitOnce(
   parent: ParentRef | undefined,
   sending: ReadonlyMap<string, SubmitSending>,
   inbox: CallbackInbox,
+  gate?: AdmissionGate,
 ): Promise<SubmitResult> {
   // Histories recorded before createTask existed called submitTask, and judged every timeout
   // as "maybe sent": they replay, and finish, exactly that way.
@@ -49,10 +51,14 @@ export async function submitOnce(
   for (let attempt = 1; ; attempt++) {
     const attemptShot = reconciles ? withChosenSeed(shot, attempt) : shot;
     let judged: SubmitJudgement;
+    // The account's lease (video-admission.ts): held from here until the task is terminal.
+    await gate?.acquire(attempt, () => (progress.lastStatus = 'waiting for an account lease'));
     try {
-      return confirmed
+      const accepted = confirmed
         ? await videoActivities().createTaskAttempt(attempt)(attemptShot, parent)
         : await videoActivities().submitTask(shot, parent);
+      await gate?.submitted();
+      return accepted;
     } catch (err) {
       // The attempt's submitSending signal, if it sent one, was recorded before its request left.
       const sentAt = confirmed ? (sending.get(submitAttemptActivityId(attempt))?.at ?? null) : undefined;
@@ -60,12 +66,17 @@ export async function submitOnce(
     }
     if ('ambiguous' in judged) {
       const settled = await settle(attempt, attemptShot, judged.ambiguous, sending.get(submitAttemptActivityId(attempt)), inbox);
-      if (settled.kind === 'adopted') return settled.result;
+      if (settled.kind === 'adopted') {
+        await gate?.submitted();
+        return settled.result;
+      }
       if (settled.kind === 'undecided') throw fail(progress, { type: FailureType.SubmitOutcomeUnknown }, settled.why);
       log.warn('ambiguous submit created no task (task list, looked twice); submitting again', { attempt });
       judged = { retry: { type: FailureType.SubmitNotSent } };
     }
     const retry = judged.retry;
+    // Nothing was accepted: the lease goes back (a 429 also tells the limiter to slow down).
+    await gate?.release(retry.type === FailureType.RateLimited ? (retry.hintMs ?? submitRetryDelayMs(attempt)) : undefined);
     if (attempt >= SUBMIT_MAX_ATTEMPTS) {
       throw fail(
         progress,

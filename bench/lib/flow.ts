@@ -12,7 +12,7 @@ import { startStoryboard } from '../../client/storyboard';
 import { checkStoryboardFile, stageStoryboard, type StagedStoryboard } from '../../client/storyboard-file';
 import type { Config } from '../../common/config';
 import type { PollScheduleInput } from '../../common/poll-schedule';
-import type { StoryboardResult } from '../../common/storyboard';
+import type { RenderStoryboardInput, StoryboardResult } from '../../common/storyboard';
 import type { BaselineCopyOptions, BaselineCopyResult, BaselineRunOptions, BaselineRunResult } from '../baseline';
 import { ROOT, TMP_DIR, percentile } from './util';
 
@@ -50,7 +50,14 @@ export interface StoryboardRun {
 export async function runStoryboard(
   client: Client,
   staged: StagedStoryboard,
-  o: { taskQueue: string; window: number; schedule: PollScheduleInput; shotsPerRun?: number; searchAttributes?: boolean },
+  o: {
+    taskQueue: string;
+    window: number;
+    schedule: PollScheduleInput;
+    shotsPerRun?: number;
+    searchAttributes?: boolean;
+    admission?: RenderStoryboardInput['admission'];
+  },
 ): Promise<StoryboardRun> {
   const t0 = Date.now();
   const handle = await startStoryboard(
@@ -61,6 +68,7 @@ export async function runStoryboard(
       schedule: o.schedule,
       ...(o.shotsPerRun ? { shotsPerRun: o.shotsPerRun } : {}),
       ...(o.searchAttributes === false ? { searchAttributes: false } : {}),
+      ...(o.admission ? { admission: o.admission } : {}),
     },
     o.taskQueue,
   );

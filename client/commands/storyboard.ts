@@ -5,7 +5,8 @@ import type { Client } from '@temporalio/client';
 import { parseArgs } from 'node:util';
 import type { StorageBackend } from '../../storage/backend';
 import { createStorage } from '../../storage/from-config';
-import { loadConfig, pollScheduleFromConfig, type Config } from '../../common/config';
+import { admissionFor, loadConfig, pollScheduleFromConfig, type Config } from '../../common/config';
+import { AdmissionKeySchema } from '../../common/admission';
 import { MAX_WINDOW, type RenderStoryboardInput, type Tolerance } from '../../common/storyboard';
 import { createProgressPrinter } from '../progress-view';
 import {
@@ -53,6 +54,9 @@ const OPTIONS = {
   json: { type: 'boolean' },
   wait: { type: 'boolean' },
   window: { type: 'string' },
+  /** Admission priority 1-5 (5 first) and fairness key (default: the storyboard id). */
+  priority: { type: 'string' },
+  team: { type: 'string' },
   'max-failures': { type: 'string' },
   'max-failure-percent': { type: 'string' },
   /** `500000` (tokens) or `12.50USD`: overrides the file's budget. */
@@ -82,6 +86,10 @@ function numberFlag(name: string, value: string | undefined, min: number, max: n
 export async function storyboardCommand(command: StoryboardCommand, args: string[]): Promise<number> {
   const { values, positionals } = parse(args);
   const [target, extra] = positionals;
+  // Admission flags are checked before anything is staged: a typo costs nothing.
+  numberFlag('priority', values.priority, 1, 5);
+  if (values.team !== undefined && !AdmissionKeySchema.safeParse(values.team).success)
+    throw new UsageError(`--team must be 1-64 letters, digits, . _ : - (starting with a letter or digit), got ${JSON.stringify(values.team)}`);
   if (!target)
     throw new UsageError(
       `${command} needs a ${['validate', 'estimate', 'render'].includes(command) ? 'storyboard file' : 'storyboard id'}`,
@@ -121,7 +129,8 @@ export async function storyboardCommand(command: StoryboardCommand, args: string
     }
     const { storage } = createStorage(config);
     const staged = await stageStoryboard(storage, checked);
-    return withClient(config, (client) => launch(client, config, storage, staged, values, json, run));
+    const fromFile = { priority: checked.storyboard?.priority, team: checked.storyboard?.team };
+    return withClient(config, (client) => launch(client, config, storage, staged, values, json, run, fromFile));
   }
   const { storage } = createStorage(config);
   if (command === 'retry') {
@@ -223,6 +232,7 @@ async function launch(
   values: ReturnType<typeof parse>['values'],
   json: boolean,
   budget?: RunBudget,
+  fromFile: { priority?: number | undefined; team?: string | undefined } = {},
 ): Promise<number> {
   const tolerance: Tolerance = {};
   const maxFailures = numberFlag('max-failures', values['max-failures'], 0, Number.MAX_SAFE_INTEGER);
@@ -230,12 +240,19 @@ async function launch(
   if (maxFailures !== undefined) tolerance.maxFailures = Math.floor(maxFailures);
   if (maxPercent !== undefined) tolerance.maxFailurePercent = maxPercent;
   const window = numberFlag('window', values.window, 1, MAX_WINDOW);
+  const priority = numberFlag('priority', values.priority, 1, 5) ?? fromFile.priority;
+  const team = values.team ?? fromFile.team;
+  const admission = admissionFor(config, {
+    ...(priority !== undefined ? { priority: Math.floor(priority) } : {}),
+    ...(team ? { group: team } : {}),
+  });
   const input: RenderStoryboardInput = {
     ...staged,
     tolerance,
     schedule: pollScheduleFromConfig(config),
     ...(window !== undefined ? { window: Math.floor(window) } : {}),
     ...(budget ? { budget } : {}),
+    ...(admission ? { admission } : {}),
   };
   const handle = await startStoryboard(client, input, config.SEEDANCE_TASK_QUEUE);
   if (!values.wait) {

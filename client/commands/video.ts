@@ -3,7 +3,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createStorage } from '../../storage/from-config';
-import { loadConfig, pollScheduleFromConfig } from '../../common/config';
+import { admissionFor, loadConfig, pollScheduleFromConfig, type Config } from '../../common/config';
 import { storageKeyProblem, type RenderVideoInput, type RenderVideoProgress } from '../../common/render';
 import { IMAGE_ROLES, ShotSchema, formatIssues, type ImageRole, type ShotInput } from '../../common/shot';
 import { toImageReference } from '../stage';
@@ -89,6 +89,7 @@ export async function videoCommand(args: string[]): Promise<number> {
     shot: shotFromFlags(values, imageUrls),
     schedule: pollScheduleFromConfig(config),
     ...(values.key ? { storageKey: values.key } : {}),
+    ...withAdmission(config),
   };
 
   const client = await connectClient(config);
@@ -135,4 +136,9 @@ function printOutcome(outcome: VideoOutcome, json: boolean): void {
       `${t(outcome.status)}: ${t(outcome.failureType)}: ${t(outcome.message)}${outcome.taskId ? ` (task ${t(outcome.taskId)})` : ''}`,
     );
   }
+}
+
+function withAdmission(config: Config): Pick<RenderVideoInput, 'admission'> {
+  const admission = admissionFor(config);
+  return admission ? { admission } : {};
 }

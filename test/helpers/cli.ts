@@ -25,6 +25,7 @@ export async function runCli(h: Harness, args: string[], env: Record<string, str
         SEEDANCE_API_BASE_URL: h.sim.url,
         SEEDANCE_TASK_QUEUE: h.config.SEEDANCE_TASK_QUEUE,
         STORAGE_URL: h.config.STORAGE_URL,
+        SEEDANCE_ACCOUNT: h.config.SEEDANCE_ACCOUNT,
         SEEDANCE_POLL_INITIAL_MS: '300',
         SEEDANCE_POLL_MAX_INTERVAL_MS: '800',
         ...env,

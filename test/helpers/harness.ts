@@ -121,6 +121,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     SEEDANCE_REQUEST_TIMEOUT_MS: '5000',
     SEEDANCE_SHUTDOWN_GRACE_MS: '2000',
     SEEDANCE_ALLOW_PRIVATE_NETWORK: 'true', // the simulator's video links are on 127.0.0.1
+    // One simulator is one provider account: its own limiter, so no test waits behind another's leases.
+    SEEDANCE_ACCOUNT: `test-${id}`,
     ...(cb
       ? {
           ...cb.env,

@@ -25,7 +25,10 @@ describe('activity roles', () => {
       WORKER_ROLES.map((role) => [role, { taskQueue: ROLE_TASK_QUEUES[role]('q'), activities: Object.keys(byRole[role]).sort() }]),
     );
     expect(layout).toEqual({
-      workflows: { taskQueue: 'q', activities: ['loadShotPage', 'recordOutcomes', 'stageStoryboardSource', 'writeManifest'] },
+      workflows: {
+        taskQueue: 'q',
+        activities: ['closedRuns', 'loadShotPage', 'recordOutcomes', 'requestLease', 'stageStoryboardSource', 'writeManifest'],
+      },
       provider: { taskQueue: 'q-provider', activities: ['cancelTask', 'createTask', 'findTask', 'getTask', 'submitTask'] },
       copy: { taskQueue: 'q-copy', activities: ['copyToStorage', 'writeReport'] },
     });
@@ -37,6 +40,7 @@ describe('activity roles', () => {
       storage: { role: 'copy', taskQueue: copyTaskQueue },
       storyboard: { role: 'workflows', taskQueue: ROLE_TASK_QUEUES.workflows },
       report: { role: 'copy', taskQueue: copyTaskQueue },
+      admission: { role: 'workflows', taskQueue: ROLE_TASK_QUEUES.workflows },
     });
   });
 

@@ -524,6 +524,29 @@ describe('stats', () => {
     expect(stats.tasks.every((t) => t.family === 'tasks' && t.model === MODEL && t.createdAt > 0)).toBe(true);
   });
 
+  it('accountConcurrency: tasks beyond it stay queued until a slot frees (first come first served), then render their full time', async () => {
+    sim.configure({ accountConcurrency: 2, queueMs: 0 });
+    const ids: string[] = [];
+    for (const i of [1, 2, 3]) ids.push(await submitTask(`slot ${i} [sim:render=400]`));
+    const third = await getTask(ids[2] ?? '');
+    expect(third.status).toBe('queued');
+    await untilStatus(ids[0] ?? '', 'succeeded');
+    await untilStatus(ids[2] ?? '', 'running');
+    await untilStatus(ids[2] ?? '', 'succeeded');
+    const stats = sim.stats();
+    expect(stats.maxRunning).toBe(2);
+    expect(stats.maxConcurrent).toBe(3);
+  });
+
+  it('maxTasksInFlight: a submit beyond it is answered 429 with Retry-After and creates nothing', async () => {
+    sim.configure({ maxTasksInFlight: 1, retryAfterSeconds: 2 });
+    await submitTask('first [sim:render=60000]');
+    const refused = await call('POST', TASKS, taskBody('second'));
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('2');
+    expect(sim.stats().submissions).toBe(1);
+  });
+
   it('does not count sequential tasks as concurrent', async () => {
     const first = await submitTask('a [sim:render=30]');
     await untilStatus(first, 'succeeded');

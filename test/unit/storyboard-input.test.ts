@@ -102,6 +102,11 @@ describe('duration and frames: a shot’s own choice replaces the one it inherit
   });
 });
 
+test('a storyboard may give its admission priority (1-5)', () => {
+  expect(validateStoryboard({ id: 'b', priority: 5, shots: [{ id: 'a', prompt: 'p' }] }).storyboard?.priority).toBe(5);
+  expect(validateStoryboard({ id: 'b', shots: [{ id: 'a', prompt: 'p' }] }).storyboard?.priority).toBeUndefined();
+});
+
 describe('top-level problems name their real path', () => {
   test.each<[string, unknown, string[]]>([
     [
@@ -124,6 +129,11 @@ describe('top-level problems name their real path', () => {
       ],
     ],
     ['shots not a list', { id: 'b', shots: 'a' }, ['shots: shots must be a list of shots, got a string']],
+    [
+      'a priority outside 1-5',
+      { id: 'b', priority: 9, shots: [{ id: 'a', prompt: 'p' }] },
+      ['priority: priority must be a whole number from 1 to 5 (5 is served first), got a number'],
+    ],
     [
       'defaults not a mapping',
       { id: 'b', defaults: [1], shots: [{ id: 'a', prompt: 'p' }] },
@@ -398,4 +408,11 @@ test('validate on a storyboard that names a FIFO answers at once', async () => {
   expect(problems).toEqual([
     { path: 'shots[0].images[0].path', message: 'pipe.png: not a regular file but a FIFO (named pipe); only regular files are read' },
   ]);
+});
+
+test('a storyboard may give its admission team key; a malformed one is a problem at its path', () => {
+  expect(validateStoryboard({ id: 'b', team: 'studio-a', shots: [{ id: 'a', prompt: 'p' }] }).storyboard?.team).toBe('studio-a');
+  const bad = validateStoryboard({ id: 'b', team: 'no spaces', shots: [{ id: 'a', prompt: 'p' }] });
+  expect(bad.storyboard).toBeUndefined();
+  expect(bad.problems.map((p) => p.path)).toEqual(['team']);
 });

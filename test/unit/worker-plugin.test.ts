@@ -47,7 +47,7 @@ test("each Worker gets its role's activities next to its own, and its role's lim
 test('the workflows Worker runs our workflows when it has no code of its own, and keeps its own when it has', () => {
   const p = plugin();
   const ours = p.configureWorker({ taskQueue: 'media', connection });
-  expect(names(ours)).toEqual(['loadShotPage', 'recordOutcomes', 'stageStoryboardSource', 'writeManifest']);
+  expect(names(ours)).toEqual(['closedRuns', 'loadShotPage', 'recordOutcomes', 'requestLease', 'stageStoryboardSource', 'writeManifest']);
   expect(ours.workflowsPath).toBe(require.resolve('../../workflows'));
 
   const theirs = p.configureWorker({ taskQueue: 'media', connection, workflowsPath: '/team/workflows.js' });

@@ -81,6 +81,9 @@ export class FakeProvider {
   callbackPlan: SubmitSending['callbacks'];
   /** false: the family has no list call. */
   listing = true;
+  /** Tasks created and not yet seen terminal by a poll, and the most there ever were at once. */
+  active = new Set<string>();
+  maxActive = 0;
   private submitPlans = new Map<string, SubmitStep[]>();
   private pollPlans = new Map<string, PollStep[]>();
   private promptOf = new Map<string, string>();
@@ -97,6 +100,8 @@ export class FakeProvider {
     this.lookups = [];
     this.callbackPlan = undefined;
     this.listing = true;
+    this.active.clear();
+    this.maxActive = 0;
     this.submitPlans.clear();
     this.pollPlans.clear();
   }
@@ -180,6 +185,8 @@ export class FakeProvider {
       if (step !== 'dieAfterSendingLost') {
         this.promptOf.set(taskId, prompt);
         this.listed.push({ taskId, prompt, model, ...(input.seed !== undefined ? { seed: input.seed } : {}) });
+        this.active.add(taskId);
+        this.maxActive = Math.max(this.maxActive, this.active.size);
         this.changed();
       }
       if (step === 'dieAfterSending' || step === 'dieAfterSendingLost') return this.die(ctx);
@@ -193,6 +200,7 @@ export class FakeProvider {
       this.changed();
       const step = FakeProvider.step(this.pollPlans.get(prompt), index, { status: 'succeeded' } as PollStep);
       if ('fail' in step) throw step.fail;
+      if (step.status !== 'queued' && step.status !== 'running' && step.status !== 'unknown') this.active.delete(ref.taskId);
       const snapshot: TaskSnapshot = { taskId: ref.taskId, api: ref.api, status: step.status, rawStatus: step.rawStatus ?? step.status };
       if (step.status === 'succeeded') {
         snapshot.videoUrl = `https://cdn.example.com/${ref.taskId}.mp4`;

@@ -4,12 +4,13 @@
  * storyboard's page activities on the queue itself, provider calls on `<queue>-provider`,
  * copies and the report on `<queue>-copy` (common/task-queues.ts).
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { copyTaskQueue, providerTaskQueue } from '../../common/task-queues';
 import { startTimeSkipping } from '../helpers/time-skipping';
 import { workflowBundlePath } from '../helpers/workflow-bundle';
 import { FakeProvider, FakeStoryboardStore } from './fakes';
+import { createAdmissionActivities } from '../../activities/admission/activities';
 
 export interface WorkflowHarness {
   env: TestWorkflowEnvironment;
@@ -19,8 +20,16 @@ export interface WorkflowHarness {
   stop(): Promise<void>;
 }
 
-export async function startWorkflowHarness(taskQueue = 'wf-test'): Promise<WorkflowHarness> {
-  const [env, codePath] = await Promise.all([startTimeSkipping(), workflowBundlePath()]);
+/**
+ * `existingServer`: run on that server in real time instead of a time-skipping one (tests whose
+ * shots wait on each other's progress: the time-skipping server jumps to the next timer while
+ * activities are still answering, which such tests cannot tolerate).
+ */
+export async function startWorkflowHarness(taskQueue = 'wf-test', opts: { existingServer?: string } = {}): Promise<WorkflowHarness> {
+  const [env, codePath] = await Promise.all([
+    opts.existingServer ? TestWorkflowEnvironment.createFromExistingServer({ address: opts.existingServer }) : startTimeSkipping(),
+    workflowBundlePath(),
+  ]);
   const provider = new FakeProvider(env);
   const store = new FakeStoryboardStore();
   const { createTask, submitTask, getTask, findTask, cancelTask, copyToStorage } = provider.activities();
@@ -33,7 +42,14 @@ export async function startWorkflowHarness(taskQueue = 'wf-test'): Promise<Workf
         connection,
         taskQueue,
         workflowBundle: { codePath },
-        activities: { stageStoryboardSource, loadShotPage, recordOutcomes, writeManifest },
+        // The admission activities talk to the test server through its own client.
+        activities: {
+          stageStoryboardSource,
+          loadShotPage,
+          recordOutcomes,
+          writeManifest,
+          ...createAdmissionActivities({ limits: {}, client: env.client }),
+        },
       }),
       Worker.create({
         connection,
