@@ -225,7 +225,8 @@ export function validateStoryboard(doc: unknown): { storyboard?: ParsedStoryboar
   if (doc.team !== undefined && doc.team !== null) {
     const parsed = AdmissionKeySchema.safeParse(doc.team);
     if (parsed.success) team = parsed.data;
-    else problems.add('team', `team must be 1-64 letters, digits, . _ : - (starting with a letter or digit), got ${describeValue(doc.team)}`);
+    else
+      problems.add('team', `team must be 1-64 letters, digits, . _ : - (starting with a letter or digit), got ${describeValue(doc.team)}`);
   }
 
   let id: string | undefined;
@@ -288,7 +289,13 @@ export function validateStoryboard(doc: unknown): { storyboard?: ParsedStoryboar
   return problems.count || id === undefined
     ? { problems: problems.list() }
     : {
-        storyboard: { id, shots, ...(budget ? { budget } : {}), ...(priority !== undefined ? { priority } : {}), ...(team ? { team } : {}) },
+        storyboard: {
+          id,
+          shots,
+          ...(budget ? { budget } : {}),
+          ...(priority !== undefined ? { priority } : {}),
+          ...(team ? { team } : {}),
+        },
         problems: [],
       };
 }

@@ -90,7 +90,14 @@ async function measureLimiter(ctx: BenchContext, sim: RunningSimulator, cfg: Adm
       (i) =>
         handle.signal(
           requestLeaseSignal,
-          { leaseId: `absent-${i}/1`, workflowId: `bench-absent-${account}-${i}`, runId: randomUUID(), model: 'm', priority: 3, group: 'bench' },
+          {
+            leaseId: `absent-${i}/1`,
+            workflowId: `bench-absent-${account}-${i}`,
+            runId: randomUUID(),
+            model: 'm',
+            priority: 3,
+            group: 'bench',
+          },
           {},
         ),
     );

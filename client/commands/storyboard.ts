@@ -89,7 +89,9 @@ export async function storyboardCommand(command: StoryboardCommand, args: string
   // Admission flags are checked before anything is staged: a typo costs nothing.
   numberFlag('priority', values.priority, 1, 5);
   if (values.team !== undefined && !AdmissionKeySchema.safeParse(values.team).success)
-    throw new UsageError(`--team must be 1-64 letters, digits, . _ : - (starting with a letter or digit), got ${JSON.stringify(values.team)}`);
+    throw new UsageError(
+      `--team must be 1-64 letters, digits, . _ : - (starting with a letter or digit), got ${JSON.stringify(values.team)}`,
+    );
   if (!target)
     throw new UsageError(
       `${command} needs a ${['validate', 'estimate', 'render'].includes(command) ? 'storyboard file' : 'storyboard id'}`,
