@@ -87,10 +87,11 @@ export class SeedanceFlowPlugin extends SimplePlugin {
     // Our workflow code only for a Worker without its own; its own settings win over our limits.
     const ownCode = base.workflowsPath !== undefined || base.workflowBundle !== undefined;
     const code = role !== 'workflows' || ownCode ? {} : workflowBundle ? { workflowBundle } : { workflowsPath };
+    const dataConverter = base.dataConverter ?? this.dataConverter;
     return {
       ...limits,
-      ...(this.dataConverter ? { dataConverter: this.dataConverter } : {}),
       ...base,
+      ...(dataConverter ? { dataConverter } : {}),
       ...code,
       activities: { ...(base.activities as object | undefined), ...activities[role] },
     };

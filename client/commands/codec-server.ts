@@ -23,12 +23,13 @@ export async function codecServerCommand(args: string[], env: Record<string, str
   console.log(`codec server: ${server.endpoint} (allowed origins: ${settings.origins.join(', ') || 'none'})`);
   if (settings.insecureNoAuth)
     console.log('codec server: WITHOUT authentication (SEEDANCE_CODEC_SERVER_INSECURE_NO_AUTH): local development only');
-  const stop = () => {
+  const close = () => {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
-    void server.close();
+    return server.close();
   };
+  const stop = () => void close();
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  return server;
+  return { endpoint: server.endpoint, close };
 }

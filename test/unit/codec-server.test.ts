@@ -4,6 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { codecServerCommand } from '../../client/commands/codec-server';
+import { UsageError } from '../../client/usage-error';
 import { ConfigError, loadConfig } from '../../common/config';
 import { AesGcmPayloadCodec } from '../../temporal/codec';
 import { codecServerSettings, startCodecServer, type CodecServer } from '../../temporal/codec-server';
@@ -145,5 +147,34 @@ describe('codec server settings', () => {
 
   test('startCodecServer itself refuses to run without a token', async () => {
     await expect(startCodecServer({ codec, host: '127.0.0.1', port: 0, origins: [] })).rejects.toThrow(ConfigError);
+  });
+});
+
+describe('seedance-flow codec-server', () => {
+  const keys = `k1:${Buffer.from(randomBytes(32)).toString('base64')}`;
+  test('refuses without keys or a token; with both it serves on the configured address until closed', async () => {
+    const listeners = process.listenerCount('SIGTERM');
+    await expect(codecServerCommand([], {})).rejects.toThrow(/SEEDANCE_CODEC_KEYS: the codec server needs the keys/);
+    await expect(codecServerCommand([], { SEEDANCE_CODEC_KEYS: keys })).rejects.toThrow(/SEEDANCE_CODEC_SERVER_TOKEN: required/);
+    await expect(codecServerCommand(['--port', '1'], {})).rejects.toThrow(UsageError);
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    const running = await codecServerCommand([], {
+      SEEDANCE_CODEC_KEYS: keys,
+      SEEDANCE_CODEC_SERVER_TOKEN: TOKEN,
+      SEEDANCE_CODEC_SERVER_ADDRESS: '127.0.0.1:0',
+    });
+    try {
+      expect(log).toHaveBeenCalledWith(expect.stringMatching(/^codec server: http:\/\/127\.0\.0\.1:\d+\/codec/));
+      const res = await fetch(`${running.endpoint}/decode`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ payloads: [] }),
+      });
+      expect(await res.json()).toEqual({ payloads: [] });
+    } finally {
+      log.mockRestore();
+      await running.close();
+      expect(process.listenerCount('SIGTERM')).toBe(listeners);
+    }
   });
 });
