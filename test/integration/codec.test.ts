@@ -2,8 +2,8 @@
  * Payload encryption end to end (temporal/codec.ts): with SEEDANCE_CODEC_KEYS set, a storyboard
  * rendered through the CLI and the worker leaves no prompt anywhere in any history (the
  * storyboard, its shots, the account's limiter) while the CLI and the report still read them;
- * a worker holding a different key fails its workflow task with the codec's message, visible
- * in the history, and renders nothing.
+ * a worker holding a different key (or no codec at all) fails its workflow task with a message
+ * that says so, visible in the history, and renders nothing.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -105,9 +105,17 @@ test('render through the CLI with the codec on: no prompt in any history; the CL
   expect(blind.stderr).toMatch(/binary\/encrypted|encrypt/i);
 });
 
-test('a worker with a different key fails its workflow task with the codec message, and renders nothing', async () => {
-  const queue = `${h.config.SEEDANCE_TASK_QUEUE}-otherkey`;
-  const env = harnessWorkerEnv(h, { SEEDANCE_TASK_QUEUE: queue, SEEDANCE_CODEC_KEYS: OTHER_KEYS, SEEDANCE_WORKER_ROLES: 'workflows' });
+test.each([
+  {
+    worker: 'a different key',
+    keys: OTHER_KEYS,
+    message:
+      'payload encrypted with key id it-k1, which this process does not have; configure SEEDANCE_CODEC_KEYS (or SEEDANCE_CODEC_KEYS_FILE) with that key',
+  },
+  { worker: 'no codec at all', keys: '', message: 'Unknown encoding: binary/encrypted' },
+])('a worker with $worker fails its workflow task with a clear message in the history, and renders nothing', async ({ keys, message }) => {
+  const queue = `${h.config.SEEDANCE_TASK_QUEUE}-${keys ? 'otherkey' : 'nokey'}`;
+  const env = harnessWorkerEnv(h, { SEEDANCE_TASK_QUEUE: queue, SEEDANCE_CODEC_KEYS: keys, SEEDANCE_WORKER_ROLES: 'workflows' });
   const workers = await createWorkers(loadConfig(env), { env });
   const running = workers.run();
   try {
@@ -115,7 +123,7 @@ test('a worker with a different key fails its workflow task with the codec messa
     // Started by a client holding it-k1: the input is encrypted with a key this worker lacks.
     const handle = await h.client.workflow.start('renderVideo', {
       taskQueue: queue,
-      workflowId: `codec-other-key-${tag}`,
+      workflowId: `codec-${keys ? 'other-key' : 'no-key'}-${tag}`,
       args: [{ shot: { prompt: PROMPTS[0] }, storageKey: `codec-${tag}.mp4` }],
     });
     try {
@@ -129,9 +137,7 @@ test('a worker with a different key fails its workflow task with the codec messa
         30_000,
         200,
       );
-      expect(failure).toBe(
-        'payload encrypted with key id it-k1, which this process does not have; configure SEEDANCE_CODEC_KEYS (or SEEDANCE_CODEC_KEYS_FILE) with that key',
-      );
+      expect(failure).toBe(message);
       expect((await handle.describe()).status.name).toBe('RUNNING');
       expect(h.sim.stats().submissions).toBe(submissionsBefore);
     } finally {
