@@ -5,7 +5,8 @@
  * temporalio/samples-typescript `encryption` sample: the whole Payload (metadata and data) is
  * serialized with Temporal's protobuf and encrypted; the result says `encoding: binary/encrypted`
  * and names its key in `encryption-key-id`, so keys rotate: the first key encrypts, every listed
- * key decrypts.
+ * key decrypts. The bytes are the samples' layout (12-byte nonce, ciphertext, 16-byte tag, no
+ * additional data), so their codecs in other languages read our payloads with the same key.
  *
  * Codecs run outside the workflow sandbox (in the worker and the client, around the data
  * converter), so workflows see plain values. What stays readable: search attributes, workflow
@@ -86,8 +87,6 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       const plain = temporal.api.common.v1.Payload.encode(payload).finish();
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', this.encryptWith.key, iv);
-      // The key id is authenticated too: a payload relabelled with another id fails.
-      cipher.setAAD(text.encode(this.encryptWith.id));
       const body = Buffer.concat([cipher.update(plain), cipher.final()]);
       return {
         metadata: { encoding: text.encode(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: text.encode(this.encryptWith.id) },
@@ -108,7 +107,6 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       if (data.length < IV_BYTES + TAG_BYTES) throw new CodecDecryptError(keyId);
       try {
         const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));
-        decipher.setAAD(text.encode(keyId));
         decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
         const plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
         return temporal.api.common.v1.Payload.decode(plain) as Payload;

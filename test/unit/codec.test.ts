@@ -2,11 +2,12 @@
  * The payload codec (temporal/codec.ts): AES-256-GCM round trip, key rotation, tampering and
  * unknown keys fail clearly, and the key configuration is validated without echoing a key.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, webcrypto } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { ConfigError, loadConfig } from '../../common/config';
 import {
   AesGcmPayloadCodec,
@@ -50,6 +51,16 @@ describe('AesGcmPayloadCodec', () => {
     expect(Buffer.from(again!.data!).equals(Buffer.from(encrypted!.data!))).toBe(false);
   });
 
+  test("the samples' byte layout: WebCrypto AES-GCM (nonce 12 bytes, then ciphertext and tag) reads it, as their codecs do", async () => {
+    const raw = key();
+    const [enc] = await new AesGcmPayloadCodec([{ id: 'k1', key: raw }]).encode([payload()]);
+    const data = enc!.data!;
+    const cryptoKey = await webcrypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['decrypt']);
+    const plain = await webcrypto.subtle.decrypt({ name: 'AES-GCM', iv: data.subarray(0, 12) }, cryptoKey, data.subarray(12));
+    const inner = temporal.api.common.v1.Payload.decode(new Uint8Array(plain));
+    expect(defaultPayloadConverter.fromPayload(inner as Payload)).toEqual({ prompt: PROMPT, n: 1 });
+  });
+
   test('payloads that are not encrypted pass through decode (histories from before encryption)', async () => {
     const codec = new AesGcmPayloadCodec([{ id: 'k1', key: key() }]);
     const plain = payload();
@@ -74,7 +85,7 @@ describe('AesGcmPayloadCodec', () => {
     await expect(new AesGcmPayloadCodec([newKey]).decode([old!])).rejects.toThrow(CodecKeyMissingError);
   });
 
-  test('tampered ciphertext, a relabelled key id or a different key under the same id fail', async () => {
+  test('tampered ciphertext, a payload relabelled with another key id, or a different key under the same id fail', async () => {
     const k1 = { id: 'k1', key: key() };
     const codec = new AesGcmPayloadCodec([k1, { id: 'k2', key: key() }]);
     const [enc] = await codec.encode([payload()]);
