@@ -1,9 +1,9 @@
 /**
  * Payload encryption end to end (temporal/codec.ts): with SEEDANCE_CODEC_KEYS set, a storyboard
  * rendered through the CLI and the worker leaves no prompt anywhere in any history (the
- * storyboard, its shots, the account's limiter) while the CLI and the report still read them;
- * a worker holding a different key (or no codec at all) fails its workflow task with a message
- * that says so, visible in the history, and renders nothing.
+ * storyboard, its shots, the account's limiter) while the CLI, the report and the codec server
+ * still read them; a worker holding a different key (or no codec at all) fails its workflow task
+ * with a message that says so, visible in the history, and renders nothing.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { loadConfig } from '../../common/config';
 import { createPayloadCodec } from '../../temporal/codec';
+import { startCodecServer } from '../../temporal/codec-server';
 import { limiterWorkflowId } from '../../common/admission';
 import { createWorkers } from '../../workers/worker';
 import { runCli } from '../helpers/cli';
@@ -59,7 +60,7 @@ async function histories(storyboardId: string, expected: number): Promise<Map<st
   return out;
 }
 
-test('render through the CLI with the codec on: no prompt in any history; the CLI and the report still read them', async () => {
+test('render through the CLI with the codec on: no prompt in any history; the CLI, the report and the codec server still read them', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sf-codec-'));
   const file = path.join(dir, 'board.json');
   writeFileSync(file, JSON.stringify({ id: BOARD, shots: PROMPTS.map((prompt, i) => ({ id: `s${i}`, prompt })) }));
@@ -87,6 +88,26 @@ test('render through the CLI with the codec on: no prompt in any history; the CL
   expect(input).toHaveLength(1);
   const decoded = await createPayloadCodec(h.config)!.decode(input as Payload[]);
   expect(defaultPayloadConverter.fromPayload<{ shot: { prompt: string } }>(decoded[0]!).shot.prompt).toBe(PROMPTS[0]);
+  // The codec server (what the UI calls) decodes the same history payload for a caller with the token.
+  const token = randomBytes(24).toString('hex');
+  const server = await startCodecServer({ codec: createPayloadCodec(h.config)!, host: '127.0.0.1', port: 0, token, origins: [] });
+  try {
+    const b64 = (u: Uint8Array | null | undefined) => Buffer.from(u ?? new Uint8Array()).toString('base64');
+    const asJson = (p: Payload) => ({
+      metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, b64(v)])),
+      data: b64(p.data),
+    });
+    const res = await fetch(`${server.endpoint}/decode`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-namespace': h.client.options.namespace },
+      body: JSON.stringify({ payloads: (input as Payload[]).map(asJson) }),
+    });
+    expect(res.status).toBe(200);
+    const { payloads } = (await res.json()) as { payloads: { data: string }[] };
+    expect(Buffer.from(payloads[0]!.data, 'base64').toString('utf8')).toContain(PROMPTS[0]);
+  } finally {
+    await server.close();
+  }
   const child = await h.client.workflow.getHandle(`${BOARD}/s0`).describe();
   expect(child.status.name).toBe('COMPLETED');
   expect(child.searchAttributes).toMatchObject({ StoryboardId: [BOARD] });
