@@ -9,10 +9,10 @@
  * - `client/` is the CLI; the worker (`workers/`) must not depend on it.
  * - `common/` is pure code that workflows import; a connection opens sockets and pulls in
  *   `@temporalio/client` and `@temporalio/worker`, which must never reach a workflow bundle.
- * The payload codec (codec.ts) and its HTTP server (codec-server.ts) live here too: encryption
- * is a property of every connection this room makes.
  * So `temporal/` imports only `common/` (and npm packages); `client/`, `workers/`, `test/`
  * and `bench/` import it; `workflows/`, `activities/` and `storage/` do not (eslint.config.js).
+ * The payload codec (codec.ts) and its HTTP server (codec-server.ts) live here too: encryption
+ * is a property of every connection this room makes.
  */
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
