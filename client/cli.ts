@@ -9,6 +9,7 @@ import { storyboardCommand, STORYBOARD_COMMANDS } from './commands/storyboard';
 import { demoCommand } from './commands/demo';
 import { videoCommand } from './commands/video';
 import { limitsCommand } from './commands/limits';
+import { codecServerCommand } from './commands/codec-server';
 import { ImageError } from './stage';
 import { terminalBlock } from '../common/terminal-text';
 import { UsageError } from './usage-error';
@@ -37,6 +38,7 @@ commands:
   budget <storyboardId> <N>                set a storyboard's budget (in its unit) while it runs
   retry <storyboardId> [--wait] [--json]   render again only the shots that failed or are missing
   limits [--json]                          the account's leases held, waiting shots by storyboard, adaptive limits
+  codec-server                             decrypt payloads for the Temporal UI / temporal CLI (SEEDANCE_CODEC_*)
 
 configuration: environment variables, see README.md`;
 
@@ -49,6 +51,10 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     }
     if (command === 'simulator') {
       await runSimulatorFromEnv();
+      return;
+    }
+    if (command === 'codec-server') {
+      await codecServerCommand(rest);
       return;
     }
     if (command === 'demo') {

@@ -44,6 +44,17 @@ export {
 export { ImageError } from './stage';
 export { ConfigError, loadConfig, type Config } from '../common/config';
 export { connectClient, TemporalUnreachableError } from '../temporal/connection';
+export {
+  AesGcmPayloadCodec,
+  CodecDecryptError,
+  CodecKeyMissingError,
+  createPayloadCodec,
+  dataConverterFromConfig,
+  ENCRYPTED_ENCODING,
+  KEY_ID_METADATA,
+  parseCodecKeys,
+  type CodecKey,
+} from '../temporal/codec';
 export { createStorage, type StorageWiring } from '../storage/from-config';
 export type { StorageBackend } from '../storage/backend';
 export { storyboardKeys, validateStoryboard, type StoryboardProblem } from '../common/storyboard';

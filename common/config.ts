@@ -165,6 +165,37 @@ export const ConfigSchema = z.object({
     .trim()
     .regex(/^\d+(\.\d+)?\s*([A-Za-z]{3})?$/, 'must be tokens (2000000) or an amount with its currency (5USD)')
     .default('0'),
+  /**
+   * Payload encryption (temporal/codec.ts): `id:base64key` pairs, comma-separated, each key 32
+   * bytes (AES-256-GCM). The first key encrypts, every listed key decrypts (rotation: prepend the
+   * new one). Set, every payload this process sends to Temporal is encrypted; never logged.
+   */
+  SEEDANCE_CODEC_KEYS: passedOn(),
+  /** A file holding the same pairs (comma- or line-separated, `#` comments); instead of SEEDANCE_CODEC_KEYS. */
+  SEEDANCE_CODEC_KEYS_FILE: passedOn(),
+  /** host:port `seedance-flow codec-server` listens on (loopback by default). */
+  SEEDANCE_CODEC_SERVER_ADDRESS: z
+    .string()
+    .regex(/^[^\s]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:8789')
+    .default('127.0.0.1:8789'),
+  /** The bearer token callers of the codec server must send (`Authorization: Bearer <token>`), at least 32 characters. */
+  SEEDANCE_CODEC_SERVER_TOKEN: z.string().trim().min(32, 'must be at least 32 characters').optional(),
+  /** Origins (comma-separated) whose pages may call the codec server (CORS): the Temporal UI's address. */
+  SEEDANCE_CODEC_SERVER_ORIGINS: z
+    .string()
+    .default('http://localhost:8233')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim().replace(/\/+$/, ''))
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin must be scheme://host[:port], e.g. http://localhost:8233'))),
+  /**
+   * Local development only: the codec server accepts requests without a token (the dev server's
+   * UI sends none). Refused unless SEEDANCE_CODEC_SERVER_ADDRESS is a loopback address.
+   */
+  SEEDANCE_CODEC_SERVER_INSECURE_NO_AUTH: z.stringbool().default(false),
   /** Account-wide admission control: renders started by the CLI ask the account's limiter for a lease per submit. */
   SEEDANCE_ADMISSION: z.stringbool().default(true),
   /** The provider account the limiter guards (its workflow id is `seedance-admission/<account>`). */
@@ -313,7 +344,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   throw new ConfigError(
     parsed.error.issues.map((i) => {
       const name = String(i.path[0]);
-      const shown = name.includes('KEY') || name.includes('SECRET') ? '' : ` (got ${JSON.stringify(env[name])})`;
+      const shown = name.includes('KEY') || name.includes('SECRET') || name.includes('TOKEN') ? '' : ` (got ${JSON.stringify(env[name])})`;
       return `${name}: ${i.message}${shown}`;
     }),
   );

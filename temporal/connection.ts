@@ -11,12 +11,16 @@
  *   `@temporalio/client` and `@temporalio/worker`, which must never reach a workflow bundle.
  * So `temporal/` imports only `common/` (and npm packages); `client/`, `workers/`, `test/`
  * and `bench/` import it; `workflows/`, `activities/` and `storage/` do not (eslint.config.js).
+ * The payload codec (codec.ts) and its HTTP server (codec-server.ts) live here too: encryption
+ * is a property of every connection this room makes.
  */
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import type { Config } from '../common/config';
 import { terminalText } from '../common/terminal-text';
+import { dataConverterFromConfig } from './codec';
 
 type Env = Record<string, string | undefined>;
 
@@ -61,7 +65,9 @@ export class TemporalUnreachableError extends Error {
 }
 
 /**
- * A Temporal client for the configured target; close its connection when done.
+ * A Temporal client for the configured target; close its connection when done. With
+ * SEEDANCE_CODEC_KEYS (or _FILE) set it encrypts and decrypts payloads (temporal/codec.ts).
+ * @throws {ConfigError} a bad codec key list, before connecting.
  * @throws {TemporalUnreachableError} when no server answers there.
  * @example
  * const client = await connectClient(loadConfig());
@@ -69,6 +75,7 @@ export class TemporalUnreachableError extends Error {
  */
 export async function connectClient(config: Config, env: Env = process.env): Promise<Client> {
   const target = temporalTarget(config, env);
+  const dataConverter = dataConverterFromConfig(config);
   const { address, tls, apiKey, metadata } = target.connectionOptions;
   let connection: Connection;
   try {
@@ -81,25 +88,33 @@ export async function connectClient(config: Config, env: Env = process.env): Pro
   } catch (err) {
     throw new TemporalUnreachableError(address, target.namespace, err);
   }
-  return new Client({ connection, namespace: target.namespace });
+  return new Client({ connection, namespace: target.namespace, ...(dataConverter ? { dataConverter } : {}) });
 }
 
 /** A worker-side (native) connection and the namespace its workers and client use. */
 export interface WorkerConnection {
   connection: NativeConnection;
   namespace: string;
+  /** Payload encryption, when configured: give it to every Worker and Client on this connection. */
+  dataConverter?: DataConverter;
 }
 
 /**
  * The native connection Temporal Workers poll on, for the configured target; close it when
- * its workers have stopped.
+ * its workers have stopped. With payload encryption configured, `dataConverter` carries the codec.
+ * @throws {ConfigError} a bad codec key list, before connecting.
  * @throws {TemporalUnreachableError} when no server answers there (the SDK's TransportError);
  * any other error (a bad TLS file, say) as it is.
  */
 export async function connectWorker(config: Config, env: Env = process.env): Promise<WorkerConnection> {
   const target = temporalTarget(config, env);
+  const dataConverter = dataConverterFromConfig(config);
   try {
-    return { connection: await NativeConnection.connect(target.connectionOptions), namespace: target.namespace };
+    return {
+      connection: await NativeConnection.connect(target.connectionOptions),
+      namespace: target.namespace,
+      ...(dataConverter ? { dataConverter } : {}),
+    };
   } catch (err) {
     if (err instanceof Error && err.name === 'TransportError') {
       throw new TemporalUnreachableError(target.connectionOptions.address, target.namespace, err);

@@ -10,11 +10,13 @@
  * with this plugin. Which role a Worker plays is read from its task queue.
  */
 import { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { SimplePlugin } from '@temporalio/plugin';
 import type { Worker, WorkerOptions } from '@temporalio/worker';
 import { loadConfig, type Config } from '../common/config';
 import { ROLE_TASK_QUEUES, WORKER_ROLES, type WorkerRole } from '../common/task-queues';
 import { createStorage, type StorageWiring } from '../storage/from-config';
+import { dataConverterFromConfig } from '../temporal/codec';
 import { roleWorkerOptions, wireActivities, type ActivityWiringResult } from './worker';
 
 export interface SeedanceFlowPluginOptions {
@@ -38,6 +40,10 @@ export interface SeedanceFlowPluginOptions {
  * The activities are wired once, over the first Worker's connection; the Worker must be
  * given a `connection`.
  *
+ * With payload encryption configured (SEEDANCE_CODEC_KEYS or _FILE), a Worker without a
+ * `dataConverter` of its own gets the codec, and so does the client our activities signal
+ * with; a Worker with its own data converter keeps it (give it our codec: `createPayloadCodec`).
+ *
  * @example
  * ```ts
  * const plugin = new SeedanceFlowPlugin({ config: loadConfig(process.env) });
@@ -55,12 +61,14 @@ export class SeedanceFlowPlugin extends SimplePlugin {
   readonly taskQueues: Readonly<Record<WorkerRole, string>>;
   private readonly config: Config;
   private readonly storage: StorageWiring | undefined;
+  private readonly dataConverter: DataConverter | undefined;
   private wiring: (ActivityWiringResult & { client: Client }) | undefined;
 
   constructor(options: SeedanceFlowPluginOptions = {}) {
     super({ name: 'seedance-flow' });
     this.config = options.config ?? loadConfig(process.env);
     this.storage = options.storage;
+    this.dataConverter = dataConverterFromConfig(this.config);
     const base = this.config.SEEDANCE_TASK_QUEUE;
     this.taskQueues = Object.fromEntries(WORKER_ROLES.map((role) => [role, ROLE_TASK_QUEUES[role](base)])) as Record<WorkerRole, string>;
   }
@@ -79,9 +87,11 @@ export class SeedanceFlowPlugin extends SimplePlugin {
     // Our workflow code only for a Worker without its own; its own settings win over our limits.
     const ownCode = base.workflowsPath !== undefined || base.workflowBundle !== undefined;
     const code = role !== 'workflows' || ownCode ? {} : workflowBundle ? { workflowBundle } : { workflowsPath };
+    const dataConverter = base.dataConverter ?? this.dataConverter;
     return {
       ...limits,
       ...base,
+      ...(dataConverter ? { dataConverter } : {}),
       ...code,
       activities: { ...(base.activities as object | undefined), ...activities[role] },
     };
@@ -100,7 +110,12 @@ export class SeedanceFlowPlugin extends SimplePlugin {
     if (!this.wiring) {
       if (!options.connection) throw new Error('seedance-flow plugin: give the Worker a connection (NativeConnection.connect)');
       // Acknowledged heartbeats, submit signals and progress go over the Worker's own connection.
-      const client = new Client({ connection: options.connection, namespace: options.namespace ?? 'default' });
+      const dataConverter = options.dataConverter ?? this.dataConverter;
+      const client = new Client({
+        connection: options.connection,
+        namespace: options.namespace ?? 'default',
+        ...(dataConverter ? { dataConverter } : {}),
+      });
       this.wiring = { client, ...wireActivities(this.config, client, this.storage ?? createStorage(this.config)) };
     }
     return this.wiring;

@@ -29,6 +29,12 @@ export function installRuntime(config: Config): void {
     config.AWS_SECRET_ACCESS_KEY,
     config.TEMPORAL_API_KEY,
     ...(config.SEEDANCE_CALLBACK_SECRET ?? []),
+    config.SEEDANCE_CODEC_SERVER_TOKEN,
+    // The codec keys' base64 (SEEDANCE_CODEC_KEYS is `id:key,...`; ids stay readable).
+    ...(config.SEEDANCE_CODEC_KEYS ?? '')
+      .split(',')
+      .map((entry) => entry.slice(entry.indexOf(':') + 1).trim())
+      .filter((k) => k.length >= 16),
   ]);
   Runtime.install({
     logger: new DefaultLogger(config.SEEDANCE_LOG_LEVEL, (entry) => {

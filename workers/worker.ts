@@ -61,16 +61,18 @@ export async function createWorkers(
   const roles = new Set(config.SEEDANCE_WORKER_ROLES);
   const workerRoles = [...roles].filter(isWorkerRole);
   const storage = opts.storage ?? createStorage(config);
-  const { connection, namespace } = await connectWorker(config, opts.env);
+  const { connection, namespace, dataConverter } = await connectWorker(config, opts.env);
   try {
     // One client over the worker's own connection: progress signals and submit heartbeats.
-    const client = new Client({ connection, namespace });
+    // Both it and the Workers encrypt payloads when a codec is configured (temporal/codec.ts).
+    const client = new Client({ connection, namespace, ...(dataConverter ? { dataConverter } : {}) });
     // A process of the callbacks role alone needs no API key: it builds no activities.
     const wired = workerRoles.length > 0 ? wireActivities(config, client, storage) : undefined;
     const phases = wired?.phases ?? phaseRelay(client);
     const common = {
       connection,
       namespace,
+      ...(dataConverter ? { dataConverter } : {}),
       // On SIGINT/SIGTERM the SDK stops polling and gives running activities this long to
       // finish; after it they are cancelled and Temporal hands them to another worker.
       shutdownGraceTime: config.SEEDANCE_SHUTDOWN_GRACE_MS,

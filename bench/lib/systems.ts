@@ -111,12 +111,13 @@ async function startFanoutWorker(ctx: BenchContext, taskQueue: string): Promise<
     });
     runtimeInstalled = true;
   }
-  const { connection, namespace } = await connectWorker(ctx.config, ctx.baseEnv);
+  const { connection, namespace, dataConverter } = await connectWorker(ctx.config, ctx.baseEnv);
   const worker = await Worker.create({
     connection,
     namespace,
     taskQueue,
     workflowsPath: require.resolve('../workflows/fanout'),
+    ...(dataConverter ? { dataConverter } : {}), // as the bench's client, when SEEDANCE_CODEC_KEYS is set
   });
   const running = worker.run();
   let stopped: Promise<void> | undefined;

@@ -32,16 +32,18 @@ beforeAll(async () => {
   // One endpoint per run, to this run's queue in the seedance namespace: runs never share one.
   endpoint = `seedance-${h.config.SEEDANCE_TASK_QUEUE}`;
   await createNexusEndpoint(h.client, endpoint, h.config.SEEDANCE_TASK_QUEUE, h.client.options.namespace);
-  const { connection } = await connectWorker(h.config, { ...process.env, TEMPORAL_NAMESPACE: CALLER_NAMESPACE });
+  // With SEEDANCE_CODEC_KEYS set the caller encrypts too: our results reach it encrypted (README "Payload encryption").
+  const { connection, dataConverter } = await connectWorker(h.config, { ...process.env, TEMPORAL_NAMESPACE: CALLER_NAMESPACE });
   closeCallerConnection = () => connection.close();
   callerWorker = await Worker.create({
     connection,
     namespace: CALLER_NAMESPACE,
     taskQueue: callerQueue,
     workflowsPath: path.resolve(__dirname, '../fixtures/nexus-caller/workflows.ts'),
+    ...(dataConverter ? { dataConverter } : {}),
   });
   callerRunning = callerWorker.run();
-  caller = new Client({ connection: h.client.connection, namespace: CALLER_NAMESPACE });
+  caller = new Client({ connection: h.client.connection, namespace: CALLER_NAMESPACE, ...(dataConverter ? { dataConverter } : {}) });
 });
 
 afterAll(async () => {

@@ -9,6 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../common/config';
+import { AesGcmPayloadCodec } from '../../temporal/codec';
 import { SeedanceFlowPlugin } from '../../workers/plugin';
 
 // The plugin only builds a Client over it (lazily: no call is made here).
@@ -63,4 +64,17 @@ test('a Worker on a queue no seedance-flow workflow calls, or without a connecti
     /task queue media-other would never be called; give it one of media, media-provider, media-copy/,
   );
   expect(() => plugin().configureWorker({ taskQueue: 'media' })).toThrow(/give the Worker a connection/);
+});
+
+test('with SEEDANCE_CODEC_KEYS the plugin gives a Worker without a data converter our codec; a Worker with its own keeps it', () => {
+  const keys = `k1:${Buffer.alloc(32, 7).toString('base64')}`;
+  const encrypted = plugin({ SEEDANCE_CODEC_KEYS: keys }).configureWorker({ taskQueue: 'media-copy', connection });
+  const codecs = encrypted.dataConverter?.payloadCodecs ?? [];
+  expect(codecs).toHaveLength(1);
+  expect(codecs[0]).toBeInstanceOf(AesGcmPayloadCodec);
+  const own = { payloadCodecs: [] };
+  expect(plugin({ SEEDANCE_CODEC_KEYS: keys }).configureWorker({ taskQueue: 'media', connection, dataConverter: own }).dataConverter).toBe(
+    own,
+  );
+  expect(plugin().configureWorker({ taskQueue: 'media-copy', connection }).dataConverter).toBeUndefined();
 });
