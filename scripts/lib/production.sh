@@ -7,7 +7,8 @@
 #     persistence AND SQL visibility on that PostgreSQL (plugin postgres12), as
 #     temporalio/auto-setup runs it; its schemas set up with temporal-sql-tool;
 #   - the `default` namespace and the StoryboardId/ShotId search attributes, as
-#     docker-compose.yml's temporal-setup does.
+#     docker-compose.yml's temporal-setup does;
+#   - the Temporal Web UI (ui-server, built with `go install` like the rest), as temporal-ui.
 # Its ports differ from the dev topology's, so both run side by side from one state dir.
 # Sourced by scripts/infra.sh after its own helpers (log, die, go_install, wait_healthy, ...).
 #
@@ -16,6 +17,7 @@
 #   SEEDANCE_PG_PORT (5433)  SEEDANCE_PROD_TEMPORAL_PORT (7243): the frontend's gRPC port; the
 #     server's other services take the next four ports (HTTP API, history, matching, worker) and
 #     their membership ports sit 300 below each.
+#   SEEDANCE_PROD_UI_PORT (8243): the Temporal Web UI
 #   SEEDANCE_GO_BUILD_FLAGS  GOFLAGS for the server's build (e.g. -p=1 on a busy 2-core machine)
 
 SERVER_MODULE=go.temporal.io/server
@@ -24,6 +26,12 @@ SQL_TOOL_PKG=go.temporal.io/server/cmd/tools/sql
 # The server release the temporalio/auto-setup:1.29.x image of docker-compose.yml runs.
 SERVER_VERSION=v1.29.1
 TEMPORAL_SERVER_BIN=$BIN_DIR/temporal-server
+# The Web UI's server (github.com/temporalio/ui-server: Go, the UI's assets embedded). 2.50.1:
+# the module proxy has no v2.51.0, the tag of docker-compose.yml's temporalio/ui image.
+UI_MODULE=github.com/temporalio/ui-server/v2
+UI_PKG=github.com/temporalio/ui-server/v2/cmd/server
+UI_VERSION=v2.50.1
+TEMPORAL_UI_BIN=$BIN_DIR/temporal-ui-server
 TEMPORAL_SQL_TOOL_BIN=$BIN_DIR/temporal-sql-tool
 
 PG_PORT=${SEEDANCE_PG_PORT:-5433}
@@ -32,6 +40,9 @@ PG_PASSWORD=temporal
 PG_DATA=$STATE_DIR/postgres
 PG_LOG=$STATE_DIR/postgres.log
 PROD_TEMPORAL_PORT=${SEEDANCE_PROD_TEMPORAL_PORT:-7243}
+PROD_UI_PORT=${SEEDANCE_PROD_UI_PORT:-8243}
+UI_DIR=$STATE_DIR/temporal-ui # its config; the pid marker
+UI_LOG=$STATE_DIR/temporal-ui.log
 SERVER_DIR=$STATE_DIR/temporal-server # config (production.yaml, dynamic config); the pid marker
 SERVER_LOG=$STATE_DIR/temporal-server.log
 PROD_ENV_FILE=$STATE_DIR/production.env
@@ -61,6 +72,7 @@ install_production() {
   cmd_install temporal
   GOFLAGS=${SEEDANCE_GO_BUILD_FLAGS:-${GOFLAGS:-}} go_install temporal-server "$SERVER_PKG" "$SERVER_MODULE" "$SERVER_VERSION" "$TEMPORAL_SERVER_BIN" server
   GOFLAGS=${SEEDANCE_GO_BUILD_FLAGS:-${GOFLAGS:-}} go_install temporal-sql-tool "$SQL_TOOL_PKG" "$SERVER_MODULE" "$SERVER_VERSION" "$TEMPORAL_SQL_TOOL_BIN" sql
+  GOFLAGS=${SEEDANCE_GO_BUILD_FLAGS:-${GOFLAGS:-}} go_install temporal-ui-server "$UI_PKG" "$UI_MODULE" "$UI_VERSION" "$TEMPORAL_UI_BIN" server
 }
 
 # The schema files ship in the server module's source, which `go install` left in the module cache.
@@ -290,6 +302,39 @@ start_temporal_server() {
   log "started Temporal server $SERVER_VERSION (pid $(read_pid "$STATE_DIR/temporal-server.pid")) on 127.0.0.1:$PROD_TEMPORAL_PORT; log: $SERVER_LOG"
 }
 
+# --- web ui ---------------------------------------------------------------------------------
+
+temporal_ui_pid() {
+  local pid
+  pid=$(read_pid "$STATE_DIR/temporal-ui.pid")
+  if [[ -n "$pid" ]] && pid_is_ours "$pid" "$UI_DIR"; then printf '%s' "$pid"; fi
+}
+
+ui_healthy() { http_ok "http://127.0.0.1:$1/"; }
+
+# What docker-compose.yml's temporal-ui service sets (TEMPORAL_ADDRESS, TEMPORAL_CORS_ORIGINS),
+# as the ui-server's own config file.
+start_temporal_ui() {
+  port_free "$PROD_UI_PORT" || die "port $PROD_UI_PORT (SEEDANCE_PROD_UI_PORT) is in use on 127.0.0.1; set SEEDANCE_PROD_UI_PORT to a free one"
+  mkdir -p "$UI_DIR"
+  cat >"$UI_DIR/production.yaml" <<YAML
+# Written by scripts/infra.sh up --topology production; regenerated at every start.
+temporalGrpcAddress: 127.0.0.1:$PROD_TEMPORAL_PORT
+host: 127.0.0.1
+port: $PROD_UI_PORT
+enableUi: true
+defaultNamespace: default
+disableNewsFetch: true
+cors:
+  allowOrigins:
+    - http://127.0.0.1:$PROD_UI_PORT
+YAML
+  printf '\n==== %s temporal-ui-server --root %s --config . --env production start\n' "$(date '+%Y-%m-%dT%H:%M:%S%z')" "$UI_DIR" >>"$UI_LOG"
+  spawn_detached "$STATE_DIR/temporal-ui.pid" "$UI_LOG" \
+    env -i PATH="$PATH" HOME="$HOME" "$TEMPORAL_UI_BIN" --root "$UI_DIR" --config . --env production start
+  log "started Temporal UI $UI_VERSION (pid $(read_pid "$STATE_DIR/temporal-ui.pid")) on http://127.0.0.1:$PROD_UI_PORT; log: $UI_LOG"
+}
+
 # `default` is not created by the server itself: auto-setup registers it.
 ensure_default_namespace() {
   local port=$1 start=$SECONDS
@@ -320,6 +365,7 @@ write_production_env() {
     printf 'export %s=%q\n' \
       TEMPORAL_ADDRESS "127.0.0.1:$PROD_TEMPORAL_PORT" \
       TEMPORAL_NAMESPACE default \
+      TEMPORAL_UI_URL "http://127.0.0.1:$PROD_UI_PORT" \
       TEMPORAL_CLI_PATH "$TEMPORAL_BIN" \
       TEMPORAL_SERVER_PIDFILE "$STATE_DIR/temporal-server.pid" \
       SEEDANCE_PG_URL "postgres://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/temporal"
@@ -357,9 +403,35 @@ cmd_up_production() {
   wait_healthy 'Temporal server' "$tpid" "$SERVER_LOG" temporal_healthy "$PROD_TEMPORAL_PORT"
   ensure_default_namespace "$PROD_TEMPORAL_PORT"
   ensure_search_attributes "$PROD_TEMPORAL_PORT"
+
+  local upid started_u=no
+  upid=$(temporal_ui_pid)
+  if [[ -n "$upid" ]]; then
+    log "reusing Temporal UI already running from $UI_DIR (pid $upid, http://127.0.0.1:$PROD_UI_PORT)"
+  else
+    start_temporal_ui
+    upid=$(read_pid "$STATE_DIR/temporal-ui.pid")
+    started_u=yes
+    record_started temporal-ui
+  fi
+  wait_healthy 'Temporal UI' "$upid" "$UI_LOG" ui_healthy "$PROD_UI_PORT"
   write_production_env
-  log "production topology ready (started: postgres=$started_p temporal-server=$started_t). Env file: $PROD_ENV_FILE"
+  log "production topology ready (started: postgres=$started_p temporal-server=$started_t temporal-ui=$started_u). Env file: $PROD_ENV_FILE"
   cat "$PROD_ENV_FILE"
+}
+
+# stop_detached NAME PIDFILE PID: SIGTERM (then SIGKILL) a server spawn_detached started.
+stop_detached() {
+  local name=$1 pidfile=$2 pid=$3
+  if [[ -z "$pid" ]]; then
+    log "$name: not running"
+    rm -f "$pidfile"
+    return 0
+  fi
+  log "stopping $name (pid $pid)"
+  stop_pid "$pid" "$name" "$STOP_TIMEOUT" || die "could not stop $name (pid $pid)"
+  rm -f "$pidfile"
+  log "$name stopped"
 }
 
 cmd_down_production() {
@@ -367,33 +439,23 @@ cmd_down_production() {
     log "nothing to stop ($STATE_DIR does not exist)"
     return 0
   }
-  lock_state
   local services=("$@") s
-  ((${#services[@]})) || services=(temporal-server postgres)
-  # The server first: stopping PostgreSQL under it would only fill its log with errors.
-  for s in temporal-server postgres; do
-    [[ " ${services[*]} " == *" $s "* ]] || continue
+  for s in "${services[@]+"${services[@]}"}"; do
     case "$s" in
-      temporal-server)
-        local pid
-        pid=$(temporal_server_pid)
-        if [[ -z "$pid" ]]; then
-          log "temporal-server: not running"
-          rm -f "$STATE_DIR/temporal-server.pid"
-        else
-          log "stopping temporal-server (pid $pid)"
-          stop_pid "$pid" temporal-server "$STOP_TIMEOUT" || die "could not stop temporal-server (pid $pid)"
-          rm -f "$STATE_DIR/temporal-server.pid"
-          log "temporal-server stopped"
-        fi
-        ;;
-      postgres) stop_postgres ;;
+      temporal-ui | temporal-server | postgres) ;;
+      *) die "down --topology production: unknown service '$s' (expected temporal-ui, temporal-server or postgres)" ;;
     esac
   done
-  for s in "${services[@]}"; do
+  lock_state
+  ((${#services[@]})) || services=(temporal-ui temporal-server postgres)
+  # Clients before the server, the server before its database: stopping PostgreSQL under a
+  # running server would only fill its log with errors.
+  for s in temporal-ui temporal-server postgres; do
+    [[ " ${services[*]} " == *" $s "* ]] || continue
     case "$s" in
-      temporal-server | postgres) ;;
-      *) die "down --topology production: unknown service '$s' (expected temporal-server or postgres)" ;;
+      temporal-ui) stop_detached temporal-ui "$STATE_DIR/temporal-ui.pid" "$(temporal_ui_pid)" ;;
+      temporal-server) stop_detached temporal-server "$STATE_DIR/temporal-server.pid" "$(temporal_server_pid)" ;;
+      postgres) stop_postgres ;;
     esac
   done
 }
@@ -420,10 +482,21 @@ cmd_status_production() {
     echo "temporal-server: running, NOT healthy (pid $pid, 127.0.0.1:$PROD_TEMPORAL_PORT); log: $SERVER_LOG"
     ok=1
   fi
-  local s q
+  pid=$(temporal_ui_pid)
+  if [[ -z "$pid" ]]; then
+    echo "temporal-ui:     stopped"
+    ok=1
+  elif ui_healthy "$PROD_UI_PORT"; then
+    echo "temporal-ui:     running, healthy (pid $pid, http://127.0.0.1:$PROD_UI_PORT)"
+  else
+    echo "temporal-ui:     running, NOT healthy (pid $pid, http://127.0.0.1:$PROD_UI_PORT); log: $UI_LOG"
+    ok=1
+  fi
+  local s q u
   s=$(cat "$BIN_DIR/.temporal-server.version" 2>/dev/null || echo 'not installed')
   q=$(cat "$BIN_DIR/.temporal-sql-tool.version" 2>/dev/null || echo 'not installed')
-  echo "binaries: $s, $q ($BIN_DIR)"
+  u=$(cat "$BIN_DIR/.temporal-ui-server.version" 2>/dev/null || echo 'not installed')
+  echo "binaries: $s, $q, $u ($BIN_DIR)"
   echo "state:    $STATE_DIR (env file $PROD_ENV_FILE)"
   return "$ok"
 }
