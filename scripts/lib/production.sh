@@ -39,6 +39,13 @@ PG_USER=temporal
 PG_PASSWORD=temporal
 PG_DATA=$STATE_DIR/postgres
 PG_LOG=$STATE_DIR/postgres.log
+# The postgres user must reach its data dir. A state dir under a private folder (a CI clone in
+# a 700 mktemp dir, a home directory) cannot be: the data then goes to a folder of its own
+# named after the state dir, so each state dir still has exactly one.
+if [[ $(id -u) -eq 0 ]] && ! runuser -u postgres -- test -x "$STATE_DIR/.." 2>/dev/null; then
+  PG_DATA=/var/tmp/seedance-flow-postgres-$(printf '%s' "$STATE_DIR" | cksum | cut -d' ' -f1)
+  PG_LOG=$PG_DATA.log
+fi
 PROD_TEMPORAL_PORT=${SEEDANCE_PROD_TEMPORAL_PORT:-7243}
 PROD_UI_PORT=${SEEDANCE_PROD_UI_PORT:-8243}
 UI_DIR=$STATE_DIR/temporal-ui # its config; the pid marker
@@ -100,6 +107,7 @@ postgres_healthy() { "$(pg_bin_dir)/pg_isready" -q -h 127.0.0.1 -p "$1" -t 3 >/d
 init_postgres() {
   local bin=$1 pw
   log "initialising PostgreSQL data in $PG_DATA (superuser $PG_USER, as docker-compose.yml's POSTGRES_USER)"
+  [[ "$PG_DATA" == "$STATE_DIR/postgres" ]] || log "  (the postgres user cannot reach $STATE_DIR, so the data lives in $PG_DATA)"
   mkdir -p "$PG_DATA"
   chown postgres: "$PG_DATA" 2>/dev/null || true
   chmod 700 "$PG_DATA"
