@@ -34,7 +34,13 @@ UI_VERSION=v2.50.1
 TEMPORAL_UI_BIN=$BIN_DIR/temporal-ui-server
 TEMPORAL_SQL_TOOL_BIN=$BIN_DIR/temporal-sql-tool
 
-PG_PORT=${SEEDANCE_PG_PORT:-5433}
+# Ports: an explicit setting wins; otherwise those of the last start (production.ports), so a
+# restart keeps the addresses the env file advertises; otherwise the defaults. A default that
+# is busy (another checkout's topology, a CI run) is replaced by a free one at start.
+PROD_PORTS_FILE=$STATE_DIR/production.ports
+SAVED_PG_PORT='' SAVED_TEMPORAL_PORT='' SAVED_UI_PORT=''
+if [[ -f "$PROD_PORTS_FILE" ]]; then read -r SAVED_PG_PORT SAVED_TEMPORAL_PORT SAVED_UI_PORT <"$PROD_PORTS_FILE" || true; fi
+PG_PORT=${SEEDANCE_PG_PORT:-${SAVED_PG_PORT:-5433}}
 PG_USER=temporal
 PG_PASSWORD=temporal
 PG_DATA=$STATE_DIR/postgres
@@ -42,17 +48,62 @@ PG_LOG=$STATE_DIR/postgres.log
 # The postgres user must reach its data dir. A state dir under a private folder (a CI clone in
 # a 700 mktemp dir, a home directory) cannot be: the data then goes to a folder of its own
 # named after the state dir, so each state dir still has exactly one.
-if [[ $(id -u) -eq 0 ]] && ! runuser -u postgres -- test -x "$STATE_DIR/.." 2>/dev/null; then
+# Judged on the state dir's parent, which exists before the first `up` creates the state dir.
+if [[ $(id -u) -eq 0 ]] && ! runuser -u postgres -- test -x "$(dirname "$STATE_DIR")" 2>/dev/null; then
   PG_DATA=/var/tmp/seedance-flow-postgres-$(printf '%s' "$STATE_DIR" | cksum | cut -d' ' -f1)
   PG_LOG=$PG_DATA.log
 fi
-PROD_TEMPORAL_PORT=${SEEDANCE_PROD_TEMPORAL_PORT:-7243}
-PROD_UI_PORT=${SEEDANCE_PROD_UI_PORT:-8243}
+PROD_TEMPORAL_PORT=${SEEDANCE_PROD_TEMPORAL_PORT:-${SAVED_TEMPORAL_PORT:-7243}}
+PROD_UI_PORT=${SEEDANCE_PROD_UI_PORT:-${SAVED_UI_PORT:-8243}}
 UI_DIR=$STATE_DIR/temporal-ui # its config; the pid marker
 UI_LOG=$STATE_DIR/temporal-ui.log
 SERVER_DIR=$STATE_DIR/temporal-server # config (production.yaml, dynamic config); the pid marker
 SERVER_LOG=$STATE_DIR/temporal-server.log
 PROD_ENV_FILE=$STATE_DIR/production.env
+
+save_production_ports() { printf '%s %s %s\n' "$PG_PORT" "$PROD_TEMPORAL_PORT" "$PROD_UI_PORT" >"$PROD_PORTS_FILE"; }
+
+# all_free TRIES PORT...: every one can be bound on 127.0.0.1, looking TRIES times 0.2 s apart.
+all_free() {
+  local tries=$1 i p busy
+  shift
+  for ((i = 0; i < tries; i++)); do
+    ((i == 0)) || sleep 0.2
+    busy=''
+    for p in "$@"; do port_free "$p" || busy=$p; done
+    [[ -z "$busy" ]] && return 0
+  done
+  return 1
+}
+
+# settle_port NAME EXPLICIT_VAR CURRENT STEP -> prints a port whose block (see block_of) is free:
+# CURRENT, or (unless the port was set explicitly) CURRENT + k*STEP for the first free k <= 20.
+settle_port() {
+  local name=$1 var=$2 port=$3 step=$4 k tries
+  for ((k = 0; k <= 20; k++)); do
+    # The port of the last start, right after its server was SIGKILLed, may stay bound for a few
+    # hundred ms more: wait up to 10 s for it, so a restart keeps the address clients know.
+    tries=1
+    ((k == 0)) && [[ -f "$PROD_PORTS_FILE" ]] && tries=50
+    # shellcheck disable=SC2046 # block_of prints a list of ports
+    if all_free "$tries" $(block_of "$name" $((port + k * step))); then
+      ((k == 0)) || log "port $port ($name) is in use by something else; using $((port + k * step)) instead"
+      printf '%s' $((port + k * step))
+      return 0
+    fi
+    [[ -z "${!var:-}" ]] || die "port $port ($var) is in use on 127.0.0.1; set $var to a free one or unset it"
+  done
+  die "no free ports for $name near $port"
+}
+
+# The ports a service listens on, from its base port.
+block_of() {
+  local p=$2
+  case "$1" in
+    temporal-server) printf '%s ' "$p" $((p + 1)) $((p + 2)) $((p + 3)) $((p + 4)) $((p - 300)) $((p - 298)) $((p - 297)) $((p - 296)) ;;
+    *) printf '%s' "$p" ;;
+  esac
+}
 
 pg_bin_dir() {
   if [[ -n "${SEEDANCE_PG_BIN_DIR:-}" ]]; then
@@ -130,7 +181,8 @@ start_postgres() {
   touch "$PG_LOG"
   chown postgres: "$PG_LOG" 2>/dev/null || true
   [[ -f "$PG_DATA/PG_VERSION" ]] || init_postgres "$bin"
-  port_free "$PG_PORT" || die "port $PG_PORT (SEEDANCE_PG_PORT) is in use on 127.0.0.1; set SEEDANCE_PG_PORT to a free one"
+  PG_PORT=$(settle_port postgres SEEDANCE_PG_PORT "$PG_PORT" 1)
+  save_production_ports
   # Loopback TCP only and no unix socket (its default dir is the system's PostgreSQL's):
   # nothing of the machine's own PostgreSQL is touched. setsid and closed lock fds as
   # spawn_detached: the server must outlive this shell and never hold infra.sh's locks.
@@ -291,16 +343,9 @@ system.forceSearchAttributesCacheRefreshOnRead:
 YAML
 }
 
-server_ports() {
-  local p=$PROD_TEMPORAL_PORT
-  printf '%s ' "$p" $((p + 1)) $((p + 2)) $((p + 3)) $((p + 4)) $((p - 300)) $((p - 298)) $((p - 297)) $((p - 296))
-}
-
 start_temporal_server() {
-  local port
-  for port in $(server_ports); do
-    port_free "$port" || die "port $port (Temporal server, from SEEDANCE_PROD_TEMPORAL_PORT=$PROD_TEMPORAL_PORT) is in use on 127.0.0.1; set SEEDANCE_PROD_TEMPORAL_PORT elsewhere"
-  done
+  PROD_TEMPORAL_PORT=$(settle_port temporal-server SEEDANCE_PROD_TEMPORAL_PORT "$PROD_TEMPORAL_PORT" 100)
+  save_production_ports
   write_server_config
   printf '\n==== %s temporal-server --root %s --config . --env production start\n' \
     "$(date '+%Y-%m-%dT%H:%M:%S%z')" "$SERVER_DIR" >>"$SERVER_LOG"
@@ -323,7 +368,8 @@ ui_healthy() { http_ok "http://127.0.0.1:$1/"; }
 # What docker-compose.yml's temporal-ui service sets (TEMPORAL_ADDRESS, TEMPORAL_CORS_ORIGINS),
 # as the ui-server's own config file.
 start_temporal_ui() {
-  port_free "$PROD_UI_PORT" || die "port $PROD_UI_PORT (SEEDANCE_PROD_UI_PORT) is in use on 127.0.0.1; set SEEDANCE_PROD_UI_PORT to a free one"
+  PROD_UI_PORT=$(settle_port temporal-ui SEEDANCE_PROD_UI_PORT "$PROD_UI_PORT" 1)
+  save_production_ports
   mkdir -p "$UI_DIR"
   cat >"$UI_DIR/production.yaml" <<YAML
 # Written by scripts/infra.sh up --topology production; regenerated at every start.

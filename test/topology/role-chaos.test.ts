@@ -108,12 +108,14 @@ async function render(shots: number, during: (stored: () => Promise<number>) => 
   await during(stored);
   const result = await handle.result();
   await killer.stop();
+  const entries = result.shots as ManifestEntry[];
+  const count = (status: string) => entries.filter((e) => e.status === status).length;
   note(
-    `${id}: ${shots} shots in ${Math.round((Date.now() - started) / 1000)} s, ${killer.kills()} kills, processes started ${JSON.stringify(fleet.started())}`,
+    `${id}: ${shots} shots in ${Math.round((Date.now() - started) / 1000)} s (${count('stored')} stored, ${count('failed')} failed), ` +
+      `${killer.kills()} kills, processes started ${JSON.stringify(fleet.started())}`,
   );
   expect(killer.kills()).toBeGreaterThanOrEqual(3);
-  await expectDurableOutcome(h, id, shots, result.shots as ManifestEntry[]);
-  return result.shots as ManifestEntry[];
+  await expectDurableOutcome(h, id, shots, entries);
 }
 
 test(`${SHOTS} shots on the production topology, role processes SIGKILLed at random, the Temporal server restarted once`, async () => {
