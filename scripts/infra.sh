@@ -15,10 +15,10 @@
 #                                       NAMESPACE (default: default), or retarget it; idempotent
 #   scripts/infra.sh nexus-endpoint-delete NAME   delete it (nothing to do if it is absent)
 #   scripts/infra.sh up|status|down|install|env --topology production
-#                                       the production topology instead: PostgreSQL (5433) and
-#                                       the Temporal server (7243) with SQL visibility, as
-#                                       docker-compose.yml runs them, without Docker; its env
-#                                       file is .infra/production.env (scripts/lib/production.sh)
+#                                       the production topology instead: PostgreSQL (5433), the
+#                                       Temporal server (7243) with SQL visibility and its UI
+#                                       (8243), as docker-compose.yml runs them, without Docker;
+#                                       env file .infra/production.env (scripts/lib/production.sh)
 #
 # Only Go and node are required. The binaries are built with `go install` once
 # and cached outside the work tree, so a fresh clone or `git clean` does not
@@ -676,7 +676,7 @@ main() {
           [[ -f "$PROD_ENV_FILE" ]] || die "no env file at $PROD_ENV_FILE; run 'scripts/infra.sh up --topology production' first"
           cat "$PROD_ENV_FILE"
           ;;
-        *) die "with --topology production: up, down [temporal-server|postgres], status, install or env" ;;
+        *) die "with --topology production: up, down [temporal-ui|temporal-server|postgres], status, install or env" ;;
       esac
       return
       ;;
