@@ -14,6 +14,11 @@
 #                                       create the Nexus endpoint NAME targeting TASK_QUEUE in
 #                                       NAMESPACE (default: default), or retarget it; idempotent
 #   scripts/infra.sh nexus-endpoint-delete NAME   delete it (nothing to do if it is absent)
+#   scripts/infra.sh up|status|down|install|env --topology production
+#                                       the production topology instead: PostgreSQL (5433), the
+#                                       Temporal server (7243) with SQL visibility and its UI
+#                                       (8243), as docker-compose.yml runs them, without Docker;
+#                                       env file .infra/production.env (scripts/lib/production.sh)
 #
 # Only Go and node are required. The binaries are built with `go install` once
 # and cached outside the work tree, so a fresh clone or `git clean` does not
@@ -72,12 +77,14 @@ EXTRA_NAMESPACES=(team-a)
 
 # --- install -------------------------------------------------------------------
 
-# go_install NAME PKG MODULE VERSION BINARY
+# go_install NAME PKG MODULE VERSION BINARY [BUILT_NAME]
+# BUILT_NAME: the name `go install` gives the binary (the package's last path element) when
+# BINARY is to be called otherwise (the server's `server` becomes temporal-server).
 # Skips when the stamp matches the pin. A binary without a stamp (e.g. built by
 # hand with the same `go install`) is accepted if its embedded module version
 # (`go version -m`) matches the pin.
 go_install() {
-  local name=$1 pkg=$2 module=$3 version=$4 bin=$5
+  local name=$1 pkg=$2 module=$3 version=$4 bin=$5 built=${6:-$(basename "$5")}
   local want="$pkg@$version" stamp="$BIN_DIR/.$name.version"
   if [[ -x "$bin" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
     return 0
@@ -115,12 +122,12 @@ go_install() {
   done
   wait "$gopid" || rc=$?
   trap - INT TERM
-  if ((rc != 0)) || [[ ! -x "$tmpbin/$(basename "$bin")" ]]; then
+  if ((rc != 0)) || [[ ! -x "$tmpbin/$built" ]]; then
     tail -n 30 "$buildlog" >&2 || true
     rm -rf "$tmpbin"
     die "building $name failed (exit $rc); full log: $buildlog"
   fi
-  mv -f "$tmpbin/$(basename "$bin")" "$bin"
+  mv -f "$tmpbin/$built" "$bin"
   rm -rf "$tmpbin"
   printf '%s\n' "$want" >"$stamp"
   log "built $name in $(fmt_duration $((SECONDS - start))): $bin"
@@ -627,12 +634,54 @@ cmd_env() {
 }
 
 usage() {
-  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
+# The production topology's commands (PostgreSQL + the Temporal server); they use the helpers above.
+# shellcheck source=scripts/lib/production.sh
+source "$SCRIPT_DIR/lib/production.sh"
+
 main() {
+  # --topology dev|production may stand anywhere among the arguments.
+  local topology=${SEEDANCE_TOPOLOGY:-dev} args=()
+  while (($#)); do
+    case "$1" in
+      --topology)
+        (($# >= 2)) || die "--topology needs a value: dev or production"
+        topology=$2
+        shift 2
+        ;;
+      --topology=*)
+        topology=${1#--topology=}
+        shift
+        ;;
+      *)
+        args+=("$1")
+        shift
+        ;;
+    esac
+  done
+  set -- ${args[@]+"${args[@]}"}
   local cmd=${1:-}
   [[ $# -gt 0 ]] && shift
+  case "$topology" in
+    dev) ;;
+    production)
+      case "$cmd" in
+        up) cmd_up_production ;;
+        down) cmd_down_production "$@" ;;
+        status) cmd_status_production ;;
+        install) install_production ;;
+        env)
+          [[ -f "$PROD_ENV_FILE" ]] || die "no env file at $PROD_ENV_FILE; run 'scripts/infra.sh up --topology production' first"
+          cat "$PROD_ENV_FILE"
+          ;;
+        *) die "with --topology production: up, down [temporal-ui|temporal-server|postgres], status, install or env" ;;
+      esac
+      return
+      ;;
+    *) die "--topology: expected dev or production, got '$topology'" ;;
+  esac
   case "$cmd" in
     install) cmd_install "$@" ;;
     up) cmd_up ;;
