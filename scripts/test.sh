@@ -4,8 +4,8 @@
 # test run started them. Servers that were already up (e.g. `npm run infra -- up`
 # in another terminal) are reused and left running.
 #
-#   npm test                          all jest projects
-#   npm test -- --selectProjects unit extra args go to jest
+#   npm test                          all jest projects, then the production topology's tests
+#   npm test -- --selectProjects unit extra args go to jest (and only those run)
 #
 # Exits with jest's exit code, after one plain "tests: N passed, N failed" line.
 #
@@ -119,5 +119,14 @@ set -e
 if [[ -s "$RESULTS" ]]; then
   # shellcheck disable=SC2016 # a JS template literal, not shell
   node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`)' "$RESULTS"
+fi
+# A plain `npm test` runs every test: then the production topology's too (scripts/test-topology.sh,
+# its own servers on other ports). With jest arguments (a project, a file) only those run;
+# SEEDANCE_TEST_TOPOLOGY=false skips it.
+if [[ $# -eq 0 && "$JEST_RC" == 0 && "${SEEDANCE_TEST_TOPOLOGY:-true}" == true ]]; then
+  set +e
+  bash "$SCRIPT_DIR/test-topology.sh" 7>&-
+  JEST_RC=$?
+  set -e
 fi
 exit "$JEST_RC"

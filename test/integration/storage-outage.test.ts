@@ -95,11 +95,21 @@ test(`S3 paused (SIGSTOP) for ${PAUSE_MS / 1000} s while image shots read their 
   const id = `paused-${randomUUID().slice(0, 8)}`;
   const staged = await stageBoard(h, imageBoard(id), { 'first.png': IMAGE });
   const paused = onFirstImageRead(() => minio.pause());
+  // The image reads are also held at the proxy: SIGSTOP takes effect asynchronously, and on a
+  // loaded machine MinIO once answered the very read that paused it (a shot submitted during
+  // the "outage"). Held, no read reaches MinIO until the outage ends; to the worker a held
+  // read and a frozen server look the same (no answer).
+  proxy.hold((r) => r.method === 'GET' && r.path.includes('/inputs/'));
   const handle = await startBoard(h, staged, { window: SHOTS });
   await paused;
-  await new Promise((r) => setTimeout(r, PAUSE_MS)); // the outage itself, not a wait for a result
-  expect(h.sim.stats().submitAttempts).toBe(0); // nothing could be prepared, so nothing was sent
-  minio.resume();
+  try {
+    await new Promise((r) => setTimeout(r, PAUSE_MS)); // the outage itself, not a wait for a result
+    expect(h.sim.stats().submitAttempts).toBe(0); // nothing could be prepared, so nothing was sent
+  } finally {
+    // Even when the expectation fails: a server left frozen would hang every later test and the teardown.
+    proxy.release();
+    minio.resume();
+  }
 
   const result = await handle.result();
   await expectEveryShotStoredOnce(result);
