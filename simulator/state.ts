@@ -253,24 +253,18 @@ function outputPolicyFailure(): TaskOutcome {
  * at the same instant, so back-to-back tasks (and zero-length ones) do not count as overlapping.
  */
 function maxConcurrent(tasks: SimTask[]): number {
-  const events: Array<[time: number, delta: number]> = [];
-  for (const t of tasks) {
-    events.push([t.createdAt, 1], [endsAt(t), -1]);
-  }
-  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let current = 0;
-  let peak = 0;
-  for (const [, delta] of events) {
-    current += delta;
-    peak = Math.max(peak, current);
-  }
-  return peak;
+  return peakOverlap(tasks.map((t) => [t.createdAt, endsAt(t)]));
 }
 
 /** The most tasks running (not queued) at once: what `accountConcurrency` bounds. */
 function maxRunning(tasks: SimTask[]): number {
+  return peakOverlap(tasks.filter((t) => t.runningAt < endsAt(t)).map((t) => [t.runningAt, endsAt(t)]));
+}
+
+/** The most intervals [start, end) open at one moment (an end before a start at the same time). */
+function peakOverlap(intervals: Array<[start: number, end: number]>): number {
   const events: Array<[time: number, delta: number]> = [];
-  for (const t of tasks) if (t.runningAt < endsAt(t)) events.push([t.runningAt, 1], [endsAt(t), -1]);
+  for (const [start, end] of intervals) events.push([start, 1], [end, -1]);
   events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let current = 0;
   let peak = 0;
