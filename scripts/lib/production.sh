@@ -112,6 +112,14 @@ pg_bin_dir() {
   fi
   local d
   d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  # A fresh Debian machine without it: install Debian's package (root only; never sudo behind
+  # the user's back). Its own cluster is not used: ours lives in the state dir.
+  if [[ -z "$d" && $(id -u) == 0 ]] && have apt-get; then
+    log "PostgreSQL is not installed: apt-get install postgresql (first time only)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >&2 ||
+      { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >&2; } || true
+    d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  fi
   [[ -n "$d" && -x "$d/postgres" ]] || die "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin); apt-get install postgresql, or set SEEDANCE_PG_BIN_DIR"
   printf '%s' "$d"
 }
