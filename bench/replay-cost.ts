@@ -11,6 +11,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, Runtime, Worker } from '@temporalio/worker';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { seedanceBundlerOptions } from '../workers/bundle-options';
 
 const ROOT = path.resolve(__dirname, '..');
 const DIR = path.join(ROOT, 'test/fixtures/histories');
@@ -19,7 +20,9 @@ const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (
 
 async function main(): Promise<void> {
   Runtime.install({ logger: quiet });
-  const { code } = await bundleWorkflowCode({ workflowsPath: path.join(ROOT, 'workflows'), logger: quiet });
+  // BENCH_NO_PRELOAD=1: bundled without workers/bundle-options.ts, the figures before it.
+  const preload = process.env.BENCH_NO_PRELOAD ? {} : seedanceBundlerOptions();
+  const { code } = await bundleWorkflowCode({ workflowsPath: path.join(ROOT, 'workflows'), logger: quiet, ...preload });
   console.log(`| history | events | CPU ms per replay | wall ms per replay |`);
   console.log(`| --- | ---: | ---: | ---: |`);
   for (const file of readdirSync(DIR).filter((f) => f.endsWith('.json'))) {

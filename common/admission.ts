@@ -8,25 +8,30 @@
  * `maxActivePerModel`), at most `maxQueued` leases in total (the provider's queue).
  */
 import { z } from 'zod';
+import { sharedSchema } from './shared-schema';
 
 /** Storyboard and video priority: 5 is served first, 1 last. */
-export const PrioritySchema = z.number().int().min(1).max(5);
+export const PrioritySchema = sharedSchema('admission.PrioritySchema', () => z.number().int().min(1).max(5));
 export const DEFAULT_PRIORITY = 3;
 
 const KEY = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 /** An account or team key: 1-64 letters, digits, . _ : - */
-export const AdmissionKeySchema = z.string().regex(KEY, '1-64 letters, digits, . _ : -');
+export const AdmissionKeySchema = sharedSchema('admission.AdmissionKeySchema', () =>
+  z.string().regex(KEY, '1-64 letters, digits, . _ : -'),
+);
 
 /**
  * What a render carries to take part in admission control: the account whose limiter it asks,
  * its priority, and its fairness group (a team key, else its storyboard). Absent: no limiter.
  */
-export const AdmissionInputSchema = z.object({
-  account: z.string().regex(KEY, 'account: 1-64 letters, digits, . _ : -'),
-  priority: PrioritySchema.default(DEFAULT_PRIORITY),
-  /** Leases are shared round-robin between groups of equal priority (a team key, or the storyboard id). */
-  group: z.string().regex(KEY, 'group: 1-64 letters, digits, . _ : -').optional(),
-});
+export const AdmissionInputSchema = sharedSchema('admission.AdmissionInputSchema', () =>
+  z.object({
+    account: z.string().regex(KEY, 'account: 1-64 letters, digits, . _ : -'),
+    priority: PrioritySchema.default(DEFAULT_PRIORITY),
+    /** Leases are shared round-robin between groups of equal priority (a team key, or the storyboard id). */
+    group: z.string().regex(KEY, 'group: 1-64 letters, digits, . _ : -').optional(),
+  }),
+);
 export type AdmissionInput = z.input<typeof AdmissionInputSchema>;
 export type Admission = z.output<typeof AdmissionInputSchema>;
 
@@ -39,62 +44,74 @@ export const temporalPriority = (priority: number, fairnessKey?: string) => ({
   ...(fairnessKey ? { fairnessKey: fairnessKey.slice(0, 64) } : {}),
 });
 
-export const LimitsConfigSchema = z.object({
-  maxActivePerModel: z.number().int().min(1).max(10_000).default(10),
-  maxQueued: z.number().int().min(1).max(100_000).default(120),
-  /** How often the limiter checks that lease holders' workflows still run. */
-  sweepIntervalMs: z.number().int().min(1_000).default(60_000),
-  /** Continue-as-new after this many history events (tests lower it). */
-  maxHistoryEvents: z.number().int().min(100).default(10_000),
-});
+export const LimitsConfigSchema = sharedSchema('admission.LimitsConfigSchema', () =>
+  z.object({
+    maxActivePerModel: z.number().int().min(1).max(10_000).default(10),
+    maxQueued: z.number().int().min(1).max(100_000).default(120),
+    /** How often the limiter checks that lease holders' workflows still run. */
+    sweepIntervalMs: z.number().int().min(1_000).default(60_000),
+    /** Continue-as-new after this many history events (tests lower it). */
+    maxHistoryEvents: z.number().int().min(100).default(10_000),
+  }),
+);
 export type LimitsConfig = z.output<typeof LimitsConfigSchema>;
 
-export const LeaseRequestSchema = z.object({
-  /** Deterministic: the shot's workflow id, run id and submit attempt, so a retried request is the same request. */
-  leaseId: z.string().min(1).max(1200),
-  workflowId: z.string().min(1).max(1000),
-  runId: z.string().min(1).max(100),
-  model: z.string().min(1).max(200),
-  priority: PrioritySchema,
-  group: z.string().min(1).max(200),
-});
+export const LeaseRequestSchema = sharedSchema('admission.LeaseRequestSchema', () =>
+  z.object({
+    /** Deterministic: the shot's workflow id, run id and submit attempt, so a retried request is the same request. */
+    leaseId: z.string().min(1).max(1200),
+    workflowId: z.string().min(1).max(1000),
+    runId: z.string().min(1).max(100),
+    model: z.string().min(1).max(200),
+    priority: PrioritySchema,
+    group: z.string().min(1).max(200),
+  }),
+);
 export type LeaseRequest = z.infer<typeof LeaseRequestSchema>;
 
-const LeaseSchema = LeaseRequestSchema.extend({ grantedAt: z.number(), submitted: z.boolean() });
-const WaiterSchema = LeaseRequestSchema.extend({ seq: z.number().int(), since: z.number() });
-const ModelStateSchema = z.object({
-  /** Admitted concurrency now: lowered on 429s, raised back on successful submits. */
-  limit: z.number().int().min(1),
-  /** Successful submits since the last increase. */
-  successes: z.number().int().min(0),
-  /** No grants for this model before this time (Retry-After). */
-  coolUntil: z.number(),
-  throttles: z.number().int().min(0),
-});
+const LeaseSchema = sharedSchema('admission.LeaseSchema', () =>
+  LeaseRequestSchema.extend({ grantedAt: z.number(), submitted: z.boolean() }),
+);
+const WaiterSchema = sharedSchema('admission.WaiterSchema', () => LeaseRequestSchema.extend({ seq: z.number().int(), since: z.number() }));
+const ModelStateSchema = sharedSchema('admission.ModelStateSchema', () =>
+  z.object({
+    /** Admitted concurrency now: lowered on 429s, raised back on successful submits. */
+    limit: z.number().int().min(1),
+    /** Successful submits since the last increase. */
+    successes: z.number().int().min(0),
+    /** No grants for this model before this time (Retry-After). */
+    coolUntil: z.number(),
+    throttles: z.number().int().min(0),
+  }),
+);
 export type Lease = z.infer<typeof LeaseSchema>;
 export type Waiter = z.infer<typeof WaiterSchema>;
 export type ModelState = z.infer<typeof ModelStateSchema>;
 
 /** Everything the limiter knows: carried across continue-as-new. */
-export const LimiterStateSchema = z.object({
-  config: LimitsConfigSchema,
-  leases: z.array(LeaseSchema),
-  waiters: z.array(WaiterSchema),
-  models: z.record(z.string(), ModelStateSchema),
-  /** Per fairness group, the grant tick it was last served at (round-robin: the least recently served goes next). */
-  served: z.record(z.string(), z.number().int()),
-  tick: z.number().int(),
-  seq: z.number().int(),
-  granted: z.number().int(),
-  reclaimed: z.number().int(),
-});
+export const LimiterStateSchema = sharedSchema('admission.LimiterStateSchema', () =>
+  z.object({
+    config: LimitsConfigSchema,
+    leases: z.array(LeaseSchema),
+    waiters: z.array(WaiterSchema),
+    models: z.record(z.string(), ModelStateSchema),
+    /** Per fairness group, the grant tick it was last served at (round-robin: the least recently served goes next). */
+    served: z.record(z.string(), z.number().int()),
+    tick: z.number().int(),
+    seq: z.number().int(),
+    granted: z.number().int(),
+    reclaimed: z.number().int(),
+  }),
+);
 export type LimiterState = z.infer<typeof LimiterStateSchema>;
 
-export const LimiterInputSchema = z.object({
-  config: LimitsConfigSchema.partial().optional(),
-  /** Carried across continue-as-new; callers leave it out. */
-  state: LimiterStateSchema.optional(),
-});
+export const LimiterInputSchema = sharedSchema('admission.LimiterInputSchema', () =>
+  z.object({
+    config: LimitsConfigSchema.partial().optional(),
+    /** Carried across continue-as-new; callers leave it out. */
+    state: LimiterStateSchema.optional(),
+  }),
+);
 export type LimiterInput = z.input<typeof LimiterInputSchema>;
 
 /** Names shared by the limiter workflow, the shots and the activity that asks (which may not import workflows). */

@@ -6,34 +6,41 @@
  * replay charges exactly what the first run charged.
  */
 import { z } from 'zod';
+import { sharedSchema } from './shared-schema';
 import { estimateShot, type EstimableShot } from './estimate';
 import { CurrencySchema, PriceTableSchema, costOf, pricePerMillion, type PriceTable } from './prices';
 
 /** A budget as a storyboard file or `--budget` gives it. */
-export const BudgetSchema = z.union([
-  z.object({ tokens: z.number().int().positive() }).strict(),
-  z.object({ amount: z.number().positive().finite(), currency: CurrencySchema }).strict(),
-]);
+export const BudgetSchema = sharedSchema('budget.BudgetSchema', () =>
+  z.union([
+    z.object({ tokens: z.number().int().positive() }).strict(),
+    z.object({ amount: z.number().positive().finite(), currency: CurrencySchema }).strict(),
+  ]),
+);
 export type Budget = z.infer<typeof BudgetSchema>;
 
 /**
  * A budget as renderStoryboard takes it: in tokens, or an amount with the price table it is
  * charged by (recorded in the input, so the workflow stays deterministic).
  */
-export const RunBudgetSchema = z.union([
-  z.object({ tokens: z.number().int().positive() }).strict(),
-  z.object({ amount: z.number().positive().finite(), currency: CurrencySchema, prices: PriceTableSchema }).strict(),
-]);
+export const RunBudgetSchema = sharedSchema('budget.RunBudgetSchema', () =>
+  z.union([
+    z.object({ tokens: z.number().int().positive() }).strict(),
+    z.object({ amount: z.number().positive().finite(), currency: CurrencySchema, prices: PriceTableSchema }).strict(),
+  ]),
+);
 export type RunBudget = z.infer<typeof RunBudgetSchema>;
 
 /** Where a budget stands, carried through continue-as-new. Amounts are in the budget's unit. */
-export const BudgetStateSchema = z.object({
-  limit: z.number().positive(),
-  /** Settled spend of finished shots. */
-  spent: z.number().min(0),
-  /** Reservations of shots in flight, by shot id (a shot holds at most one). */
-  reserved: z.record(z.string(), z.number().min(0)),
-});
+export const BudgetStateSchema = sharedSchema('budget.BudgetStateSchema', () =>
+  z.object({
+    limit: z.number().positive(),
+    /** Settled spend of finished shots. */
+    spent: z.number().min(0),
+    /** Reservations of shots in flight, by shot id (a shot holds at most one). */
+    reserved: z.record(z.string(), z.number().min(0)),
+  }),
+);
 export type BudgetState = z.infer<typeof BudgetStateSchema>;
 
 /** What progress, status and the report show about a budget. */

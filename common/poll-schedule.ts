@@ -6,28 +6,31 @@
  * No I/O and no clock: the workflow passes elapsed time in, so this stays deterministic.
  */
 import { z } from 'zod';
+import { sharedSchema } from './shared-schema';
 
-export const PollScheduleSchema = z.object({
-  /**
-   * Wait before the first poll. Seedance renders take a minute or more, so earlier looks
-   * only cost requests: bench/ scenario 2 measured 30% fewer polls than a 10 s start at the
-   * same p95 detection latency (renders 1-10 min).
-   */
-  initialDelayMs: z.number().int().min(0).default(45_000),
-  /** Each wait is the previous one times this factor (1: a steady cadence after the first look)... */
-  backoffFactor: z.number().min(1).max(10).default(1),
-  /** ...up to this cap, so a finished render is noticed within this long. */
-  maxIntervalMs: z.number().int().min(1).default(30_000),
-  /**
-   * Give up polling this long after the submit was accepted. Generous: tasks beyond the
-   * provider's concurrency limit wait in `queued`, and a long queue is not a hang.
-   */
-  deadlineMs: z
-    .number()
-    .int()
-    .min(1)
-    .default(2 * 60 * 60 * 1000),
-});
+export const PollScheduleSchema = sharedSchema('poll-schedule.PollScheduleSchema', () =>
+  z.object({
+    /**
+     * Wait before the first poll. Seedance renders take a minute or more, so earlier looks
+     * only cost requests: bench/ scenario 2 measured 30% fewer polls than a 10 s start at the
+     * same p95 detection latency (renders 1-10 min).
+     */
+    initialDelayMs: z.number().int().min(0).default(45_000),
+    /** Each wait is the previous one times this factor (1: a steady cadence after the first look)... */
+    backoffFactor: z.number().min(1).max(10).default(1),
+    /** ...up to this cap, so a finished render is noticed within this long. */
+    maxIntervalMs: z.number().int().min(1).default(30_000),
+    /**
+     * Give up polling this long after the submit was accepted. Generous: tasks beyond the
+     * provider's concurrency limit wait in `queued`, and a long queue is not a hang.
+     */
+    deadlineMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(2 * 60 * 60 * 1000),
+  }),
+);
 export type PollSchedule = z.output<typeof PollScheduleSchema>;
 export type PollScheduleInput = z.input<typeof PollScheduleSchema>;
 

@@ -6,35 +6,42 @@
  * the table it was started with.
  */
 import { z } from 'zod';
+import { sharedSchema } from './shared-schema';
 import type { ShotEstimate, TokenRange } from './estimate';
 
-const price = z.number().nonnegative().finite();
+const price = sharedSchema('prices.price', () => z.number().nonnegative().finite());
 
-export const ModelPriceSchema = z
-  .object({
-    /** Price per million tokens (with audio, where audio changes it). */
-    perMillionTokens: price,
-    /** Price per million tokens of a video without audio (`generate_audio: false`); absent: the same. */
-    perMillionTokensWithoutAudio: price.optional(),
-  })
-  .strict();
+export const ModelPriceSchema = sharedSchema('prices.ModelPriceSchema', () =>
+  z
+    .object({
+      /** Price per million tokens (with audio, where audio changes it). */
+      perMillionTokens: price,
+      /** Price per million tokens of a video without audio (`generate_audio: false`); absent: the same. */
+      perMillionTokensWithoutAudio: price.optional(),
+    })
+    .strict(),
+);
 export type ModelPrice = z.infer<typeof ModelPriceSchema>;
 
 /** ISO 4217-like currency code: three capital letters. */
-export const CurrencySchema = z.string().regex(/^[A-Z]{3}$/, 'currency must be three capital letters, e.g. USD');
+export const CurrencySchema = sharedSchema('prices.CurrencySchema', () =>
+  z.string().regex(/^[A-Z]{3}$/, 'currency must be three capital letters, e.g. USD'),
+);
 
-export const PriceTableSchema = z
-  .object({
-    /** Free text for people (where the values come from, when they were checked); ignored. */
-    comment: z.string().max(2000).optional(),
-    currency: CurrencySchema,
-    /**
-     * By model id, or a prefix of model ids (`doubao-seedance-1-5-pro` prices
-     * `doubao-seedance-1-5-pro-251215`); the longest matching key wins.
-     */
-    models: z.record(z.string().min(1).max(200), ModelPriceSchema).refine((m) => Object.keys(m).length > 0, 'name at least one model'),
-  })
-  .strict();
+export const PriceTableSchema = sharedSchema('prices.PriceTableSchema', () =>
+  z
+    .object({
+      /** Free text for people (where the values come from, when they were checked); ignored. */
+      comment: z.string().max(2000).optional(),
+      currency: CurrencySchema,
+      /**
+       * By model id, or a prefix of model ids (`doubao-seedance-1-5-pro` prices
+       * `doubao-seedance-1-5-pro-251215`); the longest matching key wins.
+       */
+      models: z.record(z.string().min(1).max(200), ModelPriceSchema).refine((m) => Object.keys(m).length > 0, 'name at least one model'),
+    })
+    .strict(),
+);
 export type PriceTable = z.infer<typeof PriceTableSchema>;
 
 /** The price per million tokens of `model` (with or without audio), or undefined when the table has none. */

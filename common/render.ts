@@ -3,6 +3,7 @@
  * and services program against. No I/O: workflows import this module.
  */
 import { z } from 'zod';
+import { sharedSchema } from './shared-schema';
 import { PollScheduleSchema } from './poll-schedule';
 import { ShotSchema, type ApiFamily } from './shot';
 import type { FailureType } from './errors';
@@ -36,33 +37,35 @@ export function storageKeyProblem(key: string): string | undefined {
   return undefined;
 }
 
-export const RenderVideoInputSchema = z.object({
-  shot: ShotSchema,
-  /**
-   * Object key (relative to the storage prefix) for the video. Deterministic so a re-run
-   * finds the object; defaults to `videos/<workflowId>.mp4`. See {@link storageKeyProblem}.
-   */
-  storageKey: z
-    .string()
-    .superRefine((k, ctx) => {
-      const problem = storageKeyProblem(k);
-      if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    })
-    .optional(),
-  schedule: PollScheduleSchema.partial().optional(),
-  /** Consecutive unknown statuses tolerated before failing with UnknownTaskStatus. */
-  maxUnknownStatusPolls: z.number().int().min(1).max(100).default(5),
-  /**
-   * Tell the parent workflow about phase changes (submitted, rendering, copying) as batched
-   * `shotPhases` signals, sent by the activities (set by renderStoryboard).
-   */
-  notifyParent: z.boolean().default(false),
-  /**
-   * Account-wide admission control: the account whose limiter grants this render's lease, its
-   * priority (1-5) and fairness group. Absent: no limiter (set by the client when SEEDANCE_ADMISSION is on).
-   */
-  admission: AdmissionInputSchema.optional(),
-});
+export const RenderVideoInputSchema = sharedSchema('render.RenderVideoInputSchema', () =>
+  z.object({
+    shot: ShotSchema,
+    /**
+     * Object key (relative to the storage prefix) for the video. Deterministic so a re-run
+     * finds the object; defaults to `videos/<workflowId>.mp4`. See {@link storageKeyProblem}.
+     */
+    storageKey: z
+      .string()
+      .superRefine((k, ctx) => {
+        const problem = storageKeyProblem(k);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
+    schedule: PollScheduleSchema.partial().optional(),
+    /** Consecutive unknown statuses tolerated before failing with UnknownTaskStatus. */
+    maxUnknownStatusPolls: z.number().int().min(1).max(100).default(5),
+    /**
+     * Tell the parent workflow about phase changes (submitted, rendering, copying) as batched
+     * `shotPhases` signals, sent by the activities (set by renderStoryboard).
+     */
+    notifyParent: z.boolean().default(false),
+    /**
+     * Account-wide admission control: the account whose limiter grants this render's lease, its
+     * priority (1-5) and fairness group. Absent: no limiter (set by the client when SEEDANCE_ADMISSION is on).
+     */
+    admission: AdmissionInputSchema.optional(),
+  }),
+);
 export type RenderVideoInput = z.input<typeof RenderVideoInputSchema>;
 
 export interface Usage {

@@ -6,6 +6,7 @@
  * shot read from a file needs no renaming. No I/O: workflows import this module.
  */
 import { z } from 'zod';
+import { sharedSchema } from './shared-schema';
 
 export const API_FAMILIES = ['tasks', 'predictions'] as const;
 export type ApiFamily = (typeof API_FAMILIES)[number];
@@ -46,89 +47,95 @@ export const TASKS_ONLY_FIELDS = ['frames', 'fps', 'watermark', 'return_last_fra
  * reference to an object staged in our own storage (`s3://bucket/key`, `file:///path`) that
  * the submit activity reads and inlines as base64 at request time (history hygiene).
  */
-export const ImageRefSchema = z.object({
-  url: z
-    .string()
-    .min(1)
-    .refine((u) => !u.startsWith('data:'), {
-      message: 'data: URLs may not travel through workflow history; stage the image and pass its reference',
-    })
-    .refine((u) => /^(https?|s3|file):\/\//i.test(u), {
-      message: 'image url must be http(s)://, s3:// or file://',
-    }),
-  role: z.enum(IMAGE_ROLES).default('first_frame'),
-});
+export const ImageRefSchema = sharedSchema('shot.ImageRefSchema', () =>
+  z.object({
+    url: z
+      .string()
+      .min(1)
+      .refine((u) => !u.startsWith('data:'), {
+        message: 'data: URLs may not travel through workflow history; stage the image and pass its reference',
+      })
+      .refine((u) => /^(https?|s3|file):\/\//i.test(u), {
+        message: 'image url must be http(s)://, s3:// or file://',
+      }),
+    role: z.enum(IMAGE_ROLES).default('first_frame'),
+  }),
+);
 export type ImageRef = z.infer<typeof ImageRefSchema>;
 
 const MAX_SEED_TASKS = 2 ** 32 - 1;
 const MAX_SEED_PREDICTIONS = 2147483647;
 
 /** The fields of one shot, before cross-field rules. */
-export const ShotFieldsSchema = z.object({
-  prompt: z.string().trim().min(1, 'prompt must not be empty').max(4000),
-  api: z.enum(API_FAMILIES).optional(),
-  model: z.string().trim().min(1).max(200).optional(),
-  images: z.array(ImageRefSchema).max(9).default([]),
-  ratio: z.string().optional(),
-  resolution: z.enum(RESOLUTIONS).optional(),
-  duration: z.number().int().optional(),
-  frames: z.number().int().optional(),
-  fps: z.number().int().optional(),
-  seed: z.number().int().optional(),
-  camera_fixed: z.boolean().optional(),
-  generate_audio: z.boolean().optional(),
-  watermark: z.boolean().optional(),
-  return_last_frame: z.boolean().optional(),
-  /** Seconds; Ark accepts 1 h to 72 h. */
-  execution_expires_after: z.number().int().min(3600).max(259200).optional(),
-  service_tier: z.string().optional(),
-});
+export const ShotFieldsSchema = sharedSchema('shot.ShotFieldsSchema', () =>
+  z.object({
+    prompt: z.string().trim().min(1, 'prompt must not be empty').max(4000),
+    api: z.enum(API_FAMILIES).optional(),
+    model: z.string().trim().min(1).max(200).optional(),
+    images: z.array(ImageRefSchema).max(9).default([]),
+    ratio: z.string().optional(),
+    resolution: z.enum(RESOLUTIONS).optional(),
+    duration: z.number().int().optional(),
+    frames: z.number().int().optional(),
+    fps: z.number().int().optional(),
+    seed: z.number().int().optional(),
+    camera_fixed: z.boolean().optional(),
+    generate_audio: z.boolean().optional(),
+    watermark: z.boolean().optional(),
+    return_last_frame: z.boolean().optional(),
+    /** Seconds; Ark accepts 1 h to 72 h. */
+    execution_expires_after: z.number().int().min(3600).max(259200).optional(),
+    service_tier: z.string().optional(),
+  }),
+);
 
 /**
  * A validated shot: family and model resolved, every seed rule checked. Issues carry paths
  * (`images.1.role`) so callers can prefix them (`shots[3].images[1].role`).
  */
-export const ShotSchema = ShotFieldsSchema.superRefine((shot, ctx) => {
-  const api = shot.api ?? inferApi(shot.model);
-  const model = shot.model ?? DEFAULT_MODELS[api];
-  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+export const ShotSchema = sharedSchema('shot.ShotSchema', () =>
+  ShotFieldsSchema.superRefine((shot, ctx) => {
+    const api = shot.api ?? inferApi(shot.model);
+    const model = shot.model ?? DEFAULT_MODELS[api];
+    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
 
-  const ratios: readonly string[] = api === 'tasks' ? TASKS_RATIOS : PREDICTIONS_RATIOS;
-  if (shot.ratio !== undefined && !ratios.includes(shot.ratio)) {
-    issue(['ratio'], `ratio must be one of ${ratios.join(', ')} for the ${api} family`);
-  }
-  if (shot.resolution === '1080p' && isSeedance2Fast(model)) {
-    issue(['resolution'], '1080p is not supported by Seedance 2.0 fast');
-  }
-  if (shot.duration !== undefined && shot.frames !== undefined) {
-    issue(['frames'], 'give duration or frames, not both');
-  }
-  if (api === 'tasks') {
-    if (shot.duration !== undefined && shot.duration !== -1 && (shot.duration < 2 || shot.duration > 12)) {
-      issue(['duration'], 'duration must be between 2 and 12 seconds (or -1: the model chooses)');
+    const ratios: readonly string[] = api === 'tasks' ? TASKS_RATIOS : PREDICTIONS_RATIOS;
+    if (shot.ratio !== undefined && !ratios.includes(shot.ratio)) {
+      issue(['ratio'], `ratio must be one of ${ratios.join(', ')} for the ${api} family`);
     }
-    if (shot.frames !== undefined && (shot.frames < 29 || shot.frames > 289 || (shot.frames - 25) % 4 !== 0)) {
-      issue(['frames'], 'frames must be 25+4n within [29, 289]');
+    if (shot.resolution === '1080p' && isSeedance2Fast(model)) {
+      issue(['resolution'], '1080p is not supported by Seedance 2.0 fast');
     }
-    if (shot.fps !== undefined && shot.fps !== 24) issue(['fps'], 'fps must be 24');
-    if (shot.seed !== undefined && (shot.seed < -1 || shot.seed > MAX_SEED_TASKS)) {
-      issue(['seed'], `seed must be within [-1, ${MAX_SEED_TASKS}]`);
+    if (shot.duration !== undefined && shot.frames !== undefined) {
+      issue(['frames'], 'give duration or frames, not both');
     }
-  } else {
-    if (shot.duration !== undefined && (shot.duration < 4 || shot.duration > 15)) {
-      issue(['duration'], 'duration must be between 4 and 15 seconds for the predictions family');
+    if (api === 'tasks') {
+      if (shot.duration !== undefined && shot.duration !== -1 && (shot.duration < 2 || shot.duration > 12)) {
+        issue(['duration'], 'duration must be between 2 and 12 seconds (or -1: the model chooses)');
+      }
+      if (shot.frames !== undefined && (shot.frames < 29 || shot.frames > 289 || (shot.frames - 25) % 4 !== 0)) {
+        issue(['frames'], 'frames must be 25+4n within [29, 289]');
+      }
+      if (shot.fps !== undefined && shot.fps !== 24) issue(['fps'], 'fps must be 24');
+      if (shot.seed !== undefined && (shot.seed < -1 || shot.seed > MAX_SEED_TASKS)) {
+        issue(['seed'], `seed must be within [-1, ${MAX_SEED_TASKS}]`);
+      }
+    } else {
+      if (shot.duration !== undefined && (shot.duration < 4 || shot.duration > 15)) {
+        issue(['duration'], 'duration must be between 4 and 15 seconds for the predictions family');
+      }
+      if (shot.frames !== undefined) issue(['frames'], 'the predictions family takes duration, not frames');
+      if (shot.fps !== undefined) issue(['fps'], 'the predictions family has no fps parameter');
+      if (shot.seed !== undefined && (shot.seed < -1 || shot.seed > MAX_SEED_PREDICTIONS)) {
+        issue(['seed'], `seed must be within [-1, ${MAX_SEED_PREDICTIONS}]`);
+      }
+      for (const field of ['watermark', 'return_last_frame', 'execution_expires_after', 'service_tier'] as const) {
+        if (shot[field] !== undefined) issue([field], `${field} is a tasks-family parameter`);
+      }
     }
-    if (shot.frames !== undefined) issue(['frames'], 'the predictions family takes duration, not frames');
-    if (shot.fps !== undefined) issue(['fps'], 'the predictions family has no fps parameter');
-    if (shot.seed !== undefined && (shot.seed < -1 || shot.seed > MAX_SEED_PREDICTIONS)) {
-      issue(['seed'], `seed must be within [-1, ${MAX_SEED_PREDICTIONS}]`);
-    }
-    for (const field of ['watermark', 'return_last_frame', 'execution_expires_after', 'service_tier'] as const) {
-      if (shot[field] !== undefined) issue([field], `${field} is a tasks-family parameter`);
-    }
-  }
-  checkImageScenario(shot.images, api, model, issue);
-});
+    checkImageScenario(shot.images, api, model, issue);
+  }),
+);
 
 function checkImageScenario(
   images: ImageRef[],

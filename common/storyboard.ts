@@ -3,6 +3,7 @@
  * The file keys are a contract documented in README.md. No I/O: workflows import this.
  */
 import { z } from 'zod';
+import { sharedSchema } from './shared-schema';
 import { BudgetSchema, BudgetStateSchema, RunBudgetSchema, type Budget, type BudgetView } from './budget';
 import { AdmissionInputSchema, AdmissionKeySchema, PrioritySchema } from './admission';
 import type { FailureTypeName } from './errors';
@@ -63,40 +64,46 @@ export function normalizeHttpUrl(url: string): { ok: true; url: string } | { ok:
 }
 
 /** An image as written in a file: a local path (relative to the file) or a URL. */
-export const FileImageSchema = z
-  .object({
-    path: z.string().min(1).max(4096).optional(),
-    url: z.string().min(1).optional(),
-    role: z.enum(IMAGE_ROLES).default('first_frame'),
-  })
-  .strict()
-  .superRefine((img, ctx) => {
-    if ((img.path === undefined) === (img.url === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['path'], message: 'give exactly one of path or url' });
-    }
-    if (img.url !== undefined) {
-      const checked = normalizeHttpUrl(img.url);
-      if (!checked.ok) ctx.addIssue({ code: 'custom', path: ['url'], message: checked.problem });
-    }
-    if (img.path !== undefined && urlScheme(img.path) !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['path'], message: 'path is a local file relative to the storyboard; put URLs in url' });
-    }
-    if (img.path !== undefined && img.path.includes('\u0000')) {
-      ctx.addIssue({ code: 'custom', path: ['path'], message: 'path contains a NUL character' });
-    }
-  });
+export const FileImageSchema = sharedSchema('storyboard.FileImageSchema', () =>
+  z
+    .object({
+      path: z.string().min(1).max(4096).optional(),
+      url: z.string().min(1).optional(),
+      role: z.enum(IMAGE_ROLES).default('first_frame'),
+    })
+    .strict()
+    .superRefine((img, ctx) => {
+      if ((img.path === undefined) === (img.url === undefined)) {
+        ctx.addIssue({ code: 'custom', path: ['path'], message: 'give exactly one of path or url' });
+      }
+      if (img.url !== undefined) {
+        const checked = normalizeHttpUrl(img.url);
+        if (!checked.ok) ctx.addIssue({ code: 'custom', path: ['url'], message: checked.problem });
+      }
+      if (img.path !== undefined && urlScheme(img.path) !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['path'], message: 'path is a local file relative to the storyboard; put URLs in url' });
+      }
+      if (img.path !== undefined && img.path.includes('\u0000')) {
+        ctx.addIssue({ code: 'custom', path: ['path'], message: 'path contains a NUL character' });
+      }
+    }),
+);
 export type FileImage = z.infer<typeof FileImageSchema>;
 
-const FileShotFields = ShotFieldsSchema.omit({ images: true }).extend({
-  images: z.array(FileImageSchema).max(MAX_IMAGES_PER_SHOT).optional(),
-});
+const FileShotFields = sharedSchema('storyboard.FileShotFields', () =>
+  ShotFieldsSchema.omit({ images: true }).extend({
+    images: z.array(FileImageSchema).max(MAX_IMAGES_PER_SHOT).optional(),
+  }),
+);
 
 /** Shot fields as `defaults` may give them: everything optional, nothing shot-specific. */
-const DefaultsSchema = FileShotFields.partial().strict();
+const DefaultsSchema = sharedSchema('storyboard.DefaultsSchema', () => FileShotFields.partial().strict());
 
-export const FileShotSchema = FileShotFields.partial({ prompt: true })
-  .extend({ id: safeId('shot id') })
-  .strict();
+export const FileShotSchema = sharedSchema('storyboard.FileShotSchema', () =>
+  FileShotFields.partial({ prompt: true })
+    .extend({ id: safeId('shot id') })
+    .strict(),
+);
 
 const TOP_LEVEL_KEYS = ['id', 'defaults', 'shots', 'budget', 'priority', 'team'];
 
@@ -375,14 +382,16 @@ export interface StagedShot {
 /** Shots are staged in pages of this many, read one page at a time by the workflow. */
 export const STAGE_PAGE_SIZE = 100;
 
-export const ToleranceSchema = z
-  .object({
-    /** Stop launching new shots once more than this many have failed. */
-    maxFailures: z.number().int().min(0).optional(),
-    /** ...or once failures exceed this percentage of the shots finished so far (after 10 have finished). */
-    maxFailurePercent: z.number().min(0).max(100).optional(),
-  })
-  .strict();
+export const ToleranceSchema = sharedSchema('storyboard.ToleranceSchema', () =>
+  z
+    .object({
+      /** Stop launching new shots once more than this many have failed. */
+      maxFailures: z.number().int().min(0).optional(),
+      /** ...or once failures exceed this percentage of the shots finished so far (after 10 have finished). */
+      maxFailurePercent: z.number().min(0).max(100).optional(),
+    })
+    .strict(),
+);
 export type Tolerance = z.infer<typeof ToleranceSchema>;
 
 export const MAX_WINDOW = 500;
@@ -432,27 +441,29 @@ export const ManifestEntrySchema = z.object({
  * shots. Checked with the rest of the input, so a carry this code cannot read fails the
  * storyboard as InvalidRequest instead of being trusted.
  */
-export const StoryboardCarrySchema = z.object({
-  /** Every shot before this index is finished and its page's outcomes are recorded. */
-  cursor: z.number().int().min(0),
-  stored: z.number().int().min(0),
-  failed: z.number().int().min(0),
-  tokensUsed: z.number(),
-  window: z.number().int().min(1).max(MAX_WINDOW),
-  paused: z.boolean(),
-  pauseReason: z.string().optional(),
-  /** Runs so far, this one included once it has started. */
-  runs: z.number().int().min(0),
-  /** When the first run started (workflow clock, ms since the epoch). */
-  startedAt: z.number(),
-  /**
-   * The page the cursor stands in, when a run ended mid-page: its finished shots' outcomes
-   * (null for the rest), at most one page, so the next run can complete and record it.
-   */
-  partial: z.object({ page: z.number().int().min(0), entries: z.array(ManifestEntrySchema.nullable()).max(STAGE_PAGE_SIZE) }).optional(),
-  /** Where the budget stands (only with a budget): limit, settled spend, reservations by shot. */
-  budget: BudgetStateSchema.optional(),
-});
+export const StoryboardCarrySchema = sharedSchema('storyboard.StoryboardCarrySchema', () =>
+  z.object({
+    /** Every shot before this index is finished and its page's outcomes are recorded. */
+    cursor: z.number().int().min(0),
+    stored: z.number().int().min(0),
+    failed: z.number().int().min(0),
+    tokensUsed: z.number(),
+    window: z.number().int().min(1).max(MAX_WINDOW),
+    paused: z.boolean(),
+    pauseReason: z.string().optional(),
+    /** Runs so far, this one included once it has started. */
+    runs: z.number().int().min(0),
+    /** When the first run started (workflow clock, ms since the epoch). */
+    startedAt: z.number(),
+    /**
+     * The page the cursor stands in, when a run ended mid-page: its finished shots' outcomes
+     * (null for the rest), at most one page, so the next run can complete and record it.
+     */
+    partial: z.object({ page: z.number().int().min(0), entries: z.array(ManifestEntrySchema.nullable()).max(STAGE_PAGE_SIZE) }).optional(),
+    /** Where the budget stands (only with a budget): limit, settled spend, reservations by shot. */
+    budget: BudgetStateSchema.optional(),
+  }),
+);
 export type StoryboardCarry = z.infer<typeof StoryboardCarrySchema>;
 
 /** The staged shots' prefix as staging writes it: `<storyboardId>/.state/input-<hex digest>`. */
@@ -483,72 +494,74 @@ const INPUT_FORMS =
  * document exactly as the CLI does; the document's `id` must equal `storyboardId`. Any problem
  * ends the workflow with InvalidRequest listing every problem with its path; nothing is submitted.
  */
-export const RenderStoryboardInputSchema = z
-  .object({
-    storyboardId: safeId('storyboard id'),
-    /**
-     * Storage key prefix of the staged shot pages (`<prefix>/page-00000.json`, ...): the
-     * storyboard's own staging area, {@link STAGED_PREFIX}, under its own id (checked below).
-     */
-    stagedPrefix: z
-      .string()
-      .regex(STAGED_PREFIX, 'stagedPrefix must be <storyboardId>/.state/input-<hex>, as staging writes it')
-      .optional(),
-    totalShots: z.number().int().min(1).optional(),
-    /** A storyboard file in the worker's own storage (see above). */
-    source: z.string().min(1).max(MAX_SOURCE_LENGTH).optional(),
-    /** An inline storyboard document: `{ id, defaults?, shots }` as in a file. */
-    storyboard: z.unknown().optional(),
-    window: z.number().int().min(1).max(MAX_WINDOW).default(10),
-    tolerance: ToleranceSchema.default({}),
-    schedule: PollScheduleSchema.partial().optional(),
-    /** Task queue of the renderVideo children (default: the storyboard's own). */
-    shotTaskQueue: z.string().optional(),
-    /** Continue-as-new after this many shots have been launched in one run (history hygiene). */
-    shotsPerRun: z.number().int().min(1).max(5000).default(500),
-    /** Set the StoryboardId / ShotId search attributes (they must be registered on the namespace). */
-    searchAttributes: z.boolean().default(true),
-    /**
-     * What the storyboard may spend: `{ tokens }`, or `{ amount, currency, prices }` with the
-     * price table it is charged by. Each shot reserves its estimate before it is submitted; the
-     * storyboard pauses with reason `budget` when the next one would pass it (setBudgetUpdate raises it).
-     */
-    budget: RunBudgetSchema.optional(),
-    /**
-     * Account-wide admission control for every shot: the account, the storyboard's priority
-     * (1-5, 5 first) and its fairness group (default: the storyboard id). Absent: no limiter.
-     */
-    admission: AdmissionInputSchema.optional(),
-    /** Carried across continue-as-new; callers leave it out. */
-    carry: StoryboardCarrySchema.optional(),
-  })
-  .superRefine((input, ctx) => {
-    const staged = input.stagedPrefix !== undefined || input.totalShots !== undefined;
-    const forms = [staged, input.source !== undefined, input.storyboard !== undefined].filter(Boolean).length;
-    if (forms !== 1) {
-      ctx.addIssue({ code: 'custom', path: [], message: `give exactly one of ${INPUT_FORMS}; this input gives ${forms}` });
-      return;
-    }
-    if (staged) {
-      if (input.stagedPrefix === undefined)
-        ctx.addIssue({ code: 'custom', path: ['stagedPrefix'], message: 'stagedPrefix is required with totalShots' });
-      if (input.totalShots === undefined)
-        ctx.addIssue({ code: 'custom', path: ['totalShots'], message: 'totalShots is required with stagedPrefix' });
-      if (input.stagedPrefix !== undefined && STAGED_PREFIX.exec(input.stagedPrefix)?.[1] !== input.storyboardId)
-        ctx.addIssue({ code: 'custom', path: ['stagedPrefix'], message: "stagedPrefix must be under the storyboard's own id" });
-      return;
-    }
-    if (input.carry)
-      ctx.addIssue({ code: 'custom', path: ['carry'], message: 'carry comes only with staged shots (runs continued as new)' });
-    const shots = (input.storyboard as { shots?: unknown } | null | undefined)?.shots;
-    if (Array.isArray(shots) && shots.length > MAX_INLINE_SHOTS) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['storyboard', 'shots'],
-        message: `an inline storyboard holds at most ${MAX_INLINE_SHOTS} shots, this one has ${shots.length}: put it in a file in storage and pass its location as source`,
-      });
-    }
-  });
+export const RenderStoryboardInputSchema = sharedSchema('storyboard.RenderStoryboardInputSchema', () =>
+  z
+    .object({
+      storyboardId: safeId('storyboard id'),
+      /**
+       * Storage key prefix of the staged shot pages (`<prefix>/page-00000.json`, ...): the
+       * storyboard's own staging area, {@link STAGED_PREFIX}, under its own id (checked below).
+       */
+      stagedPrefix: z
+        .string()
+        .regex(STAGED_PREFIX, 'stagedPrefix must be <storyboardId>/.state/input-<hex>, as staging writes it')
+        .optional(),
+      totalShots: z.number().int().min(1).optional(),
+      /** A storyboard file in the worker's own storage (see above). */
+      source: z.string().min(1).max(MAX_SOURCE_LENGTH).optional(),
+      /** An inline storyboard document: `{ id, defaults?, shots }` as in a file. */
+      storyboard: z.unknown().optional(),
+      window: z.number().int().min(1).max(MAX_WINDOW).default(10),
+      tolerance: ToleranceSchema.default({}),
+      schedule: PollScheduleSchema.partial().optional(),
+      /** Task queue of the renderVideo children (default: the storyboard's own). */
+      shotTaskQueue: z.string().optional(),
+      /** Continue-as-new after this many shots have been launched in one run (history hygiene). */
+      shotsPerRun: z.number().int().min(1).max(5000).default(500),
+      /** Set the StoryboardId / ShotId search attributes (they must be registered on the namespace). */
+      searchAttributes: z.boolean().default(true),
+      /**
+       * What the storyboard may spend: `{ tokens }`, or `{ amount, currency, prices }` with the
+       * price table it is charged by. Each shot reserves its estimate before it is submitted; the
+       * storyboard pauses with reason `budget` when the next one would pass it (setBudgetUpdate raises it).
+       */
+      budget: RunBudgetSchema.optional(),
+      /**
+       * Account-wide admission control for every shot: the account, the storyboard's priority
+       * (1-5, 5 first) and its fairness group (default: the storyboard id). Absent: no limiter.
+       */
+      admission: AdmissionInputSchema.optional(),
+      /** Carried across continue-as-new; callers leave it out. */
+      carry: StoryboardCarrySchema.optional(),
+    })
+    .superRefine((input, ctx) => {
+      const staged = input.stagedPrefix !== undefined || input.totalShots !== undefined;
+      const forms = [staged, input.source !== undefined, input.storyboard !== undefined].filter(Boolean).length;
+      if (forms !== 1) {
+        ctx.addIssue({ code: 'custom', path: [], message: `give exactly one of ${INPUT_FORMS}; this input gives ${forms}` });
+        return;
+      }
+      if (staged) {
+        if (input.stagedPrefix === undefined)
+          ctx.addIssue({ code: 'custom', path: ['stagedPrefix'], message: 'stagedPrefix is required with totalShots' });
+        if (input.totalShots === undefined)
+          ctx.addIssue({ code: 'custom', path: ['totalShots'], message: 'totalShots is required with stagedPrefix' });
+        if (input.stagedPrefix !== undefined && STAGED_PREFIX.exec(input.stagedPrefix)?.[1] !== input.storyboardId)
+          ctx.addIssue({ code: 'custom', path: ['stagedPrefix'], message: "stagedPrefix must be under the storyboard's own id" });
+        return;
+      }
+      if (input.carry)
+        ctx.addIssue({ code: 'custom', path: ['carry'], message: 'carry comes only with staged shots (runs continued as new)' });
+      const shots = (input.storyboard as { shots?: unknown } | null | undefined)?.shots;
+      if (Array.isArray(shots) && shots.length > MAX_INLINE_SHOTS) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['storyboard', 'shots'],
+          message: `an inline storyboard holds at most ${MAX_INLINE_SHOTS} shots, this one has ${shots.length}: put it in a file in storage and pass its location as source`,
+        });
+      }
+    }),
+);
 
 /** The options every form of the input shares. */
 type StoryboardRunOptions = Omit<z.input<typeof RenderStoryboardInputSchema>, 'stagedPrefix' | 'totalShots' | 'source' | 'storyboard'>;

@@ -8,7 +8,11 @@ const path = require('node:path');
 
 async function main() {
   const dist = path.join(__dirname, '..', 'dist');
-  const { code } = await bundleWorkflowCode({ workflowsPath: path.join(dist, 'workflows', 'index.js') });
+  // The same preload as workers/bundle-options.ts: zod and the schema cache, once per workflow thread.
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: path.join(dist, 'workflows', 'index.js'),
+    preloadModules: [path.join(dist, 'workflows', 'preload.js')],
+  });
   const out = path.join(dist, 'workflow-bundle.js');
   writeFileSync(out, code);
   console.log(`workflow bundle: ${out} (${(code.length / 1024).toFixed(0)} KiB)`);

@@ -21,3 +21,4 @@ export { installRuntime } from './runtime';
 export { ConfigError, loadConfig, type Config } from '../common/config';
 export { ROLE_TASK_QUEUES, WORKER_ROLES, type WorkerRole } from '../common/task-queues';
 export { createStorage, sweepStaleWrites, type StorageWiring } from '../storage/from-config';
+export { seedanceBundlerOptions } from './bundle-options';

@@ -83,10 +83,10 @@ export class SeedanceFlowPlugin extends SimplePlugin {
       );
     }
     const { activities } = this.wire(options);
-    const { workflowsPath, workflowBundle, ...limits } = roleWorkerOptions(this.config, role);
+    const { workflowsPath, workflowBundle, bundlerOptions, ...limits } = roleWorkerOptions(this.config, role);
     // Our workflow code only for a Worker without its own; its own settings win over our limits.
     const ownCode = base.workflowsPath !== undefined || base.workflowBundle !== undefined;
-    const code = role !== 'workflows' || ownCode ? {} : workflowBundle ? { workflowBundle } : { workflowsPath };
+    const code = role !== 'workflows' || ownCode ? {} : workflowBundle ? { workflowBundle } : { workflowsPath, bundlerOptions };
     const dataConverter = base.dataConverter ?? this.dataConverter;
     return {
       ...limits,

@@ -17,6 +17,7 @@ import { callbackSettings, ConfigError, type Config } from '../common/config';
 import { isWorkerRole, ROLE_TASK_QUEUES, workflowTaskQueue, type WorkerRole } from '../common/task-queues';
 import { PROVIDER_CALLBACK_SIGNAL } from '../common/callbacks';
 import { startCallbackReceiver, type CallbackReceiver } from './callback-receiver';
+import { seedanceBundlerOptions } from './bundle-options';
 import { seedanceNexusHandler } from '../nexus/handlers';
 import { connectWorker } from '../temporal/connection';
 import { SUBMIT_SENDING_SIGNAL } from '../common/submit-attempt';
@@ -199,10 +200,10 @@ function phaseRelay(client: Client): PhaseRelay {
  * dist/workflow-bundle.js; SEEDANCE_WORKFLOW_BUNDLE names another), else workflows/ bundled
  * at start-up.
  */
-export function workflowSource(config: Config): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> {
+export function workflowSource(config: Config): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle' | 'bundlerOptions'> {
   const bundlePath = config.SEEDANCE_WORKFLOW_BUNDLE ?? prebuiltBundle();
   if (bundlePath) return { workflowBundle: { codePath: bundlePath } };
-  return { workflowsPath: require.resolve('../workflows') };
+  return { workflowsPath: require.resolve('../workflows'), bundlerOptions: seedanceBundlerOptions() };
 }
 
 function prebuiltBundle(): string | undefined {

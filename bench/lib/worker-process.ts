@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, TMP_DIR, log, sleep } from './util';
+import { seedanceBundlerOptions } from '../../workers/bundle-options';
 
 let bundle: Promise<string> | undefined;
 
@@ -17,6 +18,7 @@ export function workflowBundle(): Promise<string> {
     const noop = () => undefined;
     const { code } = await bundleWorkflowCode({
       workflowsPath: path.join(ROOT, 'workflows'),
+      ...seedanceBundlerOptions(),
       logger: { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => log(`bundler: ${m}`), log: noop },
     });
     mkdirSync(TMP_DIR, { recursive: true });

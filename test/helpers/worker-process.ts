@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { waitFor } from './harness';
+import { seedanceBundlerOptions } from '../../workers/bundle-options';
 
 const ROOT = path.resolve(__dirname, '../..');
 let bundlePath: string | undefined;
@@ -15,7 +16,11 @@ let bundlePath: string | undefined;
 /** Bundles workflows/ once per test file, as `npm run build` does for production workers. */
 export async function workflowBundlePath(): Promise<string> {
   if (!bundlePath) {
-    const { code } = await bundleWorkflowCode({ workflowsPath: path.join(ROOT, 'workflows'), logger: quietLogger });
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: path.join(ROOT, 'workflows'),
+      ...seedanceBundlerOptions(),
+      logger: quietLogger,
+    });
     bundlePath = path.join(mkdtempSync(path.join(os.tmpdir(), 'sf-bundle-')), 'workflow-bundle.js');
     writeFileSync(bundlePath, code);
   }

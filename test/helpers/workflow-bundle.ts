@@ -13,6 +13,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { existsSync, mkdirSync, openSync, closeSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { seedanceBundlerOptions } from '../../workers/bundle-options';
 
 export const BUNDLE_DIR_ENV = 'SEEDANCE_TEST_BUNDLE_DIR';
 
@@ -73,6 +74,8 @@ function tryLock(lock: string): boolean {
 async function build(name: BundleName, file: string): Promise<void> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: BUNDLES[name],
+    // As the worker bundles them (workers/bundle-options.ts): zod and the schema cache preloaded.
+    ...seedanceBundlerOptions(),
     // webpack's progress is noise in test output; errors still throw.
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m, meta) => console.error(m, meta) },
   });
