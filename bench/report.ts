@@ -404,6 +404,7 @@ function scaleMd(sc: ScaleResult): string {
   out.push(
     table(
       [
+        'topology',
         'shots',
         'to all stored',
         'with report',
@@ -413,10 +414,13 @@ function scaleMd(sc: ScaleResult): string {
         'largest history: bytes',
         'worker peak RSS',
         'Temporal CPU (cores / machine share)',
+        'PostgreSQL CPU',
         'worker CPU',
         'MinIO CPU',
+        'CPU per shot: worker + Temporal (+ PostgreSQL)',
       ],
       sc.rows.map((r) => [
+        r.topology === 'production' ? 'production (PostgreSQL)' : 'dev server (SQLite)',
         `${r.shots}${r.reused ? ' (reused)' : ''}`,
         s(r.wallMs),
         s(r.completeMs ?? NaN),
@@ -426,12 +430,20 @@ function scaleMd(sc: ScaleResult): string {
         `${n((r.history?.maxBytes ?? NaN) / 1024, 0)} KiB`,
         mib(r.peakRssBytes),
         `${cores(r.cores, 'temporal')} (${pct(r.temporalShare)} of ${r.cpus} cores)`,
+        r.cores.postgres === undefined ? '–' : cores(r.cores, 'postgres'),
         cores(r.cores, 'worker'),
         cores(r.cores, 'minio'),
+        `${cpuPerShot(r, 'worker')} + ${cpuPerShot(r, 'temporal')}${r.cores.postgres === undefined ? '' : ` + ${cpuPerShot(r, 'postgres')}`}`,
       ]),
     ),
   );
   if (sc.rows.some((r) => r.reused)) out.push('', `Rows marked as reused are scenario 1's storyboard run of the same workload.`);
+  if (sc.rows.some((r) => r.topology === 'production'))
+    out.push(
+      '',
+      'Production topology: `scripts/infra.sh up --topology production`, the Temporal server v1.29.1 with its persistence and SQL visibility ' +
+        'on PostgreSQL (its CPU: the postmaster and every backend), the same MinIO and worker. Dev server: `temporal server start-dev`, SQLite.',
+    );
   const diag = parentMd(sc.rows, 'The storyboard workflow itself');
   if (diag) out.push('', diag);
   return out.join('\n');

@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [--only overhead,polling,copy,scale] [--keep]
- *                [--scale-shots 1000,10000] [--copy-sizes 64,512,2048]`
+ *                [--scale-shots 1000,10000] [--copy-sizes 64,512,2048] [--topology dev,production]`
  *
  * Starts what it needs (Temporal and MinIO through scripts/infra.sh, reused when running; a
  * simulator in this process; seedance-flow workers and the baseline as child processes), runs
@@ -14,14 +14,14 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { closeContext, createContext, startSim } from './lib/context';
-import { ensureInfra } from './lib/infra';
+import { ensureInfra, TOPOLOGIES, type Topology } from './lib/infra';
 import { workflowBundle } from './lib/worker-process';
 import { MiB, RESULTS_DIR, ROOT, TMP_DIR, log, round, runId } from './lib/util';
 import { renderMarkdown, renderPlot, type BenchResults } from './report';
 import { COPY_FULL, COPY_QUICK, copyScenario, type CopyConfig } from './scenarios/copy';
 import { OVERHEAD_FULL, OVERHEAD_QUICK, overheadScenario, type OverheadConfig } from './scenarios/overhead';
 import { POLLING_FULL, POLLING_QUICK, pollingScenario } from './scenarios/polling';
-import { SCALE_FULL, SCALE_QUICK, scaleScenario, type ScaleConfig } from './scenarios/scale';
+import { SCALE_FULL, SCALE_QUICK, mergeScale, scaleScenario, type ScaleConfig } from './scenarios/scale';
 import { ADMISSION_FULL, ADMISSION_QUICK, admissionScenario } from './scenarios/admission';
 
 const SCENARIOS = ['overhead', 'polling', 'copy', 'scale', 'admission'] as const;
@@ -35,15 +35,18 @@ interface Options {
   keep: boolean;
   scaleShots?: number[];
   copySizesMiB?: number[];
+  topologies?: Topology[];
 }
 
 const USAGE = `usage: npm run bench -- [--quick] [--only overhead,polling,copy,scale,admission] [--keep] [--diagnose]
-                       [--scale-shots 1000,10000] [--copy-sizes 64,512,2048]
+                       [--scale-shots 1000,10000] [--copy-sizes 64,512,2048] [--topology dev,production]
   --quick        small sizes, under 3 minutes (default: the full run of issue 5)
   --only         scenarios to run (also s1..s5)
   --keep         keep the objects written to MinIO (default: delete them at the end)
   --diagnose     scenario 1 also runs every diagnostic variant (what in the storyboard costs)
   --scale-shots  storyboard sizes for the scale scenario
+  --topology     where the scale scenario runs: dev, production or dev,production (default: dev in
+                 quick mode, both in the full run); the other scenarios run on the first
   --copy-sizes   video sizes in MiB for the copy scenario`;
 
 class UsageError extends Error {}
@@ -85,6 +88,12 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--scale-shots':
         o.scaleShots = numbers(value(), '--scale-shots').map(Math.round);
+        break;
+      case '--topology':
+        o.topologies = list(value(), '--topology').map((x) => {
+          if (!(TOPOLOGIES as readonly string[]).includes(x)) throw new UsageError(`unknown topology ${x} (dev or production)\n${USAGE}`);
+          return x as Topology;
+        });
         break;
       case '--copy-sizes':
         o.copySizesMiB = numbers(value(), '--copy-sizes');
@@ -133,7 +142,8 @@ async function main(): Promise<number> {
   };
   log(`run ${id}: ${opts.quick ? 'quick' : 'full'} mode, scenarios ${opts.only.join(', ')}`);
 
-  const infra = await ensureInfra();
+  const topologies: Topology[] = opts.topologies ?? (opts.quick ? ['dev'] : ['dev', 'production']);
+  const infra = await ensureInfra(topologies[0]);
   const ctx = await createContext(infra, id, opts.quick);
   const sim = await startSim();
   let interrupted = false;
@@ -183,7 +193,19 @@ async function main(): Promise<number> {
             const o = results.overhead?.config;
             const same =
               o && JSON.stringify(o.render) === JSON.stringify(cfg.render) && JSON.stringify(o.schedule) === JSON.stringify(cfg.schedule);
-            results.scale = await scaleScenario(ctx, sim, cfg, same ? (results.overhead?.runs ?? []) : []);
+            for (const topology of topologies) {
+              if (topology === ctx.infra.topology) {
+                results.scale = mergeScale(results.scale, await scaleScenario(ctx, sim, cfg, same ? (results.overhead?.runs ?? []) : []));
+                continue;
+              }
+              // Another topology: its own Temporal (and client), the same MinIO, simulator and bundle.
+              const other = await createContext(await ensureInfra(topology), id, opts.quick);
+              try {
+                results.scale = mergeScale(results.scale, await scaleScenario(other, sim, cfg));
+              } finally {
+                await closeContext(other, true);
+              }
+            }
             break;
           }
         }

@@ -15,6 +15,7 @@ import type { RenderVideoResult } from '../../common/render';
 import type { RunningSimulator } from '../../simulator';
 import { connectWorker } from '../../temporal/connection';
 import { renderVideo } from '../../workflows';
+import type { Infra } from './infra';
 import type { BenchContext } from './context';
 import { configFrom, flowEnv } from './context';
 import {
@@ -27,7 +28,7 @@ import {
   type HistoryFigures,
   type ParentDiagnostics,
 } from './flow';
-import { CpuMeter, memoryOf, resetPeak } from '../../test/helpers/procfs';
+import { CpuMeter, memoryOf, resetPeak, type Metered } from '../../test/helpers/procfs';
 import { log, percentile, promisePool } from './util';
 import { startWorkerProcess, type WorkerProcess } from './worker-process';
 
@@ -132,6 +133,16 @@ async function startFanoutWorker(ctx: BenchContext, taskQueue: string): Promise<
   };
 }
 
+/** The servers' CPU (Temporal, MinIO, PostgreSQL with its backends on the production topology) and `more`. */
+function serverMeter(infra: Infra, more: Record<string, Metered>): CpuMeter {
+  return new CpuMeter({
+    temporal: infra.temporalPid,
+    minio: infra.minioPid,
+    ...(infra.postgresPid ? { postgres: { tree: infra.postgresPid } } : {}),
+    ...more,
+  });
+}
+
 export async function runSystem(
   ctx: BenchContext,
   system: SystemName,
@@ -143,7 +154,7 @@ export async function runSystem(
   const shots = shotsFor(w.renderMs, id);
   const infra = ctx.infra;
   if (system === 'baseline') {
-    const cpu = new CpuMeter({ temporal: infra.temporalPid, minio: infra.minioPid, bench: process.pid });
+    const cpu = serverMeter(infra, { bench: process.pid });
     const r = await runBaselineChild('run', {
       env: flow.env,
       storyboardId: id,
@@ -172,7 +183,7 @@ export async function runSystem(
   if (system === 'storyboard' || system === 'storyboardNoSearchAttributes') {
     const searchAttributes = system === 'storyboard';
     const staged = await stageShots(configFrom(flow.env), id, shots);
-    const cpu = new CpuMeter({ temporal: infra.temporalPid, minio: infra.minioPid, worker: pid, bench: process.pid });
+    const cpu = serverMeter(infra, { worker: pid, bench: process.pid });
     const r = await runStoryboard(ctx.client, staged, {
       taskQueue: flow.taskQueue,
       window: w.window,
@@ -203,7 +214,7 @@ export async function runSystem(
 
   if (system === 'fanout' || system === 'fanoutSignals') {
     flow.fanout ??= await startFanoutWorker(ctx, `${flow.taskQueue}-fanout`);
-    const cpu = new CpuMeter({ temporal: infra.temporalPid, minio: infra.minioPid, worker: pid, bench: process.pid });
+    const cpu = serverMeter(infra, { worker: pid, bench: process.pid });
     const t0 = Date.now();
     const r = await ctx.client.workflow.execute('benchFanout', {
       taskQueue: flow.fanout.taskQueue,
@@ -227,7 +238,7 @@ export async function runSystem(
     };
   }
 
-  const cpu = new CpuMeter({ temporal: infra.temporalPid, minio: infra.minioPid, worker: pid, bench: process.pid });
+  const cpu = serverMeter(infra, { worker: pid, bench: process.pid });
   const t0 = Date.now();
   let stored = 0;
   let polls = 0;

@@ -5,6 +5,7 @@
  */
 import os from 'node:os';
 import type { RunningSimulator } from '../../simulator';
+import type { Topology } from '../lib/infra';
 import { SECONDS_SCHEDULE, SWEEP_SCHEDULE, withDeadline, type BenchContext, type FastSchedule } from '../lib/context';
 import { runSystem, startFlowWorker, stopFlowWorker, type RunFigures } from '../lib/systems';
 import { describeDistribution, log, median, round, sampleRenderTimes, type Distribution } from '../lib/util';
@@ -35,12 +36,19 @@ export interface ScaleRow extends RunFigures {
   reused: boolean;
   /** Temporal server CPU over the run, as a share of the whole machine (all cores). */
   temporalShare: number;
+  /** Where Temporal ran: the dev server (SQLite) or the production topology (PostgreSQL). */
+  topology: Topology;
   cpus: number;
 }
 
 export interface ScaleResult {
   config: ScaleConfig & { renderDescription: string };
   rows: ScaleRow[];
+}
+
+/** The same scale runs on several topologies: their rows side by side in one table. */
+export function mergeScale(into: ScaleResult | undefined, more: ScaleResult): ScaleResult {
+  return into ? { config: into.config, rows: [...into.rows, ...more.rows] } : more;
 }
 
 /**
@@ -65,16 +73,23 @@ export async function scaleScenario(
       f = earlier.reduce((a, b) => (Math.abs(b.wallMs - mid) < Math.abs(a.wallMs - mid) ? b : a));
       log(`S4 scale: ${n} shots, window ${cfg.window}: the same workload ran in scenario 1; using that run`);
     } else {
-      flow ??= await startFlowWorker(ctx, sim, 's4', { SEEDANCE_PROVIDER_RPS: '1000' });
-      log(`S4 scale: storyboard of ${n} shots, window ${cfg.window}`);
+      flow ??= await startFlowWorker(ctx, sim, `s4-${ctx.infra.topology}`, { SEEDANCE_PROVIDER_RPS: '1000' });
+      log(`S4 scale: storyboard of ${n} shots, window ${cfg.window}, ${ctx.infra.topology} topology`);
       f = await runSystem(ctx, 'storyboard', flow, {
-        label: `s4-n${n}`,
+        // Its own ids and storage per topology: a second run of one label would find the shots stored.
+        label: `s4-${ctx.infra.topology}-n${n}`,
         renderMs: sampleRenderTimes(cfg.render, n, 4),
         window: cfg.window,
         schedule,
       });
     }
-    const row: ScaleRow = { ...f, temporalShare: (f.cores.temporal ?? NaN) / cpus, cpus, reused: earlier.length > 0 };
+    const row: ScaleRow = {
+      ...f,
+      temporalShare: (f.cores.temporal ?? NaN) / cpus,
+      cpus,
+      reused: earlier.length > 0,
+      topology: ctx.infra.topology,
+    };
     rows.push(row);
     log(
       `  ${n} shots: ${round(f.wallMs / 1000, 1)} s to all stored (${round(f.shotsPerSecond, 2)} shots/s), ` +

@@ -430,6 +430,7 @@ write_production_env() {
       TEMPORAL_UI_URL "http://127.0.0.1:$PROD_UI_PORT" \
       TEMPORAL_CLI_PATH "$TEMPORAL_BIN" \
       TEMPORAL_SERVER_PIDFILE "$STATE_DIR/temporal-server.pid" \
+      SEEDANCE_PG_PIDFILE "$PG_DATA/postmaster.pid" \
       SEEDANCE_PG_URL "postgres://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/temporal"
   } >"$tmp"
   mv -f "$tmp" "$PROD_ENV_FILE"

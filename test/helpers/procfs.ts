@@ -4,7 +4,7 @@
  * bench/ may import test helpers, never the other way round (eslint.config.js).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 let ticks: number | undefined;
 function clockTicks(): number {
@@ -52,13 +52,54 @@ export function resetPeak(pid: number): boolean {
   }
 }
 
+/**
+ * CPU seconds of a process and all its descendants, with what its exited children used
+ * (cutime, cstime): a PostgreSQL postmaster and the backends it forks per connection.
+ */
+export function treeCpuSeconds(root: number): number {
+  const stats = new Map<number, string[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      stats.set(Number(entry), stat.slice(stat.lastIndexOf(')') + 2).split(' '));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  if (!stats.has(root)) return NaN;
+  // After the name: state ppid ... utime(11) stime(12) cutime(13) cstime(14).
+  const own = (f: string[]) => Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  let ticksUsed = 0;
+  const tree = new Set([root]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [pid, f] of stats) {
+      if (!tree.has(pid) && tree.has(Number(f[1]))) {
+        tree.add(pid);
+        grew = true;
+      }
+    }
+  }
+  for (const pid of tree) ticksUsed += own(stats.get(pid) as string[]);
+  return ticksUsed / clockTicks();
+}
+
+/** A process to meter: its pid, or `{ tree: pid }` for it and its descendants. */
+export type Metered = number | { tree: number } | undefined;
+
+function meteredSeconds(p: Metered): number {
+  if (p === undefined) return NaN;
+  return typeof p === 'number' ? cpuSeconds(p) : treeCpuSeconds(p.tree);
+}
+
 /** CPU seconds of several processes, sampled together, for "CPU over wall time" figures. */
 export class CpuMeter {
   private readonly start: Map<string, number>;
   private readonly t0 = Date.now();
 
-  constructor(private readonly pids: Record<string, number | undefined>) {
-    this.start = new Map(Object.entries(pids).map(([name, pid]) => [name, pid ? cpuSeconds(pid) : NaN]));
+  constructor(private readonly pids: Record<string, Metered>) {
+    this.start = new Map(Object.entries(pids).map(([name, pid]) => [name, meteredSeconds(pid)]));
   }
 
   /** Cores used by each process since construction (CPU seconds / wall seconds). */
@@ -67,7 +108,7 @@ export class CpuMeter {
     const cores: Record<string, number> = {};
     for (const [name, pid] of Object.entries(this.pids)) {
       const before = this.start.get(name) ?? NaN;
-      cores[name] = pid ? (cpuSeconds(pid) - before) / wallSeconds : NaN;
+      cores[name] = pid ? (meteredSeconds(pid) - before) / wallSeconds : NaN;
     }
     return { wallSeconds, cores };
   }
