@@ -5,7 +5,7 @@ import type { CopyResult } from './scenarios/copy';
 import type { OverheadResult } from './scenarios/overhead';
 import type { ModelRow, PollingResult, ScheduleFigures } from './scenarios/polling';
 import type { CallbacksResult } from './scenarios/polling-callbacks';
-import type { ScaleResult } from './scenarios/scale';
+import { SCALE_WORKER_HEAP_MB, type ScaleResult } from './scenarios/scale';
 import type { RunFigures } from './lib/systems';
 import { describeSchedule } from './lib/context';
 import { renderSvg, type Panel } from './lib/svg';
@@ -400,7 +400,10 @@ function scaleMd(sc: ScaleResult): string {
   const c = sc.config;
   const out: string[] = [];
   out.push(`## 4. Scale (storyboards)`);
-  out.push(`Window ${c.window}, renders ${c.renderDescription}, poll schedule ${describeSchedule(c.schedule)}.`);
+  out.push(
+    `Window ${c.window}, renders ${c.renderDescription}, poll schedule ${describeSchedule(c.schedule)}. ` +
+      `The worker runs as in a small container: \`NODE_OPTIONS=--max-old-space-size=${SCALE_WORKER_HEAP_MB}\` (README "Sizing a worker").`,
+  );
   out.push(
     table(
       [

@@ -215,6 +215,13 @@ export const ConfigSchema = z.object({
   SEEDANCE_COPY_CONCURRENCY: int(1).default(4),
   /** Workflow tasks in flight in this worker. */
   SEEDANCE_WORKFLOW_CONCURRENCY: int(1).default(100),
+  /**
+   * Workflow executions this worker keeps in memory between their tasks (the sticky cache).
+   * A storyboard at window W keeps about W + 2 busy; one pushed out is replayed from its history
+   * at its next task (CPU, not correctness). The SDK's own default grows with the machine
+   * (≈2,300 here); a bound keeps the worker's memory from growing with it.
+   */
+  SEEDANCE_MAX_CACHED_WORKFLOWS: int(2).default(600),
   /** host:port of the Prometheus endpoint (SDK and seedance-flow metrics); unset: no endpoint. */
   SEEDANCE_METRICS_ADDRESS: z
     .string()

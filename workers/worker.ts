@@ -150,7 +150,8 @@ export function roleWorkerOptions(config: Config, role: WorkerRole): Partial<Wor
     case 'workflows':
       return {
         ...workflowSource(config),
-        maxConcurrentWorkflowTaskExecutions: config.SEEDANCE_WORKFLOW_CONCURRENCY,
+        maxConcurrentWorkflowTaskExecutions: Math.min(config.SEEDANCE_WORKFLOW_CONCURRENCY, config.SEEDANCE_MAX_CACHED_WORKFLOWS),
+        maxCachedWorkflows: config.SEEDANCE_MAX_CACHED_WORKFLOWS,
         // The Nexus service (SEEDANCE_NEXUS) answers on the queue callers name, where our workflows run.
         ...(config.SEEDANCE_NEXUS
           ? { nexusServices: [seedanceNexusHandler({ taskQueue: workflowTaskQueue(config.SEEDANCE_TASK_QUEUE) })] }

@@ -10,6 +10,9 @@ import { SECONDS_SCHEDULE, SWEEP_SCHEDULE, withDeadline, type BenchContext, type
 import { runSystem, startFlowWorker, stopFlowWorker, type RunFigures } from '../lib/systems';
 import { describeDistribution, log, median, round, sampleRenderTimes, type Distribution } from '../lib/util';
 
+/** V8 heap limit (MiB, each of the worker's two isolates) of the scale scenario's worker. */
+export const SCALE_WORKER_HEAP_MB = 320;
+
 export interface ScaleConfig {
   shots: number[];
   window: number;
@@ -73,7 +76,12 @@ export async function scaleScenario(
       f = earlier.reduce((a, b) => (Math.abs(b.wallMs - mid) < Math.abs(a.wallMs - mid) ? b : a));
       log(`S4 scale: ${n} shots, window ${cfg.window}: the same workload ran in scenario 1; using that run`);
     } else {
-      flow ??= await startFlowWorker(ctx, sim, `s4-${ctx.infra.topology}`, { SEEDANCE_PROVIDER_RPS: '1000' });
+      flow ??= await startFlowWorker(ctx, sim, `s4-${ctx.infra.topology}`, {
+        SEEDANCE_PROVIDER_RPS: '1000',
+        // A small container's worker (README "Sizing a worker"): without a cap V8 sizes its heaps
+        // from this 24 GiB machine and lets garbage pile up (10,000 shots peaked at 670 MiB).
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${SCALE_WORKER_HEAP_MB}`.trim(),
+      });
       log(`S4 scale: storyboard of ${n} shots, window ${cfg.window}, ${ctx.infra.topology} topology`);
       f = await runSystem(ctx, 'storyboard', flow, {
         // Its own ids and storage per topology: a second run of one label would find the shots stored.
