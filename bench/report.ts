@@ -402,7 +402,7 @@ function scaleMd(sc: ScaleResult): string {
   out.push(`## 4. Scale (storyboards)`);
   out.push(
     `Window ${c.window}, renders ${c.renderDescription}, poll schedule ${describeSchedule(c.schedule)}. ` +
-      `The worker runs as in a small container: \`NODE_OPTIONS=--max-old-space-size=${SCALE_WORKER_HEAP_MB}\` (README "Sizing a worker").`,
+      `The worker runs as in a small container: \`NODE_OPTIONS=--max-old-space-size=<heap cap>\` (README "Sizing a worker"; \`BENCH_SCALE_HEAP_MB\`, default ${SCALE_WORKER_HEAP_MB}).`,
   );
   out.push(
     table(
@@ -415,6 +415,7 @@ function scaleMd(sc: ScaleResult): string {
         'runs (continue-as-new)',
         'largest history: events',
         'largest history: bytes',
+        'worker heap cap',
         'worker peak RSS',
         'Temporal CPU (cores / machine share)',
         'PostgreSQL CPU',
@@ -431,6 +432,7 @@ function scaleMd(sc: ScaleResult): string {
         String(r.runs ?? '–'),
         `${r.history?.maxEvents ?? '–'} (${r.history?.maxEventsWorkflow === undefined ? '' : r.history.maxEventsWorkflow.includes('/') ? 'a shot' : 'storyboard run'})`,
         `${n((r.history?.maxBytes ?? NaN) / 1024, 0)} KiB`,
+        r.heapMb ? `${r.heapMb} MiB` : 'none',
         mib(r.peakRssBytes),
         `${cores(r.cores, 'temporal')} (${pct(r.temporalShare)} of ${r.cpus} cores)`,
         r.cores.postgres === undefined ? '–' : cores(r.cores, 'postgres'),

@@ -10,8 +10,8 @@ import { SECONDS_SCHEDULE, SWEEP_SCHEDULE, withDeadline, type BenchContext, type
 import { runSystem, startFlowWorker, stopFlowWorker, type RunFigures } from '../lib/systems';
 import { describeDistribution, log, median, round, sampleRenderTimes, type Distribution } from '../lib/util';
 
-/** V8 heap limit (MiB, each of the worker's two isolates) of the scale scenario's worker. */
-export const SCALE_WORKER_HEAP_MB = 320;
+/** V8 heap limit (MiB, each of the worker's two isolates) of the scale scenario's worker; BENCH_SCALE_HEAP_MB sets another. */
+export const SCALE_WORKER_HEAP_MB = Number(process.env.BENCH_SCALE_HEAP_MB ?? 320);
 
 export interface ScaleConfig {
   shots: number[];
@@ -41,6 +41,8 @@ export interface ScaleRow extends RunFigures {
   temporalShare: number;
   /** Where Temporal ran: the dev server (SQLite) or the production topology (PostgreSQL). */
   topology: Topology;
+  /** The worker's V8 heap limit (MiB per isolate); absent in results from before it was set. */
+  heapMb?: number;
   cpus: number;
 }
 
@@ -97,6 +99,7 @@ export async function scaleScenario(
       cpus,
       reused: earlier.length > 0,
       topology: ctx.infra.topology,
+      heapMb: SCALE_WORKER_HEAP_MB,
     };
     rows.push(row);
     log(
