@@ -7,7 +7,7 @@ export const DEFAULT_CONFIG: Readonly<SimulatorConfig> = Object.freeze({
   statusNames: 'standard',
   numbersAsStrings: true,
   outputTtlMs: 24 * 60 * 60 * 1000,
-  rates: Object.freeze({ rateLimit: 0, serverError: 0, failed: 0, expired: 0, contentPolicy: 0 }),
+  rates: Object.freeze({ rateLimit: 0, serverError: 0, failed: 0, expired: 0, contentPolicy: 0, audioPolicy: 0 }),
   randomSeed: 1,
   retryAfterSeconds: 1,
   callbacks: Object.freeze({
@@ -24,9 +24,10 @@ export const DEFAULT_CONFIG: Readonly<SimulatorConfig> = Object.freeze({
   listRetentionMs: 7 * 24 * 60 * 60 * 1000,
   accountConcurrency: null,
   maxTasksInFlight: null,
+  clips: 'sample',
 });
 
-const RATE_KEYS: ReadonlyArray<keyof SimulatorRates> = ['rateLimit', 'serverError', 'failed', 'expired', 'contentPolicy'];
+const RATE_KEYS: ReadonlyArray<keyof SimulatorRates> = ['rateLimit', 'serverError', 'failed', 'expired', 'contentPolicy', 'audioPolicy'];
 
 /**
  * Applies a patch to a configuration and returns a new, validated configuration.
@@ -62,6 +63,10 @@ export function applyConfigPatch(base: SimulatorConfig, patch: SimulatorConfigPa
         break;
       case 'retryAfterSeconds':
         next.retryAfterSeconds = value === null ? null : nonNegative(key, value);
+        break;
+      case 'clips':
+        if (value !== 'sample' && value !== 'labelled') throw new TypeError("clips must be 'sample' or 'labelled'");
+        next.clips = value;
         break;
       case 'rates':
         next.rates = applyRates(next.rates, value);

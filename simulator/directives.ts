@@ -18,6 +18,13 @@ export interface TaskDirectives {
   inputPolicy: boolean;
   /** `[sim:output-policy]`: the task ends failed with OutputVideoSensitiveContentDetected. */
   outputPolicy: boolean;
+  /**
+   * `[sim:audio-policy]`: a render with sound ends failed with OutputAudioSensitiveContentDetected;
+   * the same prompt rendered silent (`generate_audio: false`) succeeds (moderation.ts).
+   */
+  audioPolicy: boolean;
+  /** `[sim:label=TEXT]`: what a labelled clip shows instead of the prompt's first words (clip-label.ts). */
+  label?: string;
   /** `[sim:size=BYTES]`: the video is a generated stream of this many bytes. */
   videoSize?: number;
   /** `[sim:status=NAME]`: reported instead of the running status. */
@@ -42,6 +49,7 @@ export function parseDirectives(prompt: string): DirectivesResult {
     expire: false,
     inputPolicy: false,
     outputPolicy: false,
+    audioPolicy: false,
     gone: false,
     balance: false,
     forbidden: false,
@@ -79,6 +87,15 @@ export function parseDirectives(prompt: string): DirectivesResult {
         break;
       case 'output-policy':
         d.outputPolicy = true;
+        break;
+      case 'audio-policy':
+        d.audioPolicy = true;
+        break;
+      case 'label':
+        if (value === undefined || value === '') {
+          return { ok: false, message: 'simulator directive [sim:label] needs a text' };
+        }
+        d.label = value;
         break;
       case 'gone':
         d.gone = true;

@@ -12,6 +12,7 @@ export type { TaskDirectives } from './directives';
 export type {
   ApiFamily,
   CallbackStats,
+  ClipMode,
   Fault,
   FaultTarget,
   SimulatorCallbacks,

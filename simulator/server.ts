@@ -171,7 +171,7 @@ class SimulatorServer {
       return;
     }
 
-    const answer = this.answer(route, req, body, tooLarge, url.searchParams);
+    const answer = await this.answer(route, req, body, tooLarge, url.searchParams);
     if (fault?.acceptThenHang) {
       discardResponse(answer); // the request took effect; the client never learns it
       return;
@@ -197,8 +197,14 @@ class SimulatorServer {
     res.once('close', end);
   }
 
-  /** The normal answer: authentication, random rates, then the API itself. */
-  private answer(route: ApiRoute, req: IncomingMessage, body: Buffer, tooLarge: boolean, query: URLSearchParams): SimResponse {
+  /** The normal answer: authentication, random rates, then the API itself (a labelled clip's download may take a while). */
+  private answer(
+    route: ApiRoute,
+    req: IncomingMessage,
+    body: Buffer,
+    tooLarge: boolean,
+    query: URLSearchParams,
+  ): SimResponse | Promise<SimResponse> {
     const ctx: HandlerContext = { state: this.state, baseUrl: this.linkBase(req), now: Date.now(), observer: this.callbacks };
     // Output links are signed URLs: no Authorization, no API rate limits.
     if (route.kind === 'download') return download(ctx, route.asset, route.id);

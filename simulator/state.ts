@@ -6,6 +6,7 @@ import { randomBytes, randomInt as cryptoRandomInt } from 'node:crypto';
 import { applyConfigPatch } from './config';
 import type { TaskDirectives } from './directives';
 import { FaultQueue, type RequestKind } from './faults';
+import { hasAudio, outputAudioPolicyFailure, outputVideoPolicyFailure } from './moderation';
 import { mulberry32, randomInt, type Prng } from './prng';
 import { endsAt, planTimeline, statusAt, type SimTask, type TaskOutcome } from './task';
 import type { ApiFamily, CallbackStats, SimulatorConfig, SimulatorConfigPatch, SimulatorStats } from './types';
@@ -125,7 +126,7 @@ export class SimulatorState {
       createdAt: now,
       queueMs,
       renderMs,
-      outcome: this.pickOutcome(directives, outcomeRoll),
+      outcome: this.pickOutcome(directives, outcomeRoll, hasAudio(request)),
       expiresAfterSeconds: request.executionExpiresAfter,
       ...(this.config.accountConcurrency !== null
         ? { slotFreeAt: this.slotFreeAt(request.model, now + Math.min(queueMs, renderMs), this.config.accountConcurrency) }
@@ -144,6 +145,8 @@ export class SimulatorState {
       deleted: false,
       rawRunningStatus: directives.rawStatus,
       videoSize: directives.videoSize,
+      label: directives.label,
+      clips: this.config.clips,
     };
     this.tasks.set(id, task);
     this.counters.submissions += 1;
@@ -209,21 +212,29 @@ export class SimulatorState {
         status: statusAt(t, now),
         createdAt: t.createdAt,
         submissions: submissionsByPrompt[t.prompt] ?? 0,
+        draft: t.request.draft,
+        ...(t.request.draftTaskId !== undefined ? { draftTaskId: t.request.draftTaskId } : {}),
+        audio: hasAudio(t.request),
+        references: { ...t.request.references },
       })),
       submissionsByPrompt,
     };
   }
 
-  private pickOutcome(d: TaskDirectives, roll: number): TaskOutcome {
-    if (d.outputPolicy) return outputPolicyFailure();
+  /** Directives first, then the random rates; audio moderation only blocks a render that has sound. */
+  private pickOutcome(d: TaskDirectives, roll: number, audio: boolean): TaskOutcome {
+    if (d.outputPolicy) return outputVideoPolicyFailure();
+    if (d.audioPolicy && audio) return outputAudioPolicyFailure();
     if (d.failCode !== undefined) return { status: 'failed', code: d.failCode, message: `Simulated failure (${d.failCode}).` };
     if (d.expire) return { status: 'expired' };
-    const { failed, expired, contentPolicy } = this.config.rates;
+    const { failed, expired, contentPolicy, audioPolicy } = this.config.rates;
     if (roll < failed) {
       return { status: 'failed', code: 'InternalServiceError', message: 'The service encountered an unexpected internal error.' };
     }
     if (roll < failed + expired) return { status: 'expired' };
-    if (roll < failed + expired + contentPolicy) return outputPolicyFailure();
+    if (roll < failed + expired + contentPolicy) return outputVideoPolicyFailure();
+    // Appended after the older rates so that a configuration without it draws the same outcomes.
+    if (roll < failed + expired + contentPolicy + audioPolicy && audio) return outputAudioPolicyFailure();
     return { status: 'succeeded' };
   }
 
@@ -238,14 +249,6 @@ export class SimulatorState {
   private nextPredictionId(): string {
     return randomBytes(16).toString('hex');
   }
-}
-
-function outputPolicyFailure(): TaskOutcome {
-  return {
-    status: 'failed',
-    code: 'OutputVideoSensitiveContentDetected',
-    message: 'The request failed because the output video may contain sensitive information.',
-  };
 }
 
 /**

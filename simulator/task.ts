@@ -3,7 +3,7 @@
  * derived from the clock whenever it is asked for, from timestamps fixed at creation.
  * That keeps the simulator free of timers and makes every status transition exact.
  */
-import type { ApiFamily, StatusNames, TaskStatus } from './types';
+import type { ApiFamily, ClipMode, StatusNames, TaskStatus } from './types';
 import type { VideoRequest } from './validation';
 
 /** How a task ends if nobody cancels it. */
@@ -28,6 +28,10 @@ export interface SimTask {
   readonly rawRunningStatus?: string;
   /** Size of the generated video (`[sim:size=BYTES]`); absent = the sample MP4. */
   readonly videoSize?: number;
+  /** The clip its links serve, fixed at creation so that its video and last frame always match. */
+  readonly clips: ClipMode;
+  /** `[sim:label=TEXT]`: what a labelled clip shows (clip-label.ts). */
+  readonly label?: string;
   /** The output link answers 404 (`[sim:gone]`). */
   readonly gone: boolean;
   /** Set by DELETE on a queued task. */

@@ -68,5 +68,9 @@ export function renderTask(ctx: HandlerContext, task: SimTask): Record<string, u
   out['updated_at'] = asNumber(Math.floor(statusSince(task, ctx.now) / 1000));
   out['framespersecond'] = task.request.framespersecond;
   if (task.request.serviceTier !== undefined) out['service_tier'] = task.request.serviceTier;
+  // Only on drafts and finals, so other tasks keep the seed's exact shape. A draft's own id is what
+  // a final references (notes.md, "Limits and tiers"); the final echoes the draft it came from.
+  if (task.request.draft) out['draft'] = true;
+  if (task.request.draftTaskId !== undefined) out['draft_task_id'] = task.request.draftTaskId;
   return out;
 }

@@ -28,6 +28,11 @@ export interface SimulatorRates {
   expired: number;
   /** Per created task: the task ends `failed` with OutputVideoSensitiveContentDetected. */
   contentPolicy: number;
+  /**
+   * Per created task with sound: the task ends `failed` with OutputAudioSensitiveContentDetected
+   * (a silent render, `generate_audio: false`, succeeds instead).
+   */
+  audioPolicy: number;
 }
 
 /**
@@ -83,7 +88,18 @@ export interface SimulatorConfig {
   accountConcurrency: number | null;
   /** Submits are answered 429 (with `retryAfterSeconds`) while this many tasks are queued or running. null: never. */
   maxTasksInFlight: number | null;
+  /**
+   * What a succeeded task's video link serves. `sample` (default, and what benchmarks use): the
+   * one bundled sample clip, nothing computed per task. `labelled`: a small clip per shot made by
+   * ffmpeg on first download (its label, ratio, duration and resolution drawn on a test pattern,
+   * at the requested ratio and duration), cached, so that a report of simulated renders shows
+   * which is which (clips.ts). Either way `last_frame_url` serves the last frame of that clip.
+   */
+  clips: ClipMode;
 }
+
+/** See `SimulatorConfig.clips`. */
+export type ClipMode = 'sample' | 'labelled';
 
 /**
  * A configuration patch. A superset of `Partial<SimulatorConfig>`: `rates` may itself be
@@ -145,6 +161,14 @@ export interface SimulatorTaskStats {
   createdAt: number;
   /** How many tasks were created with this same prompt (duplicates show as > 1). */
   submissions: number;
+  /** Submitted with `draft: true`. */
+  draft: boolean;
+  /** A final: the draft it was rendered from (it counts under the draft's prompt unless it sent text). */
+  draftTaskId?: string;
+  /** The render has sound (`generate_audio` not false, on a model that makes sound). */
+  audio: boolean;
+  /** Reference items submitted (a final reports its draft's). */
+  references: { images: number; videos: number; audios: number };
 }
 
 /** What happened to the callbacks since start or the last `reset()`. */

@@ -10,6 +10,9 @@
  */
 import type { VideoRequest } from './validation';
 
+/** What usage depends on: the geometry of a request, nothing else. */
+type Geometry = Pick<VideoRequest, 'model' | 'resolution' | 'ratio' | 'duration' | 'frames' | 'framespersecond'>;
+
 type Sizes = Record<string, Record<string, readonly [number, number]>>;
 
 const SEEDANCE_1_0: Sizes = {
@@ -47,17 +50,17 @@ export function outputDimensions(model: string, resolution: string, ratio: strin
 }
 
 /** The ratio the "model" chose: `adaptive` resolves to 16:9. */
-export function effectiveRatio(request: VideoRequest): string {
+export function effectiveRatio(request: Pick<VideoRequest, 'ratio'>): string {
   return request.ratio === 'adaptive' ? '16:9' : request.ratio;
 }
 
 /** The duration the "model" chose: -1 (model's choice) resolves to 5 s. */
-export function effectiveDuration(request: VideoRequest): number {
+export function effectiveDuration(request: Pick<VideoRequest, 'duration'>): number {
   return request.duration === undefined || request.duration < 0 ? 5 : request.duration;
 }
 
 /** Tokens a finished video costs: width × height × frames / 1024, frames = fps × duration + 1 unless requested. */
-export function completionTokens(request: VideoRequest): number {
+export function completionTokens(request: Geometry): number {
   const [width, height] = outputDimensions(request.model, request.resolution, effectiveRatio(request));
   const fps = request.framespersecond > 0 ? request.framespersecond : 24;
   const frames = request.frames ?? effectiveDuration(request) * fps + 1;

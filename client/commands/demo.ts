@@ -55,9 +55,12 @@ export async function demoCommand(args: string[]): Promise<number> {
   let env = withDefaults({ ...process.env, TEMPORAL_NAMESPACE: 'default' }, DEMO_DEFAULTS);
   const given = loadConfig(env);
   if (!given.GPTPROTO_API_KEY) {
-    sim = await startSimulator({ config: { renderMs: 4000, queueMs: 500 } });
+    // Labelled clips: each shot's placeholder names it (its prompt's first words), so the report tells them apart.
+    sim = await startSimulator({ config: { renderMs: 4000, queueMs: 500, clips: 'labelled' } });
     say('GPTPROTO_API_KEY is not set: using the built-in SIMULATOR. These are NOT real Seedance renders;');
-    say(`the simulator (${sim.url}) serves a placeholder clip. Set GPTPROTO_API_KEY to render for real.`);
+    say(
+      `the simulator (${sim.url}) serves placeholder clips labelled with each shot's first words. Set GPTPROTO_API_KEY to render for real.`,
+    );
     env = withDefaults(
       {
         ...env,
