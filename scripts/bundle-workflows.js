@@ -8,11 +8,9 @@ const path = require('node:path');
 
 async function main() {
   const dist = path.join(__dirname, '..', 'dist');
-  // The same preload as workers/bundle-options.ts: zod and the schema cache, once per workflow thread.
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: path.join(dist, 'workflows', 'index.js'),
-    preloadModules: [path.join(dist, 'workflows', 'preload.js')],
-  });
+  // The compiled workers/bundle-options.js (tsc ran first): zod and the schema cache, once per workflow thread.
+  const { seedanceBundlerOptions } = require(path.join(dist, 'workers', 'bundle-options.js'));
+  const { code } = await bundleWorkflowCode({ workflowsPath: path.join(dist, 'workflows', 'index.js'), ...seedanceBundlerOptions() });
   const out = path.join(dist, 'workflow-bundle.js');
   writeFileSync(out, code);
   console.log(`workflow bundle: ${out} (${(code.length / 1024).toFixed(0)} KiB)`);

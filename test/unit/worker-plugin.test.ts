@@ -50,6 +50,12 @@ test('the workflows Worker runs our workflows when it has no code of its own, an
   const ours = p.configureWorker({ taskQueue: 'media', connection });
   expect(names(ours)).toEqual(['closedRuns', 'loadShotPage', 'recordOutcomes', 'requestLease', 'stageStoryboardSource', 'writeManifest']);
   expect(ours.workflowsPath).toBe(require.resolve('../../workflows'));
+  // Bundled with the preload (zod and the schema cache once per thread) and a bounded cache.
+  expect(ours.bundlerOptions?.preloadModules).toEqual([require.resolve('../../workflows/preload')]);
+  expect(ours.maxCachedWorkflows).toBe(600);
+  const small = plugin({ SEEDANCE_MAX_CACHED_WORKFLOWS: '40' }).configureWorker({ taskQueue: 'media', connection });
+  expect(small.maxCachedWorkflows).toBe(40);
+  expect(small.maxConcurrentWorkflowTaskExecutions).toBe(40); // never more tasks in flight than cached runs
 
   const theirs = p.configureWorker({ taskQueue: 'media', connection, workflowsPath: '/team/workflows.js' });
   expect(theirs.workflowsPath).toBe('/team/workflows.js');
