@@ -10,6 +10,7 @@ import type { FailureType } from './errors';
 import type { RenderPhase } from './states';
 import type { HeardFrom } from './callbacks';
 import { AdmissionInputSchema } from './admission';
+import type { StoredFrame } from './continuity';
 
 export type { RenderPhase } from './states';
 
@@ -82,6 +83,10 @@ export interface StoredObject {
   bytes: number;
   /** True when the object was already there from an earlier run and was not copied again. */
   skipped: boolean;
+  /** The video's last frame, stored beside it, when the shot asked for it (common/continuity.ts). */
+  lastFrame?: StoredFrame;
+  /** Why a last frame that was asked for is not there. */
+  lastFrameMissing?: string;
 }
 
 /** What the provider reports about a finished video (both families, where present). */

@@ -11,6 +11,7 @@ import { PollScheduleSchema } from './poll-schedule';
 import type { Usage } from './render';
 import { IMAGE_ROLES, ShotFieldsSchema, ShotSchema, TASKS_ONLY_FIELDS, inferApi, type ShotInput } from './shot';
 import { MANIFEST_STATUSES, type ManifestStatus, type ShotState } from './states';
+import { continuityProblems, dependentCounts, type StoredFrame } from './continuity';
 
 export { SHOT_STATES, MANIFEST_STATUSES, type ShotState, type ManifestStatus } from './states';
 
@@ -101,7 +102,11 @@ const DefaultsSchema = sharedSchema('storyboard.DefaultsSchema', () => FileShotF
 
 export const FileShotSchema = sharedSchema('storyboard.FileShotSchema', () =>
   FileShotFields.partial({ prompt: true })
-    .extend({ id: safeId('shot id') })
+    .extend({
+      id: safeId('shot id'),
+      /** Start from the last frame of this earlier shot (common/continuity.ts). */
+      continue_from: safeId('continue_from (a shot id)').optional(),
+    })
     .strict(),
 );
 
@@ -292,6 +297,9 @@ export function validateStoryboard(doc: unknown): { storyboard?: ParsedStoryboar
       }
       if (shot) shots.push(shot);
     });
+    // The graph is judged once every shot is valid: its paths name shots by their index.
+    if (shots.length === rawShots.length)
+      for (const p of continuityProblems(shots)) problems.add(problemPath(['shots', p.index, ...p.path]), p.message);
   }
   return problems.count || id === undefined
     ? { problems: problems.list() }
@@ -327,7 +335,13 @@ function validateShot(raw: unknown, i: number, defaults: Record<string, unknown>
   const shot = parsed.data;
   if (shot.prompt === undefined) problems.add(`${at}.prompt`, 'prompt is required');
   // The seed rules, checked with placeholder URLs: image locations are checked by the caller.
-  const check = ShotSchema.safeParse(toShotInput({ ...shot, prompt: shot.prompt ?? 'x' }, () => 'https://placeholder.invalid/i.png'));
+  const input = toShotInput({ ...shot, prompt: shot.prompt ?? 'x' }, () => 'https://placeholder.invalid/i.png');
+  // A continuing shot will start from its source's last frame: checked with it (after its own
+  // images, so paths stay theirs). Its own first frame or reference images are the graph check's to report.
+  const images = input.images ?? [];
+  if (shot.continue_from !== undefined && images.every((img) => img.role === 'last_frame'))
+    input.images = [...images, { url: 'https://placeholder.invalid/last-frame.png', role: 'first_frame' }];
+  const check = ShotSchema.safeParse(input);
   if (!check.success) addIssues(problems, check.error, ['shots', i], SHOT_KEYS_HINT);
   return shot.prompt !== undefined && problems.count === before ? { ...shot, prompt: shot.prompt } : undefined;
 }
@@ -366,8 +380,9 @@ export function applyDefaults(defaults: Record<string, unknown>, shot: Record<st
 
 /** A file shot as renderVideo's shot, with each image replaced by the reference `ref(image)` gives. */
 export function toShotInput(shot: FileShot, ref: (img: FileImage, index: number) => string): ShotInput {
-  const { id, images, ...fields } = shot;
+  const { id, images, continue_from, ...fields } = shot;
   void id;
+  void continue_from;
   return { ...fields, images: (images ?? []).map((img, i) => ({ url: ref(img, i), role: img.role })) };
 }
 
@@ -377,6 +392,29 @@ export function toShotInput(shot: FileShot, ref: (img: FileImage, index: number)
 export interface StagedShot {
   id: string;
   shot: ShotInput;
+  /** The shot whose last frame this one starts from (the file's `continue_from`). */
+  continueFrom?: string;
+  /** How many later shots continue from this one (its shot asks for its last frame). */
+  dependents?: number;
+}
+
+/**
+ * The storyboard's shots as staged: each image by its reference (`ref`), and the continuity
+ * graph made explicit: a shot others continue from asks for its last frame and knows how many
+ * wait for it; a continuing shot names the shot it continues from.
+ */
+export function toStagedShots(shots: readonly FileShot[], ref: (img: FileImage, index: number) => string): StagedShot[] {
+  const dependents = dependentCounts(shots);
+  return shots.map((shot) => {
+    const count = dependents.get(shot.id);
+    const input = toShotInput(shot, ref);
+    return {
+      id: shot.id,
+      shot: count ? { ...input, return_last_frame: true } : input,
+      ...(shot.continue_from !== undefined ? { continueFrom: shot.continue_from } : {}),
+      ...(count ? { dependents: count } : {}),
+    };
+  });
 }
 
 /** Shots are staged in pages of this many, read one page at a time by the workflow. */
@@ -414,7 +452,19 @@ export interface ManifestEntry {
   reused?: boolean;
   /** The tokens estimated before submit (a range where the model chooses ratio or duration); see common/estimate.ts. */
   estimatedTokens?: { min: number; max: number };
+  /** The shot whose last frame this one started from (the file's `continue_from`). */
+  continuedFrom?: string;
+  /** This shot's last frame, stored beside its video, when later shots continue from it. */
+  lastFrame?: StoredFrame;
+  /** Why a last frame that was asked for is not there. */
+  lastFrameMissing?: string;
+  /** Why a `not_started` shot was not started, when something other than the failure tolerance stopped it. */
+  reason?: string;
 }
+
+const StoredFrameSchema = sharedSchema('storyboard.StoredFrameSchema', () =>
+  z.object({ key: z.string(), url: z.string(), sha256: z.string(), bytes: z.number(), inputUrl: z.string() }),
+);
 
 /**
  * A manifest line's field types, as the workflow checks the lines it carries through
@@ -434,7 +484,23 @@ export const ManifestEntrySchema = z.object({
   failureMessage: z.string().optional(),
   reused: z.boolean().optional(),
   estimatedTokens: z.object({ min: z.number(), max: z.number() }).optional(),
+  continuedFrom: z.string().optional(),
+  lastFrame: StoredFrameSchema.optional(),
+  lastFrameMissing: z.string().optional(),
+  reason: z.string().optional(),
 }) satisfies z.ZodType<ManifestEntry>;
+
+/** What a shot that others continue from ended with: its last frame, or why there is none. */
+export const ContinuitySourceSchema = sharedSchema('storyboard.ContinuitySourceSchema', () =>
+  z.object({
+    /** Dependents not yet launched. */
+    waiting: z.number().int().min(0),
+    frame: StoredFrameSchema.optional(),
+    /** Why there is no frame (the shot failed, was not started, or stored without one). */
+    missing: z.string().optional(),
+  }),
+);
+export type ContinuitySource = z.infer<typeof ContinuitySourceSchema>;
 
 /**
  * What one run of renderStoryboard hands the next through continue-as-new: counts, not
@@ -462,6 +528,12 @@ export const StoryboardCarrySchema = sharedSchema('storyboard.StoryboardCarrySch
     partial: z.object({ page: z.number().int().min(0), entries: z.array(ManifestEntrySchema.nullable()).max(STAGE_PAGE_SIZE) }).optional(),
     /** Where the budget stands (only with a budget): limit, settled spend, reservations by shot. */
     budget: BudgetStateSchema.optional(),
+    /**
+     * Continuity: outcomes of shots that later shots, not yet launched, continue from (their
+     * last frame, or why there is none), by shot id. Entries leave once every dependent has
+     * launched, so it holds at most about MAX_CONTINUITY_REACH of them.
+     */
+    sources: z.record(z.string(), ContinuitySourceSchema).optional(),
   }),
 );
 export type StoryboardCarry = z.infer<typeof StoryboardCarrySchema>;

@@ -10,7 +10,7 @@ import {
   normalizeHttpUrl,
   STAGE_PAGE_SIZE,
   storyboardKeys,
-  toShotInput,
+  toStagedShots,
   type FileImage,
   type ParsedStoryboard,
   type StagedShot,
@@ -45,7 +45,7 @@ export async function writeStagedStoryboard(
     }
     return refOfPath(img.path as string);
   };
-  const staged: StagedShot[] = storyboard.shots.map((shot) => ({ id: shot.id, shot: toShotInput(shot, refOf) }));
+  const staged: StagedShot[] = toStagedShots(storyboard.shots, refOf);
   // The same digest as sha256(JSON.stringify(staged)), without building that string whole.
   const hash = createHash('sha256').update('[');
   staged.forEach((s, i) => hash.update(`${i ? ',' : ''}${JSON.stringify(s)}`));

@@ -21,6 +21,8 @@ export function storedEntry(shotId: string, r: RenderVideoResult): ManifestEntry
     ...(r.seed !== undefined ? { seed: r.seed } : {}),
     ...(r.usage ? { usage: r.usage } : {}),
     ...(r.storage.skipped ? { reused: true } : {}),
+    ...(r.storage.lastFrame ? { lastFrame: r.storage.lastFrame } : {}),
+    ...(r.storage.lastFrameMissing ? { lastFrameMissing: r.storage.lastFrameMissing } : {}),
   };
 }
 

@@ -27,6 +27,9 @@ import { installStoryboardHandlers } from './storyboard-handlers';
 import { StoryboardRun } from './storyboard-run';
 import { runShot, type ShotContext } from './storyboard-shot';
 import { stageFromSource, type StagedShots } from './storyboard-source';
+import { ContinuityBook } from './storyboard-continuity';
+import { continuedShot } from '../common/continuity';
+import type { PageShot } from '../activities/storyboard/activities';
 
 /**
  * Renders every shot of a storyboard and writes its manifest (and report.html) next to the
@@ -96,6 +99,9 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
   }
 
   const book = new PageBook(storyboardId, input.stagedPrefix, carry.partial);
+  const continuity = new ContinuityBook(carry);
+  // Continuing shots seen in this run, by id: the shot each continues from, for its manifest line.
+  const chain = new Map<string, string>();
   // The shots launched and not yet finished, for their estimates and budget settlements.
   const launchedShots = new Map<string, ShotInput>();
   const finish = (index: number, entry: ManifestEntry, fresh: boolean): void => {
@@ -105,10 +111,55 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
       entry = { ...entry, estimatedTokens: estimateShot(shot).tokens };
       run.settle(entry.shotId, shot, entry);
     }
+    entry = withChain(entry);
     book.finish(index, entry);
     run.count(entry, fresh);
+    continuity.record(entry);
+  };
+  /** A continuing shot whose source has no last frame: it ends not started, with the reason. */
+  const block = (index: number, shotId: string, reason: string): void => {
+    const entry = withChain({ shotId, status: 'not_started', reason });
+    book.finish(index, entry);
+    run.shots[shotId] = 'not_started';
+    continuity.record(entry);
+  };
+  const withChain = (entry: ManifestEntry): ManifestEntry => {
+    const from = chain.get(entry.shotId);
+    if (from === undefined) return entry;
+    chain.delete(entry.shotId);
+    return { ...entry, continuedFrom: from };
   };
   const shotContext: ShotContext = { storyboardId, input, run, finish };
+
+  /** Starts the shot's child, its budget already reserved. */
+  const start = (index: number, shotId: string, shot: ShotInput): Promise<void> => {
+    launchedShots.set(shotId, shot);
+    run.inFlight++;
+    return runShot(shotContext, index, shotId, shot).finally(() => run.inFlight--);
+  };
+  // Continuing shots wait for their source outside the window, then take a place in it like any
+  // shot: once a shot has waited there, every launch checks the window again just before it starts.
+  let waitedOutside = false;
+  const roomInWindow = async (): Promise<void> => {
+    while (!run.mayLaunch()) await condition(() => run.mayLaunch());
+  };
+  /** A continuing shot whose source has not finished: it waits for the frame, then for the budget and a place in the window. */
+  const continueLater = async (index: number, staged: PageShot, from: string): Promise<void> => {
+    waitedOutside = true;
+    const source = await continuity.take(from);
+    if ('missing' in source) return block(index, staged.id, source.missing);
+    if (input.budget) {
+      const unpriced = unpricedProblem(input.budget, staged.shot);
+      if (unpriced) return finish(index, unpricedEntry(staged.id, unpriced), true);
+      await run.reserve(staged.id, reservationFor(input.budget, staged.shot));
+    }
+    await roomInWindow();
+    if (run.toleranceExceeded) {
+      run.release(staged.id);
+      return block(index, staged.id, 'the failure tolerance was exceeded before it could start');
+    }
+    await start(index, staged.id, continuedShot(staged.shot, source.frame));
+  };
 
   // ---- the sliding window ----
   let nextIndex = carry.cursor;
@@ -121,30 +172,47 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
     const index = nextIndex++;
     const staged = await book.shotAt(index);
     if (!staged) throw new Error(`shot ${index} missing from staged page ${Math.floor(index / STAGE_PAGE_SIZE)}`);
+    continuity.expect(staged);
+    const from = staged.continueFrom;
+    if (from !== undefined) chain.set(staged.id, from);
     if (staged.stored) {
+      if (from !== undefined) continuity.release(from);
       finish(index, staged.stored, false);
       continue;
+    }
+    let shot = staged.shot;
+    if (from !== undefined) {
+      if (!continuity.ready(from)) {
+        launchedThisRun++;
+        launched.push(continueLater(index, staged, from));
+        continue;
+      }
+      const source = await continuity.take(from);
+      if ('missing' in source) {
+        block(index, staged.id, source.missing);
+        continue;
+      }
+      shot = continuedShot(staged.shot, source.frame);
     }
     // With a budget, the shot's estimate is reserved first: this may pause the storyboard.
     if (input.budget) {
       // A currency budget cannot count a model its prices leave out: the shot fails unsubmitted rather than spend uncounted.
       const unpriced = unpricedProblem(input.budget, staged.shot);
       if (unpriced) {
-        finish(index, { shotId: staged.id, status: 'failed', failureType: FailureType.InvalidRequest, failureMessage: unpriced }, true);
+        finish(index, unpricedEntry(staged.id, unpriced), true);
         continue;
       }
       await run.reserve(staged.id, reservationFor(input.budget, staged.shot));
-      if (run.toleranceExceeded) {
-        // The tolerance ended launching while the shot waited for room: it stays not started.
-        run.release(staged.id);
-        nextIndex--;
-        break;
-      }
     }
-    launchedShots.set(staged.id, staged.shot);
-    run.inFlight++;
+    if (waitedOutside) await roomInWindow();
+    if ((input.budget || waitedOutside) && run.toleranceExceeded) {
+      // The tolerance ended launching while the shot waited for room: it stays not started.
+      run.release(staged.id);
+      nextIndex--;
+      break;
+    }
     launchedThisRun++;
-    launched.push(runShot(shotContext, index, staged.id, staged.shot).finally(() => run.inFlight--));
+    launched.push(start(index, staged.id, shot));
   }
   await Promise.all(launched);
 
@@ -185,6 +253,11 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
     ...(final.budget ? { budget: final.budget } : {}),
     ...(manifest.entries ? { shots: manifest.entries } : {}),
   };
+}
+
+/** The manifest line of a shot a currency budget cannot price: failed, never submitted. */
+function unpricedEntry(shotId: string, problem: string): ManifestEntry {
+  return { shotId, status: 'failed', failureType: FailureType.InvalidRequest, failureMessage: problem };
 }
 
 /** The input's options without its file or inline storyboard. */

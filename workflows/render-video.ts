@@ -127,6 +127,8 @@ export async function renderVideo(rawInput: RenderVideoInput): Promise<RenderVid
         prompt: shot.prompt,
         ...(done.seed !== undefined ? { seed: done.seed } : {}),
         ...(done.usage ? { usage: done.usage } : {}),
+        // A shot others continue from asked for its last frame: it is stored with the video.
+        ...(shot.return_last_frame ? { lastFrame: done.lastFrameUrl !== undefined ? { url: done.lastFrameUrl } : {} } : {}),
       },
       parent,
     );

@@ -17,6 +17,8 @@ import { countMetric } from '../metrics';
 import type { StorageBackend } from '../../storage/backend';
 import type { ParentRef } from '../../common/phase-events';
 import type { PhaseRelay } from '../phase-relay';
+import type { StoredFrame } from '../../common/continuity';
+import { copyLastFrame, FrameDownloadError, type FrameCopy } from './last-frame';
 
 export interface CopyToStorageInput {
   url: string;
@@ -27,6 +29,11 @@ export interface CopyToStorageInput {
   prompt: string;
   seed?: number;
   usage?: Usage;
+  /**
+   * Set when the shot asked for its last frame (later shots continue from it): the provider's
+   * `last_frame_url`, or nothing when it gave none. Copied with the video (./last-frame.ts).
+   */
+  lastFrame?: { url?: string };
 }
 
 export interface CopyDeps {
@@ -63,6 +70,10 @@ export interface VideoRecord {
   promptSha256: string;
   usage?: Usage;
   storedAt: string;
+  /** The last frame, stored before the video (./last-frame.ts), when it was asked for. */
+  lastFrame?: StoredFrame;
+  /** Why a last frame that was asked for is not there. */
+  lastFrameMissing?: string;
 }
 
 /**
@@ -159,6 +170,8 @@ export function createCopyActivity(deps: CopyDeps) {
     );
     watchdog.unref();
     try {
+      // The frame first: a record, once written, names a frame that is there.
+      const frame = input.lastFrame ? await whileHeartbeating(() => copyFrame(input, controller.signal)) : undefined;
       const counter = await whileHeartbeating(
         async () => {
           const body = await openDownload(input, controller.signal);
@@ -187,17 +200,34 @@ export function createCopyActivity(deps: CopyDeps) {
         promptSha256: sha256Hex(input.prompt),
         ...(input.usage ? { usage: input.usage } : {}),
         storedAt: new Date().toISOString(),
+        ...(frame && 'frame' in frame ? { lastFrame: frame.frame } : {}),
+        ...(frame && 'missing' in frame ? { lastFrameMissing: frame.missing } : {}),
       };
       await storage.writeText(recordKey(input.key), JSON.stringify(record, null, 2), 'application/json');
       ctx.heartbeat({ bytesCopied: counter.bytes, done: true });
       countMetric('seedance_bytes_copied', counter.bytes, {}, 'bytes of video copied into storage');
       countMetric('seedance_videos_stored', 1, {}, 'videos copied into storage');
-      return { key: input.key, url: storage.urlOf(input.key), sha256: record.sha256, bytes: record.bytes, skipped: false };
+      return { ...storedObject(storage, input.key, record), skipped: false };
     } catch (err) {
       throw stalled ?? asCopyFailure(err, input.taskId);
     } finally {
       clearInterval(watchdog);
       ctx.cancellationSignal.removeEventListener('abort', onCancel);
+    }
+  }
+
+  async function copyFrame(input: CopyToStorageInput, signal: AbortSignal): Promise<FrameCopy> {
+    const url = input.lastFrame?.url;
+    if (url === undefined) return { missing: 'the provider returned no last_frame_url' };
+    try {
+      return await copyLastFrame(storage, fetcher, url, input.key, signal, deps.connectTimeoutMs ?? 30_000);
+    } catch (err) {
+      if (err instanceof FetchRefused) throw refusedUrl(err, input.taskId);
+      if (err instanceof FrameDownloadError)
+        throw fromHttpAnswer({ status: err.status, headers: {}, data: err.message }, 'download', input.taskId).toApplicationFailure();
+      // A download that failed on the way, not a storage write (the copy's own catch types those).
+      if (axios.isAxiosError(err)) throw fromAxiosError(err, 'download', input.taskId).toApplicationFailure();
+      throw err;
     }
   }
 
@@ -242,7 +272,19 @@ export async function readVideoRecord(storage: StorageBackend, key: string): Pro
   if (!info || !recordText) return null;
   const record = JSON.parse(recordText) as VideoRecord;
   if (record.bytes !== info.bytes) return null;
-  return { record, stored: { key, url: storage.urlOf(key), sha256: record.sha256, bytes: record.bytes, skipped: true } };
+  return { record, stored: { ...storedObject(storage, key, record), skipped: true } };
+}
+
+/** The stored video (and its last frame, or why it has none) as a render's result names it. */
+function storedObject(storage: StorageBackend, key: string, record: VideoRecord): Omit<StoredObject, 'skipped'> {
+  return {
+    key,
+    url: storage.urlOf(key),
+    sha256: record.sha256,
+    bytes: record.bytes,
+    ...(record.lastFrame ? { lastFrame: record.lastFrame } : {}),
+    ...(record.lastFrameMissing ? { lastFrameMissing: record.lastFrameMissing } : {}),
+  };
 }
 
 async function findStored(storage: StorageBackend, key: string): Promise<StoredObject | null> {

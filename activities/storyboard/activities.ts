@@ -75,6 +75,8 @@ export function createStoryboardActivities({ storage }: StoryboardDeps) {
             bytes: record.bytes,
             ...(record.seed !== undefined ? { seed: record.seed } : {}),
             ...(record.usage ? { usage: record.usage } : {}),
+            ...(record.lastFrame ? { lastFrame: record.lastFrame } : {}),
+            ...(record.lastFrameMissing ? { lastFrameMissing: record.lastFrameMissing } : {}),
             reused: true,
           },
         };
