@@ -216,6 +216,7 @@ export class SimulatorState {
         ...(t.request.draftTaskId !== undefined ? { draftTaskId: t.request.draftTaskId } : {}),
         audio: hasAudio(t.request),
         references: { ...t.request.references },
+        ...(t.request.images ? { images: t.request.images } : {}),
       })),
       submissionsByPrompt,
     };

@@ -169,6 +169,8 @@ export interface SimulatorTaskStats {
   audio: boolean;
   /** Reference items submitted (a final reports its draft's). */
   references: { images: number; videos: number; audios: number };
+  /** The images submitted, in order: role and sha256 of a data URL's bytes, or the URL. */
+  images?: { role?: string; sha256?: string; url?: string }[];
 }
 
 /** What happened to the callbacks since start or the last `reset()`. */

@@ -3,6 +3,7 @@
  * "Light" means: the checks a client bug would trip (missing model, wrong types, bad image
  * references, mixed image roles), not the provider's full rule set.
  */
+import { createHash } from 'node:crypto';
 import { isRecord } from './config';
 
 /** A submit request, normalized across both API families. */
@@ -34,6 +35,25 @@ export interface VideoRequest {
   draftTaskId?: string;
   /** How many reference items of each kind the request carries (`role: reference_image`, `video_url`, `audio_url`). */
   references: MediaReferences;
+  /** The images submitted, in order (what a test compares a first frame by; see {@link SubmittedImage}). */
+  images?: SubmittedImage[];
+}
+
+/** One submitted image: its role, and its bytes' sha256 (a data URL) or its URL (fetched by the provider). */
+export interface SubmittedImage {
+  role?: string;
+  sha256?: string;
+  url?: string;
+}
+
+/** How a test recognises a submitted image without the simulator keeping its bytes. */
+function submittedImage(ref: string, role: string | undefined): SubmittedImage {
+  const data = /^data:image\/[a-z0-9.+-]+;base64,/i.exec(ref);
+  const image: SubmittedImage = data
+    ? { sha256: createHash('sha256').update(Buffer.from(ref.slice(data[0].length), 'base64')).digest('hex') }
+    : { url: ref.slice(0, 200) };
+  if (role !== undefined) image.role = role;
+  return image;
 }
 
 /** Reference items per kind: images (up to 9), videos and audio clips (up to 3 each, Seedance 2.0). */
@@ -78,6 +98,7 @@ export function parseTasksRequest(body: unknown): RequestResult {
     const roles: string[] = [];
     const references: MediaReferences = { images: 0, videos: 0, audios: 0 };
     const draftIds: string[] = [];
+    const submitted: SubmittedImage[] = [];
     let images = 0;
     content.forEach((raw, i) => {
       const item = record(raw, `content[${i}]`);
@@ -87,8 +108,10 @@ export function parseTasksRequest(body: unknown): RequestResult {
       } else if (type === 'image_url') {
         images += 1;
         const image = record(item['image_url'], `content[${i}].image_url`);
-        checkImageRef(requiredString(image, 'url', `content[${i}].image_url.url`), `content[${i}].image_url.url`);
+        const url = requiredString(image, 'url', `content[${i}].image_url.url`);
+        checkImageRef(url, `content[${i}].image_url.url`);
         const role = optionalString(item, 'role', `content[${i}].role`);
+        submitted.push(submittedImage(url, role));
         if (role !== undefined && !(IMAGE_ROLES as readonly string[]).includes(role)) {
           throw new InvalidRequest(`content[${i}].role must be one of ${IMAGE_ROLES.join(', ')}`);
         }
@@ -142,6 +165,7 @@ export function parseTasksRequest(body: unknown): RequestResult {
     const generateAudio = optionalBoolean(b, 'generate_audio');
     if (generateAudio !== undefined) request.generateAudio = generateAudio;
     if (draftTaskId !== undefined) request.draftTaskId = draftTaskId;
+    if (submitted.length) request.images = submitted;
     // The provider answers with `frames` when frames were requested, else `duration`.
     if (frames !== undefined) request.frames = frames;
     else request.duration = duration ?? 5;
@@ -180,6 +204,7 @@ export function parsePredictionRequest(body: unknown, model: string, mode: Predi
     if (generateAudio !== undefined) request.generateAudio = generateAudio;
     const seed = optionalInteger(b, 'seed');
     if (seed !== undefined) request.seed = seed;
+    if (image !== undefined) request.images = [submittedImage(image, 'first_frame')];
     return request;
   });
 }
