@@ -68,6 +68,9 @@ export const reportKeys = {
   contactSheet: (storyboardId: string) => `${storyboardId}/contact-sheet.jpg`,
 };
 
+/** A last frame's key as the copy names it (common/continuity.ts lastFrameKey): linked from the page, so checked. */
+const LAST_FRAME_KEY = /^[A-Za-z0-9_-][A-Za-z0-9._/-]*\.last-frame\.(png|jpg|webp|gif|bmp|tiff)$/;
+
 /**
  * The manifest as the report reads it. It comes from storage, which others may write: shot
  * ids become storage keys (thumbnails) and keys are downloaded, so both are checked, and
@@ -93,6 +96,21 @@ const ManifestEntrySchema = z.looseObject({
   failureMessage: z.string().optional(),
   reused: z.boolean().optional(),
   estimatedTokens: z.object({ min: z.number().min(0), max: z.number().min(0) }).optional(),
+  continuedFrom: z.string().regex(SAFE_ID, 'not a shot id').optional(),
+  lastFrame: z
+    .looseObject({
+      key: z
+        .string()
+        .regex(LAST_FRAME_KEY, 'not a last frame key')
+        .refine((k) => k.split('/').every((seg) => seg !== '' && !seg.startsWith('.')), 'not a last frame key'),
+      url: z.string(),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/, 'not a sha256'),
+      bytes: z.number().int().min(0),
+      inputUrl: z.string(),
+    })
+    .optional(),
+  lastFrameMissing: z.string().optional(),
+  reason: z.string().optional(),
 });
 const ManifestSchema = z.looseObject({
   storyboardId: z.string(),
@@ -283,6 +301,9 @@ export function createReportActivities(deps: ReportDeps) {
       }
 
       // ---- the page ----
+      const continuedBy = new Map<string, string[]>();
+      for (const e of manifest.shots)
+        if (e.continuedFrom !== undefined) continuedBy.set(e.continuedFrom, [...(continuedBy.get(e.continuedFrom) ?? []), e.shotId]);
       const view: ReportView = {
         storyboardId,
         totalShots: input.totalShots,
@@ -290,7 +311,9 @@ export function createReportActivities(deps: ReportDeps) {
         generatedAt: new Date().toISOString(),
         manifestHref: relativeHref('manifest.json'),
         ...(manifest.budget ? { budget: manifest.budget } : {}),
-        shots: manifest.shots.map((entry) => shotView(storyboardId, entry, staged.get(entry.shotId), thumbs.get(entry.shotId))),
+        shots: manifest.shots.map((entry) =>
+          shotView(storyboardId, entry, staged.get(entry.shotId), thumbs.get(entry.shotId), continuedBy.get(entry.shotId)),
+        ),
         ...(contactSheet ? { contactSheet } : {}),
         ...(contactSheetNote ? { contactSheetNote } : {}),
       };
@@ -342,8 +365,15 @@ export function shotView(
   entry: ManifestEntry,
   shot: ShotInput | undefined,
   thumb: ThumbOutcome | undefined,
+  continuedBy?: string[],
 ): ReportShot {
   const view: ReportShot = { shotId: entry.shotId, status: entry.status };
+  if (entry.continuedFrom !== undefined) view.continuedFrom = entry.continuedFrom;
+  if (continuedBy?.length) view.continuedBy = continuedBy;
+  const frame = entry.lastFrame && relativeKey(storyboardId, entry.lastFrame.key);
+  if (frame) view.lastFrame = frame;
+  if (entry.lastFrameMissing) view.lastFrameMissing = entry.lastFrameMissing;
+  if (entry.reason) view.reason = entry.reason;
   if (shot) {
     const api = shot.api ?? inferApi(shot.model);
     view.prompt = shot.prompt;

@@ -40,6 +40,16 @@ export interface ReportShot {
   thumbnail?: string;
   /** Why there is no thumbnail (shown in the placeholder). */
   thumbnailNote?: string;
+  /** The shot whose last frame this one started from. */
+  continuedFrom?: string;
+  /** The shots that start from this one's last frame. */
+  continuedBy?: string[];
+  /** Relative link to this shot's stored last frame. */
+  lastFrame?: string;
+  /** Why a last frame that was asked for is not there. */
+  lastFrameMissing?: string;
+  /** Why a shot was not started, when the manifest says. */
+  reason?: string;
 }
 
 export interface ContactSheetView {
@@ -167,6 +177,7 @@ export function renderReportHtml(view: ReportView): string {
 </section>
 ${missing > 0 ? `<p class="note warn">The manifest lists ${formatCount(view.shots.length)} of ${formatCount(view.totalShots)} shots.</p>` : ''}
 ${contactSheetSection(view)}
+${chainsSection(view.shots)}
 <section class="shots" aria-label="Shots">
   <h2>Shots</h2>
 ${view.shots.map((s, i) => shotArticle(s, i)).join('\n')}
@@ -233,6 +244,8 @@ function shotArticle(s: ReportShot, index: number): string {
         : '<span class="muted">—</span>',
     ]);
   }
+  const continuity = continuityText(s);
+  if (continuity) rows.push(['Continuity', continuity]);
   if (s.taskId) rows.push(['Task', `<code>${escapeHtml(s.taskId)}</code>`]);
   if (s.sha256) rows.push(['SHA-256', `<code title="${escapeHtml(s.sha256)}">${escapeHtml(s.sha256.slice(0, 16))}…</code>`]);
 
@@ -240,7 +253,7 @@ function shotArticle(s: ReportShot, index: number): string {
     s.status === 'failed'
       ? `<div class="failure" role="note"><strong>${escapeHtml(s.failureType ?? 'Failed')}</strong>${s.failureMessage ? `: <span class="reason">${escapeHtml(s.failureMessage)}</span>` : ''}</div>`
       : s.status === 'not_started'
-        ? '<div class="failure idle" role="note">Not started: the storyboard stopped launching shots before reaching this one (e.g. its failure tolerance was exceeded).</div>'
+        ? `<div class="failure idle" role="note">Not started: ${s.reason ? escapeHtml(s.reason) : 'the storyboard stopped launching shots before reaching this one (e.g. its failure tolerance was exceeded).'}</div>`
         : '';
 
   const player =
@@ -258,6 +271,61 @@ function shotArticle(s: ReportShot, index: number): string {
     ${player}
   </div>
 </article>`;
+}
+
+/** Links to a shot on the page. */
+const shotLink = (id: string) => `<a href="#shot-${escapeHtml(id)}">${escapeHtml(id)}</a>`;
+
+/** Where a shot's first frame came from and where its last frame went. */
+function continuityText(s: ReportShot): string {
+  const parts: string[] = [];
+  if (s.continuedFrom) parts.push(`first frame = last frame of ${shotLink(s.continuedFrom)}`);
+  if (s.lastFrame)
+    parts.push(
+      `<a href="${escapeHtml(s.lastFrame)}"><img class="frame" src="${escapeHtml(s.lastFrame)}" alt="Last frame of ${escapeHtml(s.shotId)}" loading="lazy"> last frame</a>${s.continuedBy?.length ? ` → ${s.continuedBy.map(shotLink).join(', ')}` : ''}`,
+    );
+  else if (s.continuedBy?.length)
+    parts.push(
+      `no last frame${s.lastFrameMissing ? ` (${escapeHtml(s.lastFrameMissing)})` : ''} for ${s.continuedBy.map(shotLink).join(', ')}`,
+    );
+  return parts.join('<br>');
+}
+
+/** The storyboard's chains of continued shots, each from its first shot to its last (a branch is its own line). */
+export function chainPaths(shots: readonly ReportShot[]): string[][] {
+  const byId = new Map(shots.map((s) => [s.shotId, s] as const));
+  const paths: string[][] = [];
+  const walk = (path: string[]): void => {
+    const next = byId.get(path[path.length - 1] as string)?.continuedBy ?? [];
+    if (next.length === 0) paths.push(path);
+    for (const id of next) if (!path.includes(id)) walk([...path, id]);
+  };
+  for (const s of shots) if (!s.continuedFrom && s.continuedBy?.length) walk([s.shotId]);
+  return paths;
+}
+
+/** At most this many chains are listed at the top (each shot's own row says the rest). */
+const MAX_LISTED_CHAINS = 50;
+
+function chainsSection(shots: readonly ReportShot[]): string {
+  const paths = chainPaths(shots);
+  if (paths.length === 0) return '';
+  const line = (path: string[]) =>
+    `<li>${path
+      .map((id) => {
+        const shot = byStatus(shots, id);
+        return `${shotLink(id)}<span class="badge badge-${escapeHtml(shot)}">${escapeHtml(STATUS_LABEL[shot as ReportShot['status']] ?? shot)}</span>`;
+      })
+      .join(' <span class="muted" title="last frame → next first frame">→</span> ')}</li>`;
+  return `<section class="chains" aria-label="Chains">
+  <h2>Chains</h2>
+  <p class="note">Each arrow hands a shot's last frame to the next shot as its first frame.${paths.length > MAX_LISTED_CHAINS ? ` The first ${MAX_LISTED_CHAINS} of ${formatCount(paths.length)} chains:` : ''}</p>
+  <ul>${paths.slice(0, MAX_LISTED_CHAINS).map(line).join('')}</ul>
+</section>`;
+}
+
+function byStatus(shots: readonly ReportShot[], id: string): string {
+  return shots.find((s) => s.shotId === id)?.status ?? 'not_started';
 }
 
 function thumbnail(s: ReportShot): string {
@@ -343,6 +411,8 @@ dt{color:var(--muted)}
 dd{margin:0;min-width:0;overflow-wrap:anywhere}
 .failure{margin-top:10px;padding:8px 12px;border-radius:6px;background:var(--bad-bg);color:var(--bad);font-size:13.5px;overflow-wrap:anywhere;white-space:pre-wrap}
 .failure.idle{background:var(--idle-bg);color:var(--idle)}
+.frame{height:36px;vertical-align:middle;border-radius:3px;background:#111;margin-right:4px}
+.chains ul{margin:0;padding-left:20px}.chains li{margin:2px 0}.chains .badge{margin-left:4px}
 .player{margin-top:10px}
 .player summary{cursor:pointer;color:var(--accent);font-size:13.5px}
 .player video{display:block;margin-top:8px;width:100%;max-width:640px;border-radius:6px;background:#000}

@@ -106,11 +106,19 @@ test('a chain of 4: each later shot starts from the stored last frame of the one
     ['c4', 'c3'],
     ['alone', null],
   ]);
+  // The report shows the chain, first shot to last.
+  const report = await s3Text(h, `${h.prefix}/${result.reportKey}`);
+  expect(report).toMatch(
+    /<li><a href="#shot-c1">c1<\/a>.*<a href="#shot-c2">c2<\/a>.*<a href="#shot-c3">c3<\/a>.*<a href="#shot-c4">c4<\/a>.*<\/li>/,
+  );
 });
 
 test('a failure in the middle: the rest of the chain ends not_started with the reason, and is never submitted', async () => {
   const id = uniqueId('broken');
-  const staged = await stageBoard(h, chainDoc(id, 4, (i) => (i === 2 ? ' [sim:fail=InternalServiceError]' : '')));
+  const staged = await stageBoard(
+    h,
+    chainDoc(id, 4, (i) => (i === 2 ? ' [sim:fail=InternalServiceError]' : '')),
+  );
   const result = await (await startBoard(h, staged, { window: 4 })).result();
 
   const entries = byId(result);
@@ -128,7 +136,10 @@ test('a failure in the middle: the rest of the chain ends not_started with the r
 
 test('a worker SIGKILLed mid-chain: another worker finishes the chain, nothing lost, nothing paid twice', async () => {
   const id = uniqueId('crash');
-  const staged = await stageBoard(h, chainDoc(id, 4, () => ' [sim:render=3000]'));
+  const staged = await stageBoard(
+    h,
+    chainDoc(id, 4, () => ' [sim:render=3000]'),
+  );
   const handle = await startBoard(h, staged, { window: 2 });
   // Kill the worker once c2 (the second link) is being rendered.
   await waitFor(

@@ -1,5 +1,7 @@
 import { MAX_CONTINUITY_REACH, continuedShot, lastFrameKey, returnsLastFrame } from '../../common/continuity';
-import { StoryboardCarrySchema, toStagedShots, validateStoryboard, type FileShot } from '../../common/storyboard';
+import { StoryboardCarrySchema, toStagedShots, validateStoryboard, type FileShot, type ManifestEntry } from '../../common/storyboard';
+import { shotView } from '../../activities/report/activities';
+import { chainPaths, renderReportHtml, type ReportShot } from '../../activities/report/html';
 
 const problemsOf = (doc: unknown) => validateStoryboard(doc).problems.map((p) => `${p.path}: ${p.message}`);
 const board = (shots: unknown[]) => ({ id: 'scene', shots });
@@ -118,7 +120,13 @@ describe('staging the graph', () => {
   });
 
   test('the continuing shot submits the stored frame (as a staged input) as its first frame, before its own images', () => {
-    const frame = { key: 'scene/a.last-frame.png', url: 's3://b/r/scene/a.last-frame.png', sha256: 'f'.repeat(64), bytes: 9, inputUrl: 's3://b/r/inputs/ff.png' };
+    const frame = {
+      key: 'scene/a.last-frame.png',
+      url: 's3://b/r/scene/a.last-frame.png',
+      sha256: 'f'.repeat(64),
+      bytes: 9,
+      inputUrl: 's3://b/r/inputs/ff.png',
+    };
     const shot = continuedShot({ prompt: 'p', images: [{ url: 'https://x.test/end.png', role: 'last_frame' }] }, frame);
     expect(shot.images).toEqual([
       { url: 's3://b/r/inputs/ff.png', role: 'first_frame' },
@@ -130,7 +138,10 @@ describe('staging the graph', () => {
     const base = { cursor: 3, stored: 1, failed: 0, tokensUsed: 0, window: 2, paused: false, runs: 1, startedAt: 0 };
     expect(StoryboardCarrySchema.safeParse(base).success).toBe(true);
     const frame = { key: 'k', url: 'u', sha256: 's', bytes: 1, inputUrl: 'i' };
-    const parsed = StoryboardCarrySchema.parse({ ...base, sources: { a: { waiting: 1, frame }, b: { waiting: 2, missing: 'which failed' } } });
+    const parsed = StoryboardCarrySchema.parse({
+      ...base,
+      sources: { a: { waiting: 1, frame }, b: { waiting: 2, missing: 'which failed' } },
+    });
     expect(parsed.sources).toEqual({ a: { waiting: 1, frame }, b: { waiting: 2, missing: 'which failed' } });
   });
 });
@@ -143,5 +154,62 @@ describe('provider facts', () => {
   });
   test('a last frame is kept beside its video', () => {
     expect(lastFrameKey('scene/a.mp4', 'png')).toBe('scene/a.last-frame.png');
+  });
+});
+
+describe('the report shows chains', () => {
+  const frame = (id: string) => ({
+    key: `scene/${id}.last-frame.png`,
+    url: `s3://b/scene/${id}.last-frame.png`,
+    sha256: 'a'.repeat(64),
+    bytes: 5,
+    inputUrl: 'i',
+  });
+  const entries: ManifestEntry[] = [
+    { shotId: 'c1', status: 'stored', key: 'scene/c1.mp4', lastFrame: frame('c1') },
+    { shotId: 'c2', status: 'stored', key: 'scene/c2.mp4', continuedFrom: 'c1', lastFrame: frame('c2') },
+    { shotId: 'c3', status: 'failed', continuedFrom: 'c2', lastFrame: undefined, failureType: 'TaskFailed' },
+    { shotId: 'c4', status: 'not_started', continuedFrom: 'c3', reason: 'continues from c3, which failed (TaskFailed)' },
+    { shotId: 'b', status: 'stored', key: 'scene/b.mp4', continuedFrom: 'c1' },
+    { shotId: 'alone', status: 'stored', key: 'scene/alone.mp4' },
+  ];
+  const continuedBy = new Map<string, string[]>();
+  for (const e of entries) if (e.continuedFrom) continuedBy.set(e.continuedFrom, [...(continuedBy.get(e.continuedFrom) ?? []), e.shotId]);
+  const shots = entries.map((e) => shotView('scene', e, undefined, undefined, continuedBy.get(e.shotId)));
+  const html = renderReportHtml({
+    storyboardId: 'scene',
+    totalShots: shots.length,
+    generatedAt: '2026-12-03T10:00:00.000Z',
+    manifestHref: 'manifest.json',
+    shots,
+  });
+
+  test('every chain from its first shot to its last, a branch on its own line', () => {
+    expect(chainPaths(shots)).toEqual([
+      ['c1', 'c2', 'c3', 'c4'],
+      ['c1', 'b'],
+    ]);
+    expect(html).toContain('<section class="chains" aria-label="Chains">');
+    expect(html).toMatch(
+      /<li><a href="#shot-c1">c1<\/a>.*→.*<a href="#shot-c2">c2<\/a>.*→.*<a href="#shot-c3">c3<\/a>.*→.*<a href="#shot-c4">c4<\/a>.*<\/li>/,
+    );
+  });
+
+  test('each row links the last frame it handed on and the shot whose frame it started from; a not-started shot gives its reason', () => {
+    const row = (id: string) => new RegExp(`<article [^>]*data-shot-id="${id}"[\\s\\S]*?</article>`).exec(html)?.[0] ?? '';
+    expect(row('c2')).toContain('first frame = last frame of <a href="#shot-c1">c1</a>');
+    expect(row('c2')).toContain('<img class="frame" src="c2.last-frame.png"');
+    expect(row('c1')).toContain('last frame</a> → <a href="#shot-c2">c2</a>, <a href="#shot-b">b</a>');
+    expect(row('c4')).toContain('Not started: continues from c3, which failed (TaskFailed)');
+    expect(row('alone')).not.toContain('Continuity');
+    expect(
+      renderReportHtml({
+        storyboardId: 'x',
+        totalShots: 1,
+        generatedAt: '2026-12-03T10:00:00.000Z',
+        manifestHref: 'm',
+        shots: [shots[5] as ReportShot],
+      }),
+    ).not.toContain('class="chains"');
   });
 });
