@@ -56,6 +56,8 @@ export type PollStep = { status: TaskStatus; rawStatus?: string; totalTokens?: n
 
 export interface SubmitCall {
   prompt: string;
+  /** The first frame's reference, when the shot has one. */
+  firstFrame?: string;
   activityId: string;
   workflowId: string;
   /** Server time the attempt was scheduled (ms). */
@@ -166,7 +168,14 @@ export class FakeProvider {
       if (!run) throw ApplicationFailure.nonRetryable('createTask runs only inside a workflow');
       const prompt = input.prompt;
       const index = this.submitsOf(prompt).length;
-      this.submits.push({ prompt, activityId: info.activityId, workflowId: run.workflowId, at: info.currentAttemptScheduledTimestampMs });
+      const firstFrame = input.images?.find((i) => i.role === 'first_frame')?.url;
+      this.submits.push({
+        prompt,
+        activityId: info.activityId,
+        workflowId: run.workflowId,
+        at: info.currentAttemptScheduledTimestampMs,
+        ...(firstFrame ? { firstFrame } : {}),
+      });
       // Named before any await: concurrent attempts must not share an id.
       const taskId = `task-${this.submits.length}`;
       this.changed();
@@ -217,7 +226,27 @@ export class FakeProvider {
     const copyToStorage: CopyActivities['copyToStorage'] = async (input) => {
       this.copies.push(input.key);
       this.changed();
-      return { key: input.key, url: `file:///renders/${input.key}`, sha256: `sha-${input.taskId}`, bytes: 1000, skipped: false };
+      // A shot others continue from asked for its last frame: a fake one, named by its task.
+      const frameKey = input.key.replace(/\.mp4$/, '.last-frame.png');
+      const lastFrame = input.lastFrame
+        ? {
+            lastFrame: {
+              key: frameKey,
+              url: `file:///renders/${frameKey}`,
+              sha256: `frame-${input.taskId}`,
+              bytes: 10,
+              inputUrl: `file:///renders/inputs/frame-${input.taskId}.png`,
+            },
+          }
+        : {};
+      return {
+        key: input.key,
+        url: `file:///renders/${input.key}`,
+        sha256: `sha-${input.taskId}`,
+        bytes: 1000,
+        skipped: false,
+        ...lastFrame,
+      };
     };
     const findTask: SeedanceActivities['findTask'] = async (lookup) => {
       this.lookups.push({ seed: lookup.seed, at: Context.current().info.currentAttemptScheduledTimestampMs });

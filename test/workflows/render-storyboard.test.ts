@@ -165,6 +165,61 @@ test('continue-as-new carries counts, tokens and the half-finished page; each sh
   expect(h.store.outcomePages.get(`${id}#0`)?.map((e) => e.status)).toEqual(result.shots?.map((s) => s.status));
 });
 
+test('continuity across continue-as-new and an earlier run: each continuing shot gets the frame of its source, and the carry forgets used frames', async () => {
+  const id = 'chain';
+  const frame = (taskId: string) => `file:///renders/inputs/frame-${taskId}.png`;
+  // s01 → s02 → s05 and s03 (stored by an earlier run, with its frame) → s04; one shot launched per run.
+  const shots: PageShot[] = [
+    { id: 's01', shot: { prompt: promptOf(id, 's01'), return_last_frame: true }, dependents: 1 },
+    { id: 's02', shot: { prompt: promptOf(id, 's02'), return_last_frame: true }, continueFrom: 's01', dependents: 1 },
+    {
+      id: 's03',
+      shot: { prompt: promptOf(id, 's03'), return_last_frame: true },
+      dependents: 1,
+      stored: {
+        shotId: 's03',
+        status: 'stored',
+        taskId: 'earlier-s03',
+        key: `${id}/s03.mp4`,
+        sha256: 'x',
+        bytes: 1,
+        reused: true,
+        lastFrame: { key: `${id}/s03.last-frame.png`, url: 'u', sha256: 'y', bytes: 1, inputUrl: frame('earlier-s03') },
+      },
+    },
+    { id: 's04', shot: { prompt: promptOf(id, 's04') }, continueFrom: 's03' },
+    { id: 's05', shot: { prompt: promptOf(id, 's05') }, continueFrom: 's02' },
+  ];
+  const handle = await h.env.client.workflow.start<typeof renderStoryboard>('renderStoryboard', {
+    taskQueue: h.taskQueue,
+    workflowId: id,
+    args: [{ ...h.store.stage(id, shots), searchAttributes: false, window: 2, shotsPerRun: 1 }],
+  });
+  const result = await handle.result();
+
+  expect(result.counts).toMatchObject({ stored: 5, failed: 0, not_started: 0 });
+  const submitted = (shot: string) => h.provider.submits.filter((s) => s.prompt === promptOf(id, shot));
+  const taskOf = (shot: string) => result.shots?.find((e) => e.shotId === shot)?.taskId as string;
+  expect(submitted('s01').map((s) => s.firstFrame)).toEqual([undefined]);
+  expect(submitted('s02').map((s) => s.firstFrame)).toEqual([frame(taskOf('s01'))]);
+  expect(submitted('s04').map((s) => s.firstFrame)).toEqual([frame('earlier-s03')]);
+  expect(submitted('s05').map((s) => s.firstFrame)).toEqual([frame(taskOf('s02'))]);
+  expect(submitted('s03')).toHaveLength(0);
+  expect(result.shots?.map((e) => [e.shotId, e.continuedFrom ?? null, e.lastFrame?.inputUrl ?? null])).toEqual([
+    ['s01', null, frame(taskOf('s01'))],
+    ['s02', 's01', frame(taskOf('s02'))],
+    ['s03', null, frame('earlier-s03')],
+    ['s04', 's03', null],
+    ['s05', 's02', null],
+  ]);
+  // Frames still to be used travel with the carry; a frame every continuing shot has taken is dropped.
+  const carried = (await carriedStates(handle)) as (Carried & { sources?: Record<string, { waiting: number }> })[];
+  expect(carried.length).toBeGreaterThan(1);
+  for (const c of carried) for (const source of Object.values(c.sources ?? {})) expect(source.waiting).toBeGreaterThan(0);
+  expect(carried.some((c) => c.sources?.s02)).toBe(true);
+  expect(Object.keys(carried[carried.length - 1]?.sources ?? {}).filter((k) => k !== 's02')).toEqual([]);
+});
+
 interface Carried {
   cursor: number;
   stored: number;
