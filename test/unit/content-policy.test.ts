@@ -127,7 +127,7 @@ describe('at submit: the stage travels in the failure details', () => {
 
 describe('on a task that ended failed: the render fails with the stage in its details', () => {
   const failedWith = (error: TaskSnapshot['error']): ApplicationFailure => {
-    const progress = { phase: 'rendering' } as RenderVideoProgress;
+    const progress = { phase: 'rendering' } as unknown as RenderVideoProgress;
     try {
       checkSucceeded({ taskId: 'cgt-1', api: 'tasks', status: 'failed', ...(error ? { error } : {}) } as TaskSnapshot, progress);
     } catch (err) {
