@@ -6,11 +6,15 @@
  * never for input or video moderation, never without the option.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { setStoryboardBudget, startStoryboard } from '../../client/storyboard';
 import { estimateShot } from '../../common/estimate';
 import type { ManifestEntry, RenderStoryboardInput, StoryboardResult } from '../../common/storyboard';
 import type { SimulatorTaskStats } from '../../simulator/types';
 import { storyboardProgressQuery } from '../../workflows';
+import { runCli } from '../helpers/cli';
 import { FAST_SCHEDULE, s3Text, startHarness, waitFor, type Harness } from '../helpers/harness';
 import { stageBoard, startBoard } from '../helpers/storyboard';
 
@@ -179,4 +183,41 @@ test('with a budget, the silent retry reserves before it is submitted and is cha
   expect(entryOf(result, 'chant').silentRetry?.firstTaskId).toBe(tasksOf(id, 'chant')[0]?.id);
   expect(result.budget).toMatchObject({ limit: 2 * TOKENS, spent: 2 * TOKENS, reserved: 0 });
   expect(result.tokensUsed).toBe(2 * TOKENS);
+});
+
+test('the CLI: on_audio_policy from the file on render and (from the staged record) on retry; status shows stages and the retry', async () => {
+  const id = uniqueId('cli');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sf-audio-cli-'));
+  const file = path.join(dir, 'board.yaml');
+  writeFileSync(
+    file,
+    [
+      `id: ${id}`,
+      'on_audio_policy: retry_silent',
+      `defaults: { model: ${DEFAULTS.model}, resolution: ${DEFAULTS.resolution}, ratio: "${DEFAULTS.ratio}", duration: ${DEFAULTS.duration} }`,
+      'shots:',
+      `  - { id: chant, prompt: "chant of ${id} [sim:audio-policy]" }`,
+      `  - { id: video, prompt: "video of ${id} [sim:output-policy]" }`,
+      '',
+    ].join('\n'),
+  );
+  // The first submit (chant's, with a window of 1) is refused outright: chant fails unsubmitted this run.
+  h.sim.addFaults([{ on: 'submit', status: 400, times: 1 }]);
+  const first = await runCli(h, ['render', file, '--wait', '--window', '1']);
+  expect(first.code).toBe(1);
+  expect(first.stdout).toMatch(/chant: failed InvalidRequest: /);
+  expect(first.stdout).toMatch(/video: failed ContentPolicyViolation \(output_video\): /);
+  expect(tasksOf(id, 'chant')).toHaveLength(0);
+
+  // `retry` has no file: the policy comes from the staged record. Chant is blocked for its audio, then stored silent.
+  const retried = await runCli(h, ['retry', id, '--wait', '--window', '1']);
+  expect(tasksOf(id, 'chant').map((t) => [t.status, t.audio])).toEqual([
+    ['failed', true],
+    ['succeeded', false],
+  ]);
+  expect(retried.stdout).toContain(
+    `chant: rendered again without sound after task ${tasksOf(id, 'chant')[0]?.id} was blocked for its audio (a second paid task)`,
+  );
+  expect(retried.stdout).toMatch(/video: failed ContentPolicyViolation \(output_video\): /);
+  expect(tasksOf(id, 'video')).toHaveLength(2); // failed twice, each run once: never retried silent
 });
