@@ -10,6 +10,8 @@ import { checkStoryboardFile } from '../../client/storyboard-file';
 import { RenderStoryboardInputSchema, StoryboardCarrySchema, validateStoryboard, type ManifestEntry } from '../../common/storyboard';
 import { formatIssues } from '../../common/shot';
 import { retriesSilent } from '../../workflows/storyboard-shot';
+import { parseManifest, shotView } from '../../activities/report/activities';
+import { renderReportHtml } from '../../activities/report/html';
 
 const board = (extra: object = {}) => ({ id: 'board-1', shots: [{ id: 's1', prompt: 'a crowd chanting' }], ...extra });
 const problemsOf = (doc: unknown) => validateStoryboard(doc).problems.map((p) => `${p.path}: ${p.message}`);
@@ -119,5 +121,45 @@ describe('which failed shot gets its one silent retry', () => {
     expect(retriesSilent(on, withSound, policy(undefined))).toBe(false);
     expect(retriesSilent(on, withSound, policy('output_audio', 'TaskFailed'))).toBe(false);
     expect(retriesSilent(on, { prompt: 'p', generate_audio: false }, policy('output_audio'))).toBe(false);
+  });
+});
+
+describe('the report shows the stage and the silent retry (from a manifest others may write)', () => {
+  const manifestOf = (shots: unknown[]) => parseManifest(JSON.stringify({ storyboardId: 'board-1', shots }), 'board-1', 'manifest.json');
+  const page = (shots: unknown[]) =>
+    renderReportHtml({
+      storyboardId: 'board-1',
+      totalShots: shots.length,
+      generatedAt: '2026-02-01T10:01:00.000Z',
+      manifestHref: 'manifest.json',
+      shots: manifestOf(shots).shots.map((e) => shotView('board-1', e as ManifestEntry, undefined, undefined)),
+    });
+
+  test('a stage next to the type, with what it means; a silent retry as a badge and a row, escaped', () => {
+    const html = page([
+      { shotId: 's1', status: 'failed', failureType: 'ContentPolicyViolation', failureStage: 'output_video', failureMessage: 'blocked' },
+      {
+        shotId: 's2',
+        status: 'stored',
+        key: 'board-1/s2.mp4',
+        taskId: 'cgt-2',
+        silentRetry: { firstTaskId: 'cgt-<1>', firstFailureMessage: 'OutputAudioSensitiveContentDetected & <b>' },
+      },
+    ]);
+    expect(html).toContain('<strong title="the rendered video was blocked">ContentPolicyViolation (output_video)</strong>');
+    expect(html).toContain('silent retry</span>');
+    expect(html).toContain('rendered again without sound after task <code>cgt-&lt;1&gt;</code> was blocked for its generated audio');
+    expect(html).toContain('OutputAudioSensitiveContentDetected &amp; &lt;b&gt;');
+    expect(html).not.toContain('<b>');
+  });
+
+  test('a stage this version does not know is left out, not a broken report', () => {
+    const [entry] = manifestOf([
+      { shotId: 's1', status: 'failed', failureType: 'ContentPolicyViolation', failureStage: 'output_smell' },
+    ]).shots;
+    expect(entry).not.toHaveProperty('failureStage', 'output_smell');
+    expect(page([{ shotId: 's1', status: 'failed', failureType: 'ContentPolicyViolation', failureStage: 'output_smell' }])).toContain(
+      '<strong>ContentPolicyViolation</strong>',
+    );
   });
 });
