@@ -5,6 +5,7 @@
 import { DEFAULT_PRIORITY, temporalPriority } from '../common/admission';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
+import { isContentPolicyStage, type ContentPolicyStage } from '../common/content-policy';
 import { FailureType, type FailureDetails, type FailureTypeName } from '../common/errors';
 import type { RenderVideoInput, RenderVideoProgress, RenderVideoResult, Usage } from '../common/render';
 import { videoWorkflowId } from '../common/video-id';
@@ -62,6 +63,8 @@ export interface VideoOutcome {
   usage?: Usage;
   skipped?: boolean;
   failureType?: FailureTypeName;
+  /** For ContentPolicyViolation: what moderation blocked (common/content-policy.ts). */
+  failureStage?: ContentPolicyStage;
   message?: string;
 }
 
@@ -108,7 +111,9 @@ export async function waitForVideo(
 }
 
 /** A workflow failure's cause as the failure type and message users see (types from common/errors.ts). */
-export function describeFailure(cause: Error | undefined): Pick<VideoOutcome, 'status' | 'failureType' | 'message' | 'taskId'> {
+export function describeFailure(
+  cause: Error | undefined,
+): Pick<VideoOutcome, 'status' | 'failureType' | 'failureStage' | 'message' | 'taskId'> {
   if (cause instanceof CancelledFailure)
     return { status: 'cancelled', failureType: FailureType.Cancelled, message: 'the render was cancelled' };
   if (cause instanceof ApplicationFailure) {
@@ -118,6 +123,7 @@ export function describeFailure(cause: Error | undefined): Pick<VideoOutcome, 's
       failureType: cause.type ?? FailureType.Error,
       message: cause.message,
       ...(details?.taskId ? { taskId: details.taskId } : {}),
+      ...(isContentPolicyStage(details?.stage) ? { failureStage: details.stage } : {}),
     };
   }
   if (cause instanceof TerminatedFailure) return { status: 'failed', failureType: FailureType.Terminated, message: cause.message };

@@ -9,6 +9,7 @@
  * No I/O: workflows import this module.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import type { ContentPolicyStage } from './content-policy';
 
 export const FailureType = {
   /** HTTP 429: request rate, queue depth or quota. The provider accepted nothing. */
@@ -23,7 +24,10 @@ export const FailureType = {
   SubmitOutcomeUnknown: 'SubmitOutcomeUnknown',
   /** HTTP 400 that is not content policy, or input that fails our own validation. */
   InvalidRequest: 'InvalidRequest',
-  /** Input or output blocked by moderation: HTTP 400, the gateway's documented 503, or a task failed on output. */
+  /**
+   * Input or output blocked by moderation: HTTP 400, the gateway's documented 503, or a task
+   * failed on output. Its details carry the `stage` (common/content-policy.ts): what was blocked.
+   */
   ContentPolicyViolation: 'ContentPolicyViolation',
   /** HTTP 401: API key missing or wrong. */
   Unauthorized: 'Unauthorized',
@@ -246,6 +250,8 @@ export interface FailureDetails {
   nextRetryDelayMs?: number;
   /** The raw status string, for UnknownTaskStatus. */
   rawStatus?: string;
+  /** For ContentPolicyViolation: what moderation blocked, from the provider's code (common/content-policy.ts). */
+  stage?: ContentPolicyStage;
   /** For an invalid storyboard handed over as a file or inline: every problem with its path (as `validate` lists them). */
   problems?: Array<{ path: string; message: string }>;
 }

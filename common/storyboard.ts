@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { sharedSchema } from './shared-schema';
 import { BudgetSchema, BudgetStateSchema, RunBudgetSchema, type Budget, type BudgetView } from './budget';
 import { AdmissionInputSchema, AdmissionKeySchema, PrioritySchema } from './admission';
+import { CONTENT_POLICY_STAGES, type ContentPolicyStage } from './content-policy';
 import type { FailureTypeName } from './errors';
 import { PollScheduleSchema } from './poll-schedule';
 import type { Usage } from './render';
@@ -110,7 +111,18 @@ export const FileShotSchema = sharedSchema('storyboard.FileShotSchema', () =>
     .strict(),
 );
 
-const TOP_LEVEL_KEYS = ['id', 'defaults', 'shots', 'budget', 'priority', 'team'];
+const TOP_LEVEL_KEYS = ['id', 'defaults', 'shots', 'budget', 'priority', 'team', 'on_audio_policy'];
+
+/**
+ * What a storyboard does with a shot blocked only for its generated audio (a ContentPolicyViolation
+ * at stage `output_audio`): `fail` (the default) records it failed; `retry_silent` renders it
+ * once more with `generate_audio: false` (docs/provider/notes.md, "Failures seen in the field":
+ * rendering again without sound may pass). That is a second paid task: it reserves against the
+ * budget like any shot. Never for input or video moderation, never twice.
+ */
+export const AUDIO_POLICIES = ['fail', 'retry_silent'] as const;
+export type AudioPolicy = (typeof AUDIO_POLICIES)[number];
+export const AudioPolicySchema = sharedSchema('storyboard.AudioPolicySchema', () => z.enum(AUDIO_POLICIES));
 
 /** A shot after defaults are applied; images still as written (paths not yet staged). */
 export type FileShot = z.infer<typeof FileShotSchema> & { prompt: string };
@@ -124,6 +136,8 @@ export interface ParsedStoryboard {
   priority?: number;
   /** Admission fairness key: storyboards of one team share leases round-robin with other teams; `render --team` overrides it. */
   team?: string;
+  /** The file's `on_audio_policy`, when it gives one (see {@link AUDIO_POLICIES}). */
+  onAudioPolicy?: AudioPolicy;
 }
 
 export interface StoryboardProblem {
@@ -241,6 +255,17 @@ export function validateStoryboard(doc: unknown): { storyboard?: ParsedStoryboar
       problems.add('team', `team must be 1-64 letters, digits, . _ : - (starting with a letter or digit), got ${describeValue(doc.team)}`);
   }
 
+  let onAudioPolicy: AudioPolicy | undefined;
+  if (doc.on_audio_policy !== undefined && doc.on_audio_policy !== null) {
+    const parsed = AudioPolicySchema.safeParse(doc.on_audio_policy);
+    if (parsed.success) onAudioPolicy = parsed.data;
+    else
+      problems.add(
+        'on_audio_policy',
+        `on_audio_policy must be retry_silent (a shot blocked only for its generated audio is rendered once more without sound) or fail (the default), got ${typeof doc.on_audio_policy === 'string' ? JSON.stringify(clip(doc.on_audio_policy, 60)) : describeValue(doc.on_audio_policy)}`,
+      );
+  }
+
   let id: string | undefined;
   if (doc.id === undefined || doc.id === null) problems.add('id', 'id is required: the storyboard id (1-64 letters, digits, _ or -)');
   else {
@@ -310,6 +335,7 @@ export function validateStoryboard(doc: unknown): { storyboard?: ParsedStoryboar
           ...(budget ? { budget } : {}),
           ...(priority !== undefined ? { priority } : {}),
           ...(team ? { team } : {}),
+          ...(onAudioPolicy ? { onAudioPolicy } : {}),
         },
         problems: [],
       };
@@ -460,6 +486,22 @@ export interface ManifestEntry {
   lastFrameMissing?: string;
   /** Why a `not_started` shot was not started, when something other than the failure tolerance stopped it. */
   reason?: string;
+  /** For a ContentPolicyViolation: what moderation blocked, from the provider's code (common/content-policy.ts). */
+  failureStage?: ContentPolicyStage;
+  /**
+   * The shot was blocked for its generated audio and rendered a second time without sound
+   * (`on_audio_policy: retry_silent`): a second paid task. The line's own task, usage and
+   * outcome are the silent render's; this names the first one.
+   */
+  silentRetry?: SilentRetry;
+}
+
+/** The first render of a shot that was rendered again without sound (see ManifestEntry.silentRetry). */
+export interface SilentRetry {
+  /** The task blocked for its generated audio. */
+  firstTaskId?: string;
+  /** Its failure, as the provider worded it. */
+  firstFailureMessage?: string;
 }
 
 const StoredFrameSchema = sharedSchema('storyboard.StoredFrameSchema', () =>
@@ -488,6 +530,8 @@ export const ManifestEntrySchema = z.object({
   lastFrame: StoredFrameSchema.optional(),
   lastFrameMissing: z.string().optional(),
   reason: z.string().optional(),
+  failureStage: z.enum(CONTENT_POLICY_STAGES).optional(),
+  silentRetry: z.object({ firstTaskId: z.string().optional(), firstFailureMessage: z.string().optional() }).optional(),
 }) satisfies z.ZodType<ManifestEntry>;
 
 /** What a shot that others continue from ended with: its last frame, or why there is none. */
@@ -603,6 +647,12 @@ export const RenderStoryboardInputSchema = sharedSchema('storyboard.RenderStoryb
        * (1-5, 5 first) and its fairness group (default: the storyboard id). Absent: no limiter.
        */
       admission: AdmissionInputSchema.optional(),
+      /**
+       * A shot blocked only for its generated audio: `retry_silent` renders it once more with
+       * `generate_audio: false` (a second paid task, reserved against the budget); absent or
+       * `fail`: it fails. Overrides the file's `on_audio_policy`. See {@link AUDIO_POLICIES}.
+       */
+      onAudioPolicy: AudioPolicySchema.optional(),
       /** Carried across continue-as-new; callers leave it out. */
       carry: StoryboardCarrySchema.optional(),
     })
@@ -723,4 +773,15 @@ export const storyboardKeys = {
 
 export function shotWorkflowId(storyboardId: string, shotId: string): string {
   return `${storyboardId}/${shotId}`;
+}
+
+/**
+ * The child workflow id of a shot's silent retry (`on_audio_policy: retry_silent`). Not the
+ * shot's own id: renderVideo derives each attempt's seed from its workflow id, and a task-list
+ * lookup after an ambiguous submit recognises its task by that seed, so the silent render must
+ * not share the first render's seeds (it could adopt the blocked task). Shot ids hold no `/`,
+ * so this names no other shot.
+ */
+export function silentShotWorkflowId(storyboardId: string, shotId: string): string {
+  return `${shotWorkflowId(storyboardId, shotId)}/silent`;
 }

@@ -7,10 +7,12 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  AudioPolicySchema,
   normalizeHttpUrl,
   STAGE_PAGE_SIZE,
   storyboardKeys,
   toStagedShots,
+  type AudioPolicy,
   type FileImage,
   type ParsedStoryboard,
   type StagedShot,
@@ -58,8 +60,13 @@ export async function writeStagedStoryboard(
   const result = { storyboardId: storyboard.id, stagedPrefix, totalShots: staged.length };
   await storage.writeText(
     stagedRecordKey(storyboard.id),
-    // The file's budget is kept with the record so `retry` holds the storyboard to it too.
-    JSON.stringify({ ...result, ...(storyboard.budget ? { budget: storyboard.budget } : {}), stagedAt: new Date().toISOString() }),
+    // The file's budget and audio policy are kept with the record so `retry` runs the storyboard by them too.
+    JSON.stringify({
+      ...result,
+      ...(storyboard.budget ? { budget: storyboard.budget } : {}),
+      ...(storyboard.onAudioPolicy ? { onAudioPolicy: storyboard.onAudioPolicy } : {}),
+      stagedAt: new Date().toISOString(),
+    }),
     'application/json',
   );
   return result;
@@ -82,5 +89,13 @@ export async function readStagedBudget(storage: StorageBackend, storyboardId: st
   const text = await storage.readText(stagedRecordKey(storyboardId));
   if (!text) return undefined;
   const parsed = BudgetSchema.safeParse((JSON.parse(text) as { budget?: unknown }).budget);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** The `on_audio_policy` the staged file gave, if any (a record that holds no valid one: none). */
+export async function readStagedAudioPolicy(storage: StorageBackend, storyboardId: string): Promise<AudioPolicy | undefined> {
+  const text = await storage.readText(stagedRecordKey(storyboardId));
+  if (!text) return undefined;
+  const parsed = AudioPolicySchema.safeParse((JSON.parse(text) as { onAudioPolicy?: unknown }).onAudioPolicy);
   return parsed.success ? parsed.data : undefined;
 }

@@ -4,6 +4,7 @@
  */
 import { ApplicationFailure, ChildWorkflowFailure } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { contentPolicyStage, isContentPolicyStage, type ContentPolicyStage } from '../common/content-policy';
 import { FailureType, type FailureDetails, type FailureTypeName } from '../common/errors';
 import type { RenderVideoResult } from '../common/render';
 import type { ManifestEntry } from '../common/storyboard';
@@ -33,7 +34,7 @@ export function storedEntry(shotId: string, r: RenderVideoResult): ManifestEntry
  */
 export function describeChildFailure(err: unknown): {
   type: FailureTypeName;
-  entry: Pick<ManifestEntry, 'failureType' | 'failureMessage' | 'taskId'>;
+  entry: Pick<ManifestEntry, 'failureType' | 'failureMessage' | 'taskId' | 'failureStage'>;
 } {
   if (err instanceof WorkflowExecutionAlreadyStartedError) {
     return {
@@ -49,7 +50,11 @@ export function describeChildFailure(err: unknown): {
     if (cause instanceof ApplicationFailure) {
       const details = cause.details?.[0] as FailureDetails | undefined;
       const type = cause.type ?? FailureType.Error;
-      return { type, entry: { failureType: type, failureMessage: cause.message, ...(details?.taskId ? { taskId: details.taskId } : {}) } };
+      const stage = type === FailureType.ContentPolicyViolation ? { failureStage: policyStage(details) } : {};
+      return {
+        type,
+        entry: { failureType: type, failureMessage: cause.message, ...(details?.taskId ? { taskId: details.taskId } : {}), ...stage },
+      };
     }
     if (cause?.name === 'CancelledFailure')
       return { type: FailureType.Cancelled, entry: { failureType: FailureType.Cancelled, failureMessage: 'the shot was cancelled' } };
@@ -57,4 +62,14 @@ export function describeChildFailure(err: unknown): {
     return { type, entry: { failureType: type, failureMessage: cause?.message ?? err.message } };
   }
   throw err;
+}
+
+/**
+ * The stage a content-policy failure's details give; a child that ran on a worker from before
+ * stages (or a failure someone else built) gives none, and it is read from the provider's code.
+ */
+function policyStage(details: FailureDetails | undefined): ContentPolicyStage {
+  if (isContentPolicyStage(details?.stage)) return details.stage;
+  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return contentPolicyStage(text(details?.providerCode), text(details?.providerMessage));
 }

@@ -87,10 +87,16 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
   const staged: StagedShots = givenStaged
     ? { stagedPrefix, totalShots: givenTotal }
     : await stageFromSource(source !== undefined ? { storyboardId, source } : { storyboardId, storyboard });
-  // The input's budget, else the file's (a file or inline storyboard may carry one).
-  const { budget: fileBudget, ...stagedShots } = staged;
+  // The input's budget and audio policy, else the file's (a file or inline storyboard may carry them).
+  const { budget: fileBudget, onAudioPolicy: fileAudioPolicy, ...stagedShots } = staged;
   const budget = options.budget ?? fileBudget;
-  const input: ParsedStoryboardInput = { ...options, ...stagedShots, ...(budget ? { budget } : {}) };
+  const onAudioPolicy = options.onAudioPolicy ?? fileAudioPolicy;
+  const input: ParsedStoryboardInput = {
+    ...options,
+    ...stagedShots,
+    ...(budget ? { budget } : {}),
+    ...(onAudioPolicy ? { onAudioPolicy } : {}),
+  };
   const { totalShots } = input;
   counted.totalShots = totalShots;
   if (budget) {
@@ -129,7 +135,15 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
     chain.delete(entry.shotId);
     return { ...entry, continuedFrom: from };
   };
-  const shotContext: ShotContext = { storyboardId, input, run, finish };
+  // A second paid task for a launched shot (a silent retry): the first settles on its own
+  // outcome, the new one is charged by its own request (no audio) and reserves before it is submitted.
+  const relaunch = async (shotId: string, first: ManifestEntry, shot: ShotInput): Promise<void> => {
+    const launchedAs = launchedShots.get(shotId);
+    if (launchedAs) run.settle(shotId, launchedAs, first);
+    launchedShots.set(shotId, shot);
+    if (input.budget) await run.reserve(shotId, reservationFor(input.budget, shot));
+  };
+  const shotContext: ShotContext = { storyboardId, input, run, finish, relaunch };
 
   /** Starts the shot's child, its budget already reserved. */
   const start = (index: number, shotId: string, shot: ShotInput): Promise<void> => {
@@ -227,7 +241,13 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
     // The next run reads the staged pages: a file or inline storyboard is not staged again.
     const nextInput: RenderStoryboardInput = givenStaged
       ? rawInput
-      : { ...withoutSource(rawInput), stagedPrefix: input.stagedPrefix, totalShots, ...(budget ? { budget } : {}) };
+      : {
+          ...withoutSource(rawInput),
+          stagedPrefix: input.stagedPrefix,
+          totalShots,
+          ...(budget ? { budget } : {}),
+          ...(onAudioPolicy ? { onAudioPolicy } : {}),
+        };
     await continueAsNew<typeof renderStoryboard>({ ...nextInput, carry: next });
   }
 

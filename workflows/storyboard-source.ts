@@ -7,7 +7,7 @@
  */
 import type { StoryboardSourceInput } from '../activities/storyboard/source';
 import { FailureType, failure } from '../common/errors';
-import { clip, type StoryboardProblem } from '../common/storyboard';
+import { clip, type AudioPolicy, type StoryboardProblem } from '../common/storyboard';
 import { stageStoryboardSource } from './storyboard-activities';
 
 export interface StagedShots {
@@ -15,13 +15,20 @@ export interface StagedShots {
   totalShots: number;
   /** The file's budget (in tokens), when it gives one. */
   budget?: { tokens: number };
+  /** The file's `on_audio_policy`, when it gives one. */
+  onAudioPolicy?: AudioPolicy;
 }
 
 /** Stages the file or inline storyboard; throws InvalidRequest (non-retryable) with every problem. */
 export async function stageFromSource(input: StoryboardSourceInput): Promise<StagedShots> {
   const result = await stageStoryboardSource(input);
   if (result.ok)
-    return { stagedPrefix: result.stagedPrefix, totalShots: result.totalShots, ...(result.budget ? { budget: result.budget } : {}) };
+    return {
+      stagedPrefix: result.stagedPrefix,
+      totalShots: result.totalShots,
+      ...(result.budget ? { budget: result.budget } : {}),
+      ...(result.onAudioPolicy ? { onAudioPolicy: result.onAudioPolicy } : {}),
+    };
   throw invalidStoryboard(input, result.problems);
 }
 

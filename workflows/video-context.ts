@@ -5,9 +5,12 @@
 import { workflowInfo } from '@temporalio/workflow';
 import type { ParentRef } from '../common/phase-events';
 
-/** Storyboard and shot ids for logs, from the `<storyboardId>/<shotId>` workflow id of storyboard shots. */
+/**
+ * Storyboard and shot ids for logs, from the `<storyboardId>/<shotId>` workflow id of storyboard
+ * shots (`<storyboardId>/<shotId>/silent` for a silent retry, common/storyboard.ts).
+ */
 export function shotContext(): { storyboardId?: string; shotId?: string } {
-  const m = /^([^/]+)\/([^/]+)$/.exec(workflowInfo().workflowId);
+  const m = /^([^/]+)\/([^/]+)(?:\/silent)?$/.exec(workflowInfo().workflowId);
   return m ? { storyboardId: m[1] as string, shotId: m[2] as string } : {};
 }
 

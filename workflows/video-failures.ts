@@ -5,6 +5,7 @@
  */
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, log, metricMeter } from '@temporalio/workflow';
 import type { TaskSnapshot } from '../activities/seedance/types';
+import { contentPolicyStage } from '../common/content-policy';
 import { FailureType, failure, isContentPolicyCode, isRetryable, type FailureDetails, type FailureTypeName } from '../common/errors';
 import type { RenderVideoProgress } from '../common/render';
 import { shotContext } from './video-context';
@@ -121,7 +122,9 @@ export function checkSucceeded(snapshot: TaskSnapshot, progress: RenderVideoProg
     case 'failed': {
       const policy = isContentPolicyCode(snapshot.error?.code) || isContentPolicyCode(snapshot.error?.message);
       const type = policy ? FailureType.ContentPolicyViolation : FailureType.TaskFailed;
-      throw fail(progress, { type, ...base }, `task ${snapshot.taskId} failed${reason}`);
+      // Only data in the failure's details: the commands of the render (and of histories recorded before) are unchanged.
+      const stage = policy ? { stage: contentPolicyStage(snapshot.error?.code, snapshot.error?.message) } : {};
+      throw fail(progress, { type, ...base, ...stage }, `task ${snapshot.taskId} failed${reason}`);
     }
     case 'expired':
       throw fail(progress, { type: FailureType.TaskExpired, ...base }, `task ${snapshot.taskId} expired before it ran${reason}`);

@@ -8,6 +8,7 @@
  * are thrown, so Temporal retries the activity. Idempotent: a thumbnail already made from
  * the same video (same sha256) is reused, so a retry does not decode everything again.
  */
+import { CONTENT_POLICY_STAGES } from '../../common/content-policy';
 import { estimateShot, offEstimate } from '../../common/estimate';
 import { FailureType, failure } from '../../common/errors';
 import { activityContext } from '../heartbeat';
@@ -111,6 +112,9 @@ const ManifestEntrySchema = z.looseObject({
     .optional(),
   lastFrameMissing: z.string().optional(),
   reason: z.string().optional(),
+  // A stage this version does not know (a newer writer's) is left out rather than failing the report.
+  failureStage: z.enum(CONTENT_POLICY_STAGES).optional().catch(undefined),
+  silentRetry: z.looseObject({ firstTaskId: z.string().optional(), firstFailureMessage: z.string().optional() }).optional(),
 });
 const ManifestSchema = z.looseObject({
   storyboardId: z.string(),
@@ -399,6 +403,11 @@ export function shotView(
   if (entry.taskId) view.taskId = entry.taskId;
   if (entry.failureType) view.failureType = entry.failureType;
   if (entry.failureMessage) view.failureMessage = entry.failureMessage;
+  if (entry.failureStage) view.failureStage = entry.failureStage;
+  if (entry.silentRetry) {
+    const { firstTaskId, firstFailureMessage } = entry.silentRetry;
+    view.silentRetry = { ...(firstTaskId ? { firstTaskId } : {}), ...(firstFailureMessage ? { firstFailureMessage } : {}) };
+  }
   if (entry.reused) view.reused = true;
   if (entry.status === 'stored') {
     const rel = relativeKey(storyboardId, entry.key ?? storyboardKeys.video(storyboardId, entry.shotId));

@@ -5,7 +5,8 @@
  * served or opened from disk as it is. Pure: no I/O, so it is unit-tested on its own.
  */
 import type { BudgetView } from '../../common/budget';
-import type { ManifestEntry } from '../../common/storyboard';
+import { CONTENT_POLICY_STAGE_MEANING, failureLabel, isContentPolicyStage } from '../../common/content-policy';
+import type { ManifestEntry, SilentRetry } from '../../common/storyboard';
 
 /** One shot as the page shows it. */
 export interface ReportShot {
@@ -32,7 +33,11 @@ export interface ReportShot {
   sha256?: string;
   taskId?: string;
   failureType?: string;
+  /** For a ContentPolicyViolation: what moderation blocked. */
+  failureStage?: string;
   failureMessage?: string;
+  /** Rendered a second time without sound after its audio was blocked (a second paid task). */
+  silentRetry?: SilentRetry;
   reused?: boolean;
   /** Relative link to the video, for stored shots. */
   video?: string;
@@ -247,11 +252,12 @@ function shotArticle(s: ReportShot, index: number): string {
   const continuity = continuityText(s);
   if (continuity) rows.push(['Continuity', continuity]);
   if (s.taskId) rows.push(['Task', `<code>${escapeHtml(s.taskId)}</code>`]);
+  if (s.silentRetry) rows.push(['Silent retry', silentRetryText(s.silentRetry)]);
   if (s.sha256) rows.push(['SHA-256', `<code title="${escapeHtml(s.sha256)}">${escapeHtml(s.sha256.slice(0, 16))}…</code>`]);
 
   const failure =
     s.status === 'failed'
-      ? `<div class="failure" role="note"><strong>${escapeHtml(s.failureType ?? 'Failed')}</strong>${s.failureMessage ? `: <span class="reason">${escapeHtml(s.failureMessage)}</span>` : ''}</div>`
+      ? `<div class="failure" role="note"><strong${stageTitle(s.failureStage)}>${escapeHtml(s.failureType ? failureLabel(s.failureType, s.failureStage) : 'Failed')}</strong>${s.failureMessage ? `: <span class="reason">${escapeHtml(s.failureMessage)}</span>` : ''}</div>`
       : s.status === 'not_started'
         ? `<div class="failure idle" role="note">Not started: ${s.reason ? escapeHtml(s.reason) : 'the storyboard stopped launching shots before reaching this one (e.g. its failure tolerance was exceeded).'}</div>`
         : '';
@@ -264,7 +270,7 @@ function shotArticle(s: ReportShot, index: number): string {
   return `<article class="shot status-${status}" id="shot-${id}" data-shot-id="${id}" data-status="${status}">
   <div class="thumb-col">${thumbnail(s)}</div>
   <div class="body">
-    <div class="head"><span class="index">#${index + 1}</span><h3>${id}</h3><span class="badge badge-${status}">${escapeHtml(STATUS_LABEL[s.status] ?? s.status)}</span>${s.reused ? '<span class="badge badge-reused" title="stored by an earlier run">reused</span>' : ''}${s.video && s.status === 'stored' ? `<a class="file" href="${escapeHtml(s.video)}">${escapeHtml(decodeURIComponent(s.video))}</a>` : ''}</div>
+    <div class="head"><span class="index">#${index + 1}</span><h3>${id}</h3><span class="badge badge-${status}">${escapeHtml(STATUS_LABEL[s.status] ?? s.status)}</span>${s.reused ? '<span class="badge badge-reused" title="stored by an earlier run">reused</span>' : ''}${s.silentRetry ? '<span class="badge badge-silent" title="its generated audio was blocked; rendered again without sound, a second paid task">silent retry</span>' : ''}${s.video && s.status === 'stored' ? `<a class="file" href="${escapeHtml(s.video)}">${escapeHtml(decodeURIComponent(s.video))}</a>` : ''}</div>
     ${s.prompt !== undefined ? `<p class="prompt">${escapeHtml(s.prompt)}</p>` : '<p class="prompt muted">(prompt not found in the staged shots)</p>'}
     <dl>${rows.map(([k, v]) => `<div><dt>${k}</dt><dd>${v}</dd></div>`).join('')}</dl>
     ${failure}
@@ -326,6 +332,18 @@ function chainsSection(shots: readonly ReportShot[]): string {
 
 function byStatus(shots: readonly ReportShot[], id: string): string {
   return shots.find((s) => s.shotId === id)?.status ?? 'not_started';
+}
+
+/** What the first, blocked render was: a second paid task followed it. */
+function silentRetryText(r: SilentRetry): string {
+  const first = r.firstTaskId ? `task <code>${escapeHtml(r.firstTaskId)}</code>` : 'the first task';
+  const why = r.firstFailureMessage ? ` <span class="muted">(${escapeHtml(r.firstFailureMessage)})</span>` : '';
+  return `rendered again without sound after ${first} was blocked for its generated audio: a second paid task${why}`;
+}
+
+/** A tooltip saying what a content-policy stage means. */
+function stageTitle(stage: string | undefined): string {
+  return isContentPolicyStage(stage) ? ` title="${escapeHtml(CONTENT_POLICY_STAGE_MEANING[stage])}"` : '';
 }
 
 function thumbnail(s: ReportShot): string {
@@ -402,6 +420,7 @@ h2{font-size:17px;margin:28px 0 12px}
 .badge-failed{background:var(--bad-bg);color:var(--bad)}
 .badge-not_started{background:var(--idle-bg);color:var(--idle)}
 .badge-reused{background:#e8eefc;color:var(--accent)}
+.badge-silent{background:#fff4e0;color:#8a5a00}
 .file{margin-left:auto;font-size:13px}
 .prompt{margin:8px 0 10px;white-space:pre-wrap;overflow-wrap:anywhere}
 .muted{color:var(--muted)}

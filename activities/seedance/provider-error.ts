@@ -4,6 +4,7 @@
  */
 import type { ApplicationFailure } from '@temporalio/common';
 import { type AxiosError, isAxiosError } from 'axios';
+import { contentPolicyStage } from '../../common/content-policy';
 import { FailureType, failure, isBalanceReason, isContentPolicyCode, type FailureDetails } from '../../common/errors';
 
 const RAW_BODY_LIMIT = 500;
@@ -148,6 +149,8 @@ export function fromHttpAnswer(response: HttpAnswer, call: CallKind, taskId?: st
     ...(taskId ? { taskId } : {}),
     ...(body.rawBody !== undefined ? { rawBody: body.rawBody } : {}),
     ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    // What was refused (the prompt, an image, ...): the code tells, and what can be done about it depends on it.
+    ...(type === FailureType.ContentPolicyViolation ? { stage: contentPolicyStage(body.code, body.message) } : {}),
   };
   const what = [body.code, body.message].filter(Boolean).join(': ') || body.rawBody || '(empty body)';
   return new ProviderError(details, `${type}: HTTP ${response.status} on ${call}${taskId ? ` of ${taskId}` : ''}: ${what}`);

@@ -7,7 +7,8 @@ import type { StorageBackend } from '../../storage/backend';
 import { createStorage } from '../../storage/from-config';
 import { admissionFor, loadConfig, pollScheduleFromConfig, type Config } from '../../common/config';
 import { AdmissionKeySchema } from '../../common/admission';
-import { MAX_WINDOW, type RenderStoryboardInput, type Tolerance } from '../../common/storyboard';
+import { MAX_WINDOW, type AudioPolicy, type RenderStoryboardInput, type Tolerance } from '../../common/storyboard';
+import { failureLabel } from '../../common/content-policy';
 import { createProgressPrinter } from '../progress-view';
 import {
   cancelStoryboard,
@@ -22,6 +23,7 @@ import {
 } from '../storyboard';
 import {
   checkStoryboardFile,
+  readStagedAudioPolicy,
   readStagedBudget,
   readStagedRecord,
   stageStoryboard,
@@ -131,7 +133,11 @@ export async function storyboardCommand(command: StoryboardCommand, args: string
     }
     const { storage } = createStorage(config);
     const staged = await stageStoryboard(storage, checked);
-    const fromFile = { priority: checked.storyboard?.priority, team: checked.storyboard?.team };
+    const fromFile = {
+      priority: checked.storyboard?.priority,
+      team: checked.storyboard?.team,
+      onAudioPolicy: checked.storyboard?.onAudioPolicy,
+    };
     return withClient(config, (client) => launch(client, config, storage, staged, values, json, run, fromFile));
   }
   const { storage } = createStorage(config);
@@ -140,7 +146,8 @@ export async function storyboardCommand(command: StoryboardCommand, args: string
     if (!staged) throw new UsageError(`nothing staged for storyboard ${target} in ${config.STORAGE_URL}; render its file first`);
     const budget = budgetOf(values.budget, await readStagedBudget(storage, target));
     const run = budget ? runBudgetFor(budget, undefined, prices) : undefined;
-    return withClient(config, (client) => launch(client, config, storage, staged, values, json, run));
+    const fromFile = { onAudioPolicy: await readStagedAudioPolicy(storage, target) };
+    return withClient(config, (client) => launch(client, config, storage, staged, values, json, run, fromFile));
   }
   return withClient(config, async (client) => {
     switch (command) {
@@ -234,7 +241,7 @@ async function launch(
   values: ReturnType<typeof parse>['values'],
   json: boolean,
   budget?: RunBudget,
-  fromFile: { priority?: number | undefined; team?: string | undefined } = {},
+  fromFile: { priority?: number | undefined; team?: string | undefined; onAudioPolicy?: AudioPolicy | undefined } = {},
 ): Promise<number> {
   const tolerance: Tolerance = {};
   const maxFailures = numberFlag('max-failures', values['max-failures'], 0, Number.MAX_SAFE_INTEGER);
@@ -255,6 +262,7 @@ async function launch(
     ...(window !== undefined ? { window: Math.floor(window) } : {}),
     ...(budget ? { budget } : {}),
     ...(admission ? { admission } : {}),
+    ...(fromFile.onAudioPolicy ? { onAudioPolicy: fromFile.onAudioPolicy } : {}),
   };
   const handle = await startStoryboard(client, input, config.SEEDANCE_TASK_QUEUE);
   if (!values.wait) {
@@ -303,8 +311,13 @@ function printStatus(r: StoryboardStatus, json: boolean): void {
   if (r.manifestUrl) console.log(`  manifest ${t(r.manifestUrl, 2000)}`);
   for (const s of r.shots ?? []) {
     if ('failureType' in s && s.failureType)
-      console.log(`  ${t(s.shotId)}: ${t(s.status)} ${t(s.failureType)}: ${t(s.failureMessage ?? '')}`);
+      console.log(`  ${t(s.shotId)}: ${t(s.status)} ${t(failureLabel(s.failureType, s.failureStage))}: ${t(s.failureMessage ?? '')}`);
     else if (r.status === 'running' || s.status !== 'stored') console.log(`  ${t(s.shotId)}: ${t(s.status)}`);
+    // A second paid task: said even for a stored shot, which otherwise gets no line once finished.
+    if ('silentRetry' in s && s.silentRetry)
+      console.log(
+        `  ${t(s.shotId)}: rendered again without sound after task ${t(s.silentRetry.firstTaskId ?? '?')} was blocked for its audio (a second paid task)`,
+      );
   }
   if (r.failureType) console.log(`  ${t(r.failureType)}: ${t(r.message ?? '')}`);
 }

@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { createStorage } from '../../storage/from-config';
 import { admissionFor, loadConfig, pollScheduleFromConfig, type Config } from '../../common/config';
+import { failureLabel } from '../../common/content-policy';
 import { storageKeyProblem, type RenderVideoInput, type RenderVideoProgress } from '../../common/render';
 import { IMAGE_ROLES, ShotSchema, formatIssues, type ImageRole, type ShotInput } from '../../common/shot';
 import { toImageReference } from '../stage';
@@ -133,7 +134,7 @@ function printOutcome(outcome: VideoOutcome, json: boolean): void {
     );
   } else {
     console.error(
-      `${t(outcome.status)}: ${t(outcome.failureType)}: ${t(outcome.message)}${outcome.taskId ? ` (task ${t(outcome.taskId)})` : ''}`,
+      `${t(outcome.status)}: ${t(failureLabel(outcome.failureType ?? '', outcome.failureStage))}: ${t(outcome.message)}${outcome.taskId ? ` (task ${t(outcome.taskId)})` : ''}`,
     );
   }
 }

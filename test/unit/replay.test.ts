@@ -32,6 +32,10 @@ test('there are recorded histories for both workflows', () => {
       'render-storyboard-first-run.json',
       'render-storyboard-last-run.json',
       'render-storyboard-budget.json',
+      // Recorded before content-policy stages: without on_audio_policy nothing may change.
+      'render-storyboard-moderation.json',
+      'render-video-audio-policy.json',
+      'render-storyboard-silent-retry.json',
     ]),
   );
 });
