@@ -72,7 +72,7 @@ export interface StoryboardStatus {
   /** With a budget: limit, spent, reserved and remaining, in tokens or its currency. */
   budget?: BudgetView;
   manifestUrl?: string;
-  shots?: Array<ManifestEntry | { shotId: string; status: string }>;
+  shots?: Array<ManifestEntry | { shotId: string; status: string; reason?: string }>;
   failureType?: FailureTypeName;
   message?: string;
 }
@@ -127,7 +127,15 @@ export function statusFromProgress(p: StoryboardProgress): StoryboardStatus {
     ...(p.pauseReason ? { pauseReason: p.pauseReason } : {}),
     window: p.window,
     ...(p.budget ? { budget: p.budget } : {}),
-    shots: Object.entries(p.shots).map(([shotId, status]) => ({ shotId, status })),
+    shots: [
+      ...Object.entries(p.shots).map(([shotId, status]) => ({ shotId, status })),
+      // Continuing shots not launched yet: pending, and why.
+      ...Object.entries(p.waitingForFrame ?? {}).map(([shotId, from]) => ({
+        shotId,
+        status: 'pending',
+        reason: `waiting for the last frame of ${from}`,
+      })),
+    ],
   };
 }
 

@@ -731,6 +731,8 @@ export interface StoryboardProgress {
   done: boolean;
   /** With a budget: its limit, what is spent and reserved, and what remains (in tokens or its currency). */
   budget?: BudgetView;
+  /** Shots waiting, outside the window, for the last frame of the shot they continue from: shot id → that shot's id. */
+  waitingForFrame?: Record<string, string>;
 }
 
 export interface StoryboardResult {

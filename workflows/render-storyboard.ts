@@ -160,7 +160,9 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
   /** A continuing shot whose source has not finished: it waits for the frame, then for the budget and a place in the window. */
   const continueLater = async (index: number, staged: PageShot, from: string): Promise<void> => {
     waitedOutside = true;
+    run.waitingForFrame.set(staged.id, from);
     const source = await continuity.take(from);
+    run.waitingForFrame.delete(staged.id);
     if ('missing' in source) return block(index, staged.id, source.missing);
     if (input.budget) {
       const unpriced = unpricedProblem(input.budget, staged.shot);

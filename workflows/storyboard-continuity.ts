@@ -68,6 +68,7 @@ function whyNoFrame(entry: ManifestEntry): string {
     return entry.lastFrameMissing
       ? `which was stored without a last frame (${entry.lastFrameMissing})`
       : 'which was stored without a last frame (stored before a shot continued from it: delete its video to render it again)';
-  if (entry.status === 'failed') return `which failed (${[entry.failureType, clip(entry.failureMessage ?? '', 200)].filter(Boolean).join(': ')})`;
+  if (entry.status === 'failed')
+    return `which failed (${[entry.failureType, clip(entry.failureMessage ?? '', 200)].filter(Boolean).join(': ')})`;
   return `which was not started${entry.reason ? ` (${entry.reason})` : ''}`;
 }

@@ -32,6 +32,8 @@ export class StoryboardRun {
   readonly idByWorkflow = new Map<string, string>();
   inFlight = 0;
   toleranceExceeded = false;
+  /** Continuing shots waiting for their source's last frame (outside the window): shot id → source id. */
+  readonly waitingForFrame = new Map<string, string>();
 
   constructor(
     private readonly input: { storyboardId: string; totalShots: number; tolerance: Tolerance; budget?: RunBudget },
@@ -68,6 +70,7 @@ export class StoryboardRun {
       startedAt: carry.startedAt,
       done: false,
       ...(this.input.budget && carry.budget ? { budget: budgetView(this.input.budget, carry.budget) } : {}),
+      ...(this.waitingForFrame.size ? { waitingForFrame: Object.fromEntries(this.waitingForFrame) } : {}),
     };
   }
 

@@ -312,6 +312,7 @@ function printStatus(r: StoryboardStatus, json: boolean): void {
   for (const s of r.shots ?? []) {
     if ('failureType' in s && s.failureType)
       console.log(`  ${t(s.shotId)}: ${t(s.status)} ${t(failureLabel(s.failureType, s.failureStage))}: ${t(s.failureMessage ?? '')}`);
+    else if ('reason' in s && s.reason) console.log(`  ${t(s.shotId)}: ${t(s.status)}: ${t(s.reason)}`);
     else if (r.status === 'running' || s.status !== 'stored') console.log(`  ${t(s.shotId)}: ${t(s.status)}`);
     // A second paid task: said even for a stored shot, which otherwise gets no line once finished.
     if ('silentRetry' in s && s.silentRetry)

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ManifestEntry, StoryboardResult } from '../../common/storyboard';
+import { statusFromProgress } from '../../client/storyboard';
 import { storyboardProgressQuery } from '../../workflows';
 import { harnessWorkerEnv, s3Object, s3Text, servedSha256, startHarness, waitFor, type Harness } from '../helpers/harness';
 import { stageBoard, startBoard } from '../helpers/storyboard';
@@ -82,7 +83,17 @@ async function expectChainHandedOver(entries: Map<string, ManifestEntry>, ids: s
 test('a chain of 4: each later shot starts from the stored last frame of the one before, and waits for it outside the window', async () => {
   const id = uniqueId('chain');
   const staged = await stageBoard(h, chainDoc(id, 4));
-  const result = await (await startBoard(h, staged, { window: 3 })).result();
+  const handle = await startBoard(h, staged, { window: 3 });
+  // While c3 renders, c4 waits for its frame, outside the window; status says so.
+  const waiting = await waitFor(
+    'c4 to wait for the last frame of c3',
+    () => handle.query(storyboardProgressQuery),
+    (p) => p.waitingForFrame?.c4 === 'c3' && p.shots.c3 !== undefined,
+    60_000,
+  );
+  expect(waiting.shots.c4).toBeUndefined();
+  expect(statusFromProgress(waiting).shots).toContainEqual({ shotId: 'c4', status: 'pending', reason: 'waiting for the last frame of c3' });
+  const result = await handle.result();
 
   expect(result.counts).toMatchObject({ stored: 5, failed: 0, not_started: 0 });
   const entries = byId(result);
