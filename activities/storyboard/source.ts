@@ -28,6 +28,8 @@ import { KeyOutsideStorageError } from '../../storage/fs';
 import { writeStagedStoryboard } from '../../storage/staged-storyboard';
 import { IMAGE_STAGE_CONCURRENCY, type HashedImage } from '../../storage/staged-images';
 import { inspectStoredImage, stageStoredImage } from './stored-images';
+import { inspectStoredMedia, stageStoredMedia } from './stored-media';
+import type { HashedMedia } from '../../storage/staged-images';
 
 /** What renderStoryboard hands its first activity: a file's location, or the document itself. */
 export type StoryboardSourceInput = { storyboardId: string; source: string } | { storyboardId: string; storyboard: unknown };
@@ -130,6 +132,7 @@ export async function stageStoryboardSourceWith(
   let dir = '';
   let checked: CheckedText;
   const hashed = new Map<string, HashedImage>();
+  const hashedMedia = new Map<string, HashedMedia>();
   const images: ImageResolverFactory = async (storyboard) => {
     if (storyboard.id !== input.storyboardId) {
       return {
@@ -139,7 +142,13 @@ export async function stageStoryboardSourceWith(
     }
     return {
       resolve: async (written) => imageKey(dir, written),
-      check: async (key) => {
+      check: async (key, kind) => {
+        if (kind !== 'image') {
+          const media = await inspectStoredMedia(storage, key, kind, signal);
+          if ('problem' in media) return media.problem;
+          hashedMedia.set(key, media.media);
+          return undefined;
+        }
         const result = await inspectStoredImage(storage, key, signal);
         if ('problem' in result) return result.problem;
         hashed.set(key, result.image);
@@ -169,7 +178,9 @@ export async function stageStoryboardSourceWith(
   const keyOf = checked.images ?? new Map<string, string>();
   const refs = new Map<string, string>();
   await mapLimit([...new Set(keyOf.values())], IMAGE_STAGE_CONCURRENCY, async (key) => {
-    refs.set(key, await stageStoredImage(storage, key, hashed.get(key) as HashedImage));
+    // A key is valid as one kind only: an image, or a reference video or audio clip.
+    const media = hashedMedia.get(key);
+    refs.set(key, media ? await stageStoredMedia(storage, key, media) : await stageStoredImage(storage, key, hashed.get(key) as HashedImage));
   });
   const staged = await writeStagedStoryboard(storage, checked.storyboard, (p) => refs.get(keyOf.get(p) as string) as string);
   return { ok: true, ...staged, ...(budget ? { budget } : {}) };
