@@ -37,12 +37,15 @@ const HEADERS: Record<MediaFormat, MediaHeader> = {
 export const MEDIA_EXTENSIONS = Object.values(HEADERS).map((h) => h.ext);
 
 /**
- * Per-file size limits. Video 50 MB and audio 15 MB are the provider's limits as published for
- * Seedance 2.0 references; they are also what our own submit can carry (see
- * MAX_INLINE_MEDIA_BYTES in activities/seedance/media.ts for the request budget).
+ * Per-file size limits of the files a storyboard names by `path` (staged into our storage,
+ * inlined by the submit activity). Audio: the provider's published 15 MB per clip. Video: ours,
+ * 30 MiB, below the provider's published 50 MB, because a staged file travels as base64 (4/3
+ * larger) inside one request the provider caps at 64 MB (PROVIDER-NOTES "Inputs"): 30 MiB of
+ * video is 40 MiB of base64, leaving room for the rest. A larger video goes by `url` (hosted
+ * where the provider can fetch it), which only the provider's own limits bound.
  */
 export const MAX_MEDIA_BYTES: Record<MediaKind, number> = {
-  video: 50 * 1024 * 1024,
+  video: 30 * 1024 * 1024,
   audio: 15 * 1024 * 1024,
 };
 
@@ -105,10 +108,16 @@ export function checkMediaHeader(kind: MediaKind, first: Uint8Array): { ok: true
   const sniffed = sniffMedia(first);
   if (sniffed.ok && sniffed.header.kind === kind) return sniffed;
   if (sniffed.ok) {
-    return { ok: false, reason: `is ${sniffed.header.format.toUpperCase()} ${sniffed.header.kind}, not ${kind === 'video' ? 'a video' : 'audio'}` };
+    return {
+      ok: false,
+      reason: `is ${sniffed.header.format.toUpperCase()} ${sniffed.header.kind}, not ${kind === 'video' ? 'a video' : 'audio'}`,
+    };
   }
   if (sniffed.known) return { ok: false, reason: `is ${sniffed.known}; a reference ${kind} is ${ACCEPTED[kind]}` };
-  return { ok: false, reason: `not ${kind === 'video' ? 'a video' : 'audio'} (${startsWith(first)}); a reference ${kind} is ${ACCEPTED[kind]}` };
+  return {
+    ok: false,
+    reason: `not ${kind === 'video' ? 'a video' : 'audio'} (${startsWith(first)}); a reference ${kind} is ${ACCEPTED[kind]}`,
+  };
 }
 
 /** Why a file of `bytes` is too large for a reference of `kind`, or undefined. */
