@@ -123,5 +123,5 @@ export function checkMediaHeader(kind: MediaKind, first: Uint8Array): { ok: true
 /** Why a file of `bytes` is too large for a reference of `kind`, or undefined. */
 export function mediaSizeProblem(kind: MediaKind, bytes: number): string | undefined {
   const max = MAX_MEDIA_BYTES[kind];
-  return bytes > max ? `${bytes} bytes, over the ${max}-byte limit for a reference ${kind} (${formatBytes(max)})` : undefined;
+  return bytes > max ? `${bytes} bytes, over a reference ${kind}'s ${max}-byte limit (${formatBytes(max)})` : undefined;
 }

@@ -189,7 +189,10 @@ function checkMediaReferences(
   const key = videos > 0 ? 'videos' : 'audios';
   const what = videos > 0 ? 'reference videos' : 'reference audio';
   if (api === 'predictions') {
-    issue([key], `the predictions family (the gateway) documents no ${what}; send this shot through the tasks family (api: tasks) with a Seedance 2.0 model`);
+    issue(
+      [key],
+      `the predictions family (the gateway) documents no ${what}; send this shot through the tasks family (api: tasks) with a Seedance 2.0 model`,
+    );
     return;
   }
   if (!isSeedance2(model)) issue([key], `${what} need a Seedance 2.0 model (2.0 or 2.0 fast), not ${model}`);

@@ -352,8 +352,13 @@ function validateShot(raw: unknown, i: number, defaults: Record<string, unknown>
   // A long list is one problem, not one per item (as images).
   for (const [key, max] of Object.entries(MEDIA_LIMITS)) {
     const list = raw[key];
+    const what = key === 'videos' ? 'reference videos' : 'reference audio clips';
+    if (list !== undefined && list !== null && !Array.isArray(list)) {
+      problems.add(`${at}.${key}`, `a list of ${what}, each { path } or { url }, got ${describeValue(list)}`);
+      return undefined;
+    }
     if (Array.isArray(list) && list.length > max) {
-      problems.add(`${at}.${key}`, `at most ${max} reference ${key === 'videos' ? 'videos' : 'audio clips'} (Seedance 2.0), got ${list.length}`);
+      problems.add(`${at}.${key}`, `at most ${max} ${what} (Seedance 2.0), got ${list.length}`);
       return undefined;
     }
   }
