@@ -20,23 +20,11 @@ import { shotFromInput, ShotSchema } from '../../common/shot';
 import { validateStoryboard } from '../../common/storyboard';
 import { FileStorage } from '../../storage/fs';
 import { writeTree } from '../helpers/file-tree';
+import { MEDIA } from '../helpers/media-files';
 
 const V2 = 'dreamina-seedance-2-0-260128';
 const FAST = 'doubao-seedance-2-0-fast-260128';
 const PRO15 = 'doubao-seedance-1-5-pro-251215';
-
-/** Files that start as the real formats do (only the first bytes decide the type). */
-export const MEDIA = {
-  mp4: Buffer.concat([Buffer.from('\0\0\0\x18ftypisom\0\0\x02\0isomiso2mp41', 'latin1'), Buffer.alloc(200, 7)]),
-  mov: Buffer.concat([Buffer.from('\0\0\0\x14ftypqt  \0\0\x02\0qt  ', 'latin1'), Buffer.alloc(200, 8)]),
-  wav: Buffer.concat([Buffer.from('RIFF\xe4\0\0\0WAVEfmt ', 'latin1'), Buffer.alloc(200, 9)]),
-  mp3: Buffer.concat([Buffer.from('ID3\x04\0\0\0\0\0\0', 'latin1'), Buffer.alloc(200, 10)]),
-  mp3Frames: Buffer.concat([Buffer.from([0xff, 0xfb, 0x90, 0x64]), Buffer.alloc(200, 11)]),
-  webm: Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3]), Buffer.alloc(200, 12)]),
-  aac: Buffer.concat([Buffer.from([0xff, 0xf1, 0x50, 0x80]), Buffer.alloc(200, 13)]),
-  png: readFileSync(path.resolve(__dirname, '../fixtures/first-frame.png')),
-  text: Buffer.from('hello, this is not a clip at all'),
-};
 
 const problemsOf = (doc: unknown) => validateStoryboard(doc).problems.map((p) => `${p.path}: ${p.message}`);
 const board = (shot: object) => ({ id: 'refs', shots: [{ id: 's1', prompt: 'p', model: V2, ...shot }] });
