@@ -5,7 +5,7 @@
  *
  * Formats (README "Reference videos and audio"): the provider takes MP4 and MOV videos and MP3
  * and WAV audio for Seedance 2.0 references (BytePlus ModelArk's reference-to-video rules as
- * published by its resellers; PROVIDER-NOTES gives counts only). Other common formats are
+ * published by its resellers; docs/provider/notes.md gives counts only). Other common formats are
  * recognized to say what they are, and refused.
  */
 import { formatBytes } from './byte-sizes';
@@ -40,7 +40,7 @@ export const MEDIA_EXTENSIONS = Object.values(HEADERS).map((h) => h.ext);
  * Per-file size limits of the files a storyboard names by `path` (staged into our storage,
  * inlined by the submit activity). Audio: the provider's published 15 MB per clip. Video: ours,
  * 30 MiB, below the provider's published 50 MB, because a staged file travels as base64 (4/3
- * larger) inside one request the provider caps at 64 MB (PROVIDER-NOTES "Inputs"): 30 MiB of
+ * larger) inside one request the provider caps at 64 MB (docs/provider/notes.md "Inputs"): 30 MiB of
  * video is 40 MiB of base64, leaving room for the rest. A larger video goes by `url` (hosted
  * where the provider can fetch it), which only the provider's own limits bound.
  */

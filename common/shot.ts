@@ -65,7 +65,7 @@ export type ImageRef = z.infer<typeof ImageRefSchema>;
 
 /**
  * Seedance 2.0 takes up to 3 reference videos and up to 3 reference audio clips besides its
- * images (PROVIDER-NOTES "Limits and tiers"), as content items `video_url` / `audio_url` with
+ * images (docs/provider/notes.md "Limits and tiers"), as content items `video_url` / `audio_url` with
  * roles `reference_video` / `reference_audio`.
  */
 export const MAX_REFERENCE_VIDEOS = 3;
@@ -171,7 +171,7 @@ export const ShotSchema = sharedSchema('shot.ShotSchema', () =>
 );
 
 /**
- * Reference videos and audio (PROVIDER-NOTES "Limits and tiers" and "Inputs"; the simulator
+ * Reference videos and audio (docs/provider/notes.md "Limits and tiers" and "Inputs"; the simulator
  * enforces the same, simulator/validation.ts checkMediaReferences): Seedance 2.0 and 2.0 fast
  * only, through the tasks family (the gateway's predictions family documents none); they are
  * references, so they belong to the reference scenario and exclude first/last frames; audio is

@@ -24,7 +24,7 @@ export function buildTasksRequest(
     const url = images[i];
     if (url) content.push({ type: 'image_url', image_url: { url }, role: img.role });
   });
-  // Seedance 2.0 references (PROVIDER-NOTES "Limits and tiers"; the provider's content item shape).
+  // Seedance 2.0 references (docs/provider/notes.md "Limits and tiers"; the provider's content item shape).
   for (const url of media.videos) content.push({ type: 'video_url', video_url: { url }, role: 'reference_video' });
   for (const url of media.audios) content.push({ type: 'audio_url', audio_url: { url }, role: 'reference_audio' });
   return TasksSubmitRequestSchema.parse({
