@@ -38,10 +38,11 @@ export const MEDIA_EXTENSIONS = Object.values(HEADERS).map((h) => h.ext);
 
 /**
  * Per-file size limits of the files a storyboard names by `path` (staged into our storage,
- * inlined by the submit activity). Audio: the provider's published 15 MB per clip. Video: ours,
+ * then linked or inlined by the submit activity, activities/seedance/media.ts). Audio: the provider's published 15 MB per clip. Video: ours,
  * 30 MiB, below the provider's published 50 MB, because a staged file travels as base64 (4/3
  * larger) inside one request the provider caps at 64 MB (docs/provider/notes.md "Inputs"): 30 MiB of
- * video is 40 MiB of base64, leaving room for the rest. A larger video goes by `url` (hosted
+ * video is 40 MiB of base64, leaving room for the rest (whichever delivery is configured, a
+ * storyboard is valid or not the same way). A larger video goes by `url` (hosted
  * where the provider can fetch it), which only the provider's own limits bound.
  */
 export const MAX_MEDIA_BYTES: Record<MediaKind, number> = {

@@ -20,7 +20,7 @@ import { whileHeartbeating } from '../heartbeat';
 import { announceSending, confirmAttemptAlive, type HeartbeatRpc, type SendingAnnouncer } from './attempt-guard';
 import { ProviderError } from './provider-error';
 import { resolveImageUrl, type ImageSources } from './images';
-import { resolveMediaUrl } from './media';
+import { linkSecondsFor, resolveMediaUrl } from './media';
 import { invalidRequest, notSent } from './submit-failures';
 import type { PreparedSubmit, SeedanceFamilyClient, SubmitResult, TaskSnapshot } from './types';
 
@@ -157,8 +157,9 @@ export function createSeedanceActivities(deps: SeedanceDeps) {
     const images = await Promise.all(shot.images.map((img) => resolveImageUrl(img, deps.images, signal)));
     // One at a time: a reference video may be tens of MiB, and each is held until the request is sent.
     const media = { videos: [] as string[], audios: [] as string[] };
-    for (const ref of shot.videos ?? []) media.videos.push(await resolveMediaUrl(ref, 'video', deps.images, signal));
-    for (const ref of shot.audios ?? []) media.audios.push(await resolveMediaUrl(ref, 'audio', deps.images, signal));
+    const link = linkSecondsFor(shot.execution_expires_after);
+    for (const ref of shot.videos ?? []) media.videos.push(await resolveMediaUrl(ref, 'video', deps.images, signal, link));
+    for (const ref of shot.audios ?? []) media.audios.push(await resolveMediaUrl(ref, 'audio', deps.images, signal, link));
     const inline = [...images, ...media.videos, ...media.audios].reduce((sum, url) => sum + (url.startsWith('data:') ? url.length : 0), 0);
     if (inline > MAX_INLINE_IMAGE_BYTES) {
       const what = media.videos.length + media.audios.length ? 'images, videos and audio' : 'images';

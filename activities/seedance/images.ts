@@ -34,6 +34,11 @@ export interface ImageSources {
    */
   isStaged(url: string, key?: RegExp): boolean;
   readS3: S3ObjectReader;
+  /**
+   * A presigned GET URL of `s3://bucket/key` valid `expiresSec`: set, staged reference videos
+   * and audio clips are sent as such links instead of inlined (SEEDANCE_MEDIA_DELIVERY).
+   */
+  presignS3?: (bucket: string, key: string, expiresSec: number) => Promise<string>;
 }
 
 /** The key staging gives an image: content-addressed under `inputs/`. */

@@ -1,26 +1,38 @@
 /**
  * Reference videos and audio clips (Seedance 2.0) reach the provider as URLs it fetches or as
- * base64 data URLs. Our own references (`s3://`, `file://`, staged as `inputs/<sha256>.<ext>`)
- * are read here, while a submit is prepared, their type checked again by content, and inlined:
- * the bytes live only in this attempt's memory and the request, never in workflow history.
+ * base64 data URLs; http(s) URLs from the storyboard pass through untouched. Our own staged
+ * references (`inputs/<sha256>.<ext>`, checked by content when staged) are handed over in one
+ * of two ways (SEEDANCE_MEDIA_DELIVERY), decided here while a submit is prepared, so neither
+ * bytes nor links ever enter workflow history:
  *
- * Why inline rather than a presigned GET URL of our storage: it works against the simulator
- * and against a real provider with nothing more to configure, whatever the storage (the
- * filesystem backend has no URLs; a MinIO behind a firewall is not reachable by the provider),
- * and nothing can expire while a task waits in the provider's queue (up to 48-72 h, while a
- * presigned URL lives at most 7 days and, signed with role or session credentials, only as
- * long as the session: often an hour or a few). The cost is the request body, which the
- * provider caps at 64 MB: a staged file is bounded per kind (MAX_MEDIA_BYTES, 30 MiB of video),
- * and a shot's inlined images, videos and audio together by the request budget
- * (MAX_INLINE_IMAGE_BYTES in activities.ts). Larger media go by `url`, hosted where the
- * provider can fetch them; http(s) URLs pass through untouched.
+ * - `presigned` (the default on S3 storage): a presigned GET URL of the object, valid as long
+ *   as the task may wait in the provider's queue (its `execution_expires_after`, 48 h by
+ *   default, plus a margin). BytePlus documents Seedance 2.0 reference media as publicly
+ *   reachable URLs (its tutorial recommends public-read object storage; resellers add "do not
+ *   use Base64"), and a 30 MiB video as base64 would take most of the 64 MB request. Works
+ *   against the real provider once the S3 endpoint is reachable from it
+ *   (SEEDANCE_MEDIA_PRESIGN_ENDPOINT when the workers reach it by another name), and against
+ *   the simulator, which accepts any http(s) URL. A link signed with session credentials (an
+ *   instance role) dies with the session: use long-lived keys for the presigner then.
+ * - `inline` (the default on filesystem storage, which has no URLs): the object is read
+ *   (bounded in size and time), its type checked again by content, and sent as a data URL.
+ *   Nothing to reach from outside and nothing to expire; the cost is the request body,
+ *   bounded per file (MAX_MEDIA_BYTES) and per request with the images (MAX_INLINE_IMAGE_BYTES).
  */
 import { fileURLToPath } from 'node:url';
 import { checkMediaHeader, MAX_MEDIA_BYTES, MEDIA_EXTENSIONS, MEDIA_SNIFF_BYTES, type MediaKind } from '../../common/media-header';
 import type { MediaRef } from '../../common/shot';
 import { readBoundedFile } from '../../storage/local-file';
 import { classifyReadError, IMAGE_READ_TIMEOUT_MS, type ImageSources } from './images';
-import { invalidRequest } from './submit-failures';
+import { invalidRequest, storageUnavailable } from './submit-failures';
+
+/**
+ * A presigned link outlives the longest the task may wait in the provider's queue (its
+ * `execution_expires_after`, default 48 h: docs/provider/notes.md "Statuses") plus an hour.
+ */
+export function linkSecondsFor(executionExpiresAfter: number | undefined): number {
+  return (executionExpiresAfter ?? 48 * 3600) + 3600;
+}
 
 /** The key staging gives a reference video or audio clip: content-addressed under `inputs/`. */
 export const STAGED_MEDIA_KEY = new RegExp(`^inputs/[0-9a-f]{64}\\.(${MEDIA_EXTENSIONS.join('|')})$`);
@@ -34,23 +46,38 @@ export function mediaDataUrl(bytes: Buffer, kind: MediaKind, source: string): st
 
 /**
  * The provider-ready URL of one reference video or audio clip: http(s) passes through; a
- * reference staged into this worker's storage is read (bounded in size and time, abortable)
- * and inlined; anything else is refused (a workflow input must not make the worker read what
- * its credentials reach and send it on).
+ * reference staged into this worker's storage becomes a presigned link valid `linkSeconds`
+ * (when `sources.presignS3` is set) or is read (bounded in size and time, abortable) and
+ * inlined; anything else is refused (a workflow input must not make the worker read or sign
+ * what its credentials reach and send it on).
  */
-export async function resolveMediaUrl(ref: MediaRef, kind: MediaKind, sources: ImageSources, signal?: AbortSignal): Promise<string> {
+export async function resolveMediaUrl(
+  ref: MediaRef,
+  kind: MediaKind,
+  sources: ImageSources,
+  signal?: AbortSignal,
+  linkSeconds = linkSecondsFor(undefined),
+): Promise<string> {
   if (/^https?:\/\//i.test(ref.url)) return ref.url;
   if (!sources.isStaged(ref.url, STAGED_MEDIA_KEY)) {
     throw invalidRequest(
       `${kind} reference ${JSON.stringify(ref.url.slice(0, 120))} is not a file staged into this worker's storage (inputs/<sha256>.<ext>); give an http(s) URL, or a path in a storyboard, which is staged`,
     );
   }
+  const s3 = /^s3:\/\/([^/]+)\/(.+)$/i.exec(ref.url);
+  if (s3 && sources.presignS3) {
+    try {
+      return await sources.presignS3(s3[1] as string, s3[2] as string, linkSeconds);
+    } catch (err) {
+      // Credentials that cannot be resolved right now: the store's problem, retried.
+      throw storageUnavailable(`cannot sign a link to ${kind} ${ref.url}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   const timeout = AbortSignal.timeout(IMAGE_READ_TIMEOUT_MS);
   const bounded = signal ? AbortSignal.any([signal, timeout]) : timeout;
   const max = MAX_MEDIA_BYTES[kind];
   let bytes: Buffer;
   try {
-    const s3 = /^s3:\/\/([^/]+)\/(.+)$/i.exec(ref.url);
     if (s3) bytes = await sources.readS3(s3[1] as string, s3[2] as string, max, bounded);
     else if (/^file:\/\//i.test(ref.url)) bytes = await readBoundedFile(fileURLToPath(ref.url), max);
     else throw invalidRequest(`${kind} reference ${JSON.stringify(ref.url.slice(0, 80))} is not http(s), s3:// or file://`);

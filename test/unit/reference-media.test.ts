@@ -12,7 +12,7 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { stageStoryboardSourceWith } from '../../activities/storyboard/source';
 import { stagedImageMatcher } from '../../activities/seedance/images';
-import { resolveMediaUrl } from '../../activities/seedance/media';
+import { linkSecondsFor, resolveMediaUrl } from '../../activities/seedance/media';
 import { buildTasksRequest } from '../../activities/seedance/tasks-client';
 import { checkStoryboardFile, stageStoryboard } from '../../client/storyboard-file';
 import { checkMediaHeader, MAX_MEDIA_BYTES, sniffMedia } from '../../common/media-header';
@@ -307,5 +307,40 @@ describe('the submit', () => {
       { type: 'video_url', video_url: { url: 'data:video/mp4;base64,AAAA' }, role: 'reference_video' },
       { type: 'audio_url', audio_url: { url: 'https://x.example/a.wav' }, role: 'reference_audio' },
     ]);
+  });
+});
+
+describe('the submit with presigned links (SEEDANCE_MEDIA_DELIVERY=presigned)', () => {
+  const bucketUrl = (key: string) => `s3://bucket/renders/${key}`;
+  const key = `inputs/${'a'.repeat(64)}.mp4`;
+  const calls: Array<[string, string, number]> = [];
+  const sources = {
+    isStaged: stagedImageMatcher(bucketUrl),
+    readS3: () => Promise.reject(new Error('a presigned reference is never read')),
+    presignS3: async (bucket: string, k: string, seconds: number) => {
+      calls.push([bucket, k, seconds]);
+      return `https://s3.example/${bucket}/${k}?X-Amz-Signature=sig`;
+    },
+  };
+
+  test('a staged reference becomes a link that outlives the queue wait; nothing is read', async () => {
+    await expect(resolveMediaUrl({ url: bucketUrl(key) }, 'video', sources)).resolves.toBe(
+      `https://s3.example/bucket/renders/${key}?X-Amz-Signature=sig`,
+    );
+    await resolveMediaUrl({ url: bucketUrl(key) }, 'video', sources, undefined, linkSecondsFor(3600));
+    expect(calls).toEqual([
+      ['bucket', `renders/${key}`, 48 * 3600 + 3600],
+      ['bucket', `renders/${key}`, 2 * 3600],
+    ]);
+  });
+
+  test('a reference not staged here is never signed; a signer that fails is StorageUnavailable (retried)', async () => {
+    const other = await resolveMediaUrl({ url: 's3://other-bucket/inputs/x.mp4' }, 'video', sources).catch((e: unknown) => e);
+    expect((other as ApplicationFailure).type).toBe('InvalidRequest');
+    const failing = { ...sources, presignS3: () => Promise.reject(new Error('no credentials')) };
+    const err = await resolveMediaUrl({ url: bucketUrl(key) }, 'audio', failing).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect((err as ApplicationFailure).type).toBe('StorageUnavailable');
+    expect((err as ApplicationFailure).message).toMatch(/cannot sign a link to audio .*: no credentials/);
   });
 });
