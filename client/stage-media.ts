@@ -51,7 +51,7 @@ export async function stageMedia(storage: StorageBackend, file: string, kind: Me
   try {
     const header = await headerOf(handle, abs, kind);
     const hash = createHash('sha256');
-    for (let at = 0; at < size; ) {
+    for (let at = 0; at < size;) {
       const chunk = await readAt(handle, at, Math.min(HASH_CHUNK_BYTES, size - at));
       if (chunk.length === 0) break;
       hash.update(chunk);

@@ -87,7 +87,14 @@ export async function uploadStagedMedia(
   name: string,
   changed?: (message: string) => Error,
 ): Promise<string> {
-  return uploadStagedObject(storage, stagedMediaKey(media.sha256, media.header), { ...media, mime: media.header.mime }, open, name, changed);
+  return uploadStagedObject(
+    storage,
+    stagedMediaKey(media.sha256, media.header),
+    { ...media, mime: media.header.mime },
+    open,
+    name,
+    changed,
+  );
 }
 
 async function uploadStagedObject(

@@ -180,7 +180,10 @@ export async function stageStoryboardSourceWith(
   await mapLimit([...new Set(keyOf.values())], IMAGE_STAGE_CONCURRENCY, async (key) => {
     // A key is valid as one kind only: an image, or a reference video or audio clip.
     const media = hashedMedia.get(key);
-    refs.set(key, media ? await stageStoredMedia(storage, key, media) : await stageStoredImage(storage, key, hashed.get(key) as HashedImage));
+    refs.set(
+      key,
+      media ? await stageStoredMedia(storage, key, media) : await stageStoredImage(storage, key, hashed.get(key) as HashedImage),
+    );
   });
   const staged = await writeStagedStoryboard(storage, checked.storyboard, (p) => refs.get(keyOf.get(p) as string) as string);
   return { ok: true, ...staged, ...(budget ? { budget } : {}) };
