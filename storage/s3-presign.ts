@@ -10,7 +10,7 @@
  * dies with the session anyway).
  */
 import { createHash, createHmac } from 'node:crypto';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 
 /** S3's limit on a presigned URL's life. */
 export const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
@@ -88,15 +88,31 @@ export function presignGet(r: {
 }
 
 /**
- * A presigner over the worker's S3 client: its credentials (whatever the SDK resolved: keys,
- * a profile, a role) and region; `endpoint` is the S3 server as the provider reaches it.
+ * Presigned links over the worker's S3 client: its credentials (whatever the SDK resolved:
+ * keys, a profile, a role) and region; `endpoint` is the S3 server as the provider reaches it.
+ * `head` reads an object's first bytes (a ranged GET) so a link is checked before it is sent.
  */
 export function s3Presigner(
   client: S3Client,
   opts: { endpoint?: string | undefined; region: string },
-): (bucket: string, key: string, expiresSec: number) => Promise<string> {
-  return async (bucket, key, expiresSec) => {
-    const credentials = await client.config.credentials();
-    return presignS3Get({ endpoint: opts.endpoint, region: opts.region, bucket, key, expiresSec, credentials });
+): {
+  link(bucket: string, key: string, expiresSec: number): Promise<string>;
+  head(bucket: string, key: string, n: number, signal?: AbortSignal): Promise<{ first: Buffer; size: number }>;
+} {
+  return {
+    async link(bucket, key, expiresSec) {
+      const credentials = await client.config.credentials();
+      return presignS3Get({ endpoint: opts.endpoint, region: opts.region, bucket, key, expiresSec, credentials });
+    },
+    async head(bucket, key, n, signal) {
+      const res = await client.send(
+        new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=0-${n - 1}` }),
+        signal ? { abortSignal: signal } : {},
+      );
+      const first = Buffer.from((await res.Body?.transformToByteArray()) ?? []);
+      // `Content-Range: bytes 0-63/12345` carries the whole size; without it the body is all there is.
+      const size = Number(/\/(\d+)$/.exec(res.ContentRange ?? '')?.[1] ?? first.length);
+      return { first: first.subarray(0, n), size };
+    },
   };
 }

@@ -105,7 +105,7 @@ export function createActivities(config: Config, wiring: ActivityWiring) {
           if (!s3) throw new Error(`s3://${bucket}/${key}: this worker's storage is not S3`);
           return readS3Object(s3, bucket, key, max, signal);
         },
-        ...(presign ? { presignS3: presign } : {}),
+        ...(presign ? { presigned: presign } : {}),
       },
       heartbeat: wiring.heartbeat,
       announceSending: wiring.announceSending,

@@ -34,11 +34,16 @@ export interface ImageSources {
    */
   isStaged(url: string, key?: RegExp): boolean;
   readS3: S3ObjectReader;
-  /**
-   * A presigned GET URL of `s3://bucket/key` valid `expiresSec`: set, staged reference videos
-   * and audio clips are sent as such links instead of inlined (SEEDANCE_MEDIA_DELIVERY).
-   */
-  presignS3?: (bucket: string, key: string, expiresSec: number) => Promise<string>;
+  /** Set: staged reference videos and audio clips are sent as presigned links instead of inlined (SEEDANCE_MEDIA_DELIVERY). */
+  presigned?: PresignedLinks;
+}
+
+/** Presigned links to staged objects, and a look at what a link would serve before it is sent. */
+export interface PresignedLinks {
+  /** A presigned GET URL of `s3://bucket/key`, valid `expiresSec`. */
+  link(bucket: string, key: string, expiresSec: number): Promise<string>;
+  /** The object's first `n` bytes and its size (one ranged GET); rejects as a read would for a missing object. */
+  head(bucket: string, key: string, n: number, signal?: AbortSignal): Promise<{ first: Buffer; size: number }>;
 }
 
 /** The key staging gives an image: content-addressed under `inputs/`. */

@@ -5,7 +5,8 @@
  * of two ways (SEEDANCE_MEDIA_DELIVERY), decided here while a submit is prepared, so neither
  * bytes nor links ever enter workflow history:
  *
- * - `presigned` (the default on S3 storage): a presigned GET URL of the object, valid as long
+ * - `presigned` (the default on S3 storage): a presigned GET URL of the object (after a ranged
+ *   read of its first bytes shows it is there and of its kind), valid as long
  *   as the task may wait in the provider's queue (its `execution_expires_after`, 48 h by
  *   default, plus a margin). BytePlus documents Seedance 2.0 reference media as publicly
  *   reachable URLs (its tutorial recommends public-read object storage; resellers add "do not
@@ -20,10 +21,17 @@
  *   bounded per file (MAX_MEDIA_BYTES) and per request with the images (MAX_INLINE_IMAGE_BYTES).
  */
 import { fileURLToPath } from 'node:url';
-import { checkMediaHeader, MAX_MEDIA_BYTES, MEDIA_EXTENSIONS, MEDIA_SNIFF_BYTES, type MediaKind } from '../../common/media-header';
+import {
+  checkMediaHeader,
+  MAX_MEDIA_BYTES,
+  MEDIA_EXTENSIONS,
+  MEDIA_SNIFF_BYTES,
+  mediaSizeProblem,
+  type MediaKind,
+} from '../../common/media-header';
 import type { MediaRef } from '../../common/shot';
 import { readBoundedFile } from '../../storage/local-file';
-import { classifyReadError, IMAGE_READ_TIMEOUT_MS, type ImageSources } from './images';
+import { classifyReadError, IMAGE_READ_TIMEOUT_MS, type ImageSources, type PresignedLinks } from './images';
 import { invalidRequest, storageUnavailable } from './submit-failures';
 
 /**
@@ -42,6 +50,38 @@ export function mediaDataUrl(bytes: Buffer, kind: MediaKind, source: string): st
   const checked = checkMediaHeader(kind, bytes.subarray(0, MEDIA_SNIFF_BYTES));
   if (!checked.ok) throw invalidRequest(`${source}: ${checked.reason}`);
   return `data:${checked.header.mime};base64,${bytes.toString('base64')}`;
+}
+
+/**
+ * A link to a staged object, after one ranged read shows it is there, within its size limit
+ * and of its kind by content: what the provider will fetch is what the storyboard was checked
+ * for, and a missing object is refused before anything is paid.
+ */
+async function presignedLink(
+  links: PresignedLinks,
+  bucket: string,
+  key: string,
+  url: string,
+  kind: MediaKind,
+  linkSeconds: number,
+  abort: { signal: AbortSignal | undefined; timeout: AbortSignal; bounded: AbortSignal },
+): Promise<string> {
+  let head: { first: Buffer; size: number };
+  try {
+    head = await links.head(bucket, key, MEDIA_SNIFF_BYTES, abort.bounded);
+  } catch (err) {
+    throw classifyReadError(err, url, abort.signal, abort.timeout, kind);
+  }
+  const tooLarge = mediaSizeProblem(kind, head.size);
+  if (tooLarge) throw invalidRequest(`${url}: ${tooLarge}`);
+  const checked = checkMediaHeader(kind, head.first);
+  if (!checked.ok) throw invalidRequest(`${url}: ${checked.reason}`);
+  try {
+    return await links.link(bucket, key, linkSeconds);
+  } catch (err) {
+    // Credentials that cannot be resolved right now: the store's problem, retried.
+    throw storageUnavailable(`cannot sign a link to ${kind} ${url}: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 /**
@@ -65,17 +105,11 @@ export async function resolveMediaUrl(
     );
   }
   const s3 = /^s3:\/\/([^/]+)\/(.+)$/i.exec(ref.url);
-  if (s3 && sources.presignS3) {
-    try {
-      return await sources.presignS3(s3[1] as string, s3[2] as string, linkSeconds);
-    } catch (err) {
-      // Credentials that cannot be resolved right now: the store's problem, retried.
-      throw storageUnavailable(`cannot sign a link to ${kind} ${ref.url}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
   const timeout = AbortSignal.timeout(IMAGE_READ_TIMEOUT_MS);
   const bounded = signal ? AbortSignal.any([signal, timeout]) : timeout;
   const max = MAX_MEDIA_BYTES[kind];
+  if (s3 && sources.presigned)
+    return presignedLink(sources.presigned, s3[1] as string, s3[2] as string, ref.url, kind, linkSeconds, { signal, timeout, bounded });
   let bytes: Buffer;
   try {
     if (s3) bytes = await sources.readS3(s3[1] as string, s3[2] as string, max, bounded);

@@ -313,34 +313,75 @@ describe('the submit', () => {
 describe('the submit with presigned links (SEEDANCE_MEDIA_DELIVERY=presigned)', () => {
   const bucketUrl = (key: string) => `s3://bucket/renders/${key}`;
   const key = `inputs/${'a'.repeat(64)}.mp4`;
-  const calls: Array<[string, string, number]> = [];
-  const sources = {
+  const links: Array<[string, string, number]> = [];
+  /** A bucket holding `objects` (full key → bytes), read only through ranged heads. */
+  const sourcesOver = (objects: Record<string, Buffer>) => ({
     isStaged: stagedImageMatcher(bucketUrl),
-    readS3: () => Promise.reject(new Error('a presigned reference is never read')),
-    presignS3: async (bucket: string, k: string, seconds: number) => {
-      calls.push([bucket, k, seconds]);
-      return `https://s3.example/${bucket}/${k}?X-Amz-Signature=sig`;
+    readS3: () => Promise.reject(new Error('a presigned reference is never read whole')),
+    presigned: {
+      link: async (bucket: string, k: string, seconds: number) => {
+        links.push([bucket, k, seconds]);
+        return `https://s3.example/${bucket}/${k}?X-Amz-Signature=sig`;
+      },
+      head: async (_bucket: string, k: string, n: number) => {
+        const bytes = objects[k];
+        if (!bytes) throw Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey' });
+        return { first: bytes.subarray(0, n), size: bytes.length };
+      },
     },
-  };
+  });
+  const failureOf = (p: Promise<unknown>) =>
+    p.then(
+      () => undefined,
+      (e: unknown) => e as ApplicationFailure,
+    );
 
-  test('a staged reference becomes a link that outlives the queue wait; nothing is read', async () => {
+  test('a staged reference becomes a link that outlives the queue wait, after a look at its first bytes', async () => {
+    const sources = sourcesOver({ [`renders/${key}`]: MEDIA.mp4 });
     await expect(resolveMediaUrl({ url: bucketUrl(key) }, 'video', sources)).resolves.toBe(
       `https://s3.example/bucket/renders/${key}?X-Amz-Signature=sig`,
     );
     await resolveMediaUrl({ url: bucketUrl(key) }, 'video', sources, undefined, linkSecondsFor(3600));
-    expect(calls).toEqual([
+    expect(links).toEqual([
       ['bucket', `renders/${key}`, 48 * 3600 + 3600],
       ['bucket', `renders/${key}`, 2 * 3600],
     ]);
   });
 
-  test('a reference not staged here is never signed; a signer that fails is StorageUnavailable (retried)', async () => {
-    const other = await resolveMediaUrl({ url: 's3://other-bucket/inputs/x.mp4' }, 'video', sources).catch((e: unknown) => e);
-    expect((other as ApplicationFailure).type).toBe('InvalidRequest');
-    const failing = { ...sources, presignS3: () => Promise.reject(new Error('no credentials')) };
-    const err = await resolveMediaUrl({ url: bucketUrl(key) }, 'audio', failing).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    expect((err as ApplicationFailure).type).toBe('StorageUnavailable');
-    expect((err as ApplicationFailure).message).toMatch(/cannot sign a link to audio .*: no credentials/);
+  test('missing, of another kind, too large, not staged here: InvalidRequest, no link; a signer that fails: StorageUnavailable', async () => {
+    links.length = 0;
+    const big = Buffer.concat([MEDIA.mp4, Buffer.alloc(16)]);
+    const sources = sourcesOver({ [`renders/${key}`]: MEDIA.png });
+    const cases: Array<[Promise<unknown>, string, RegExp]> = [
+      [
+        resolveMediaUrl({ url: bucketUrl(key.replace('a', 'b')) }, 'video', sources),
+        'InvalidRequest',
+        /does not exist \(was it staged\?\)/,
+      ],
+      [resolveMediaUrl({ url: bucketUrl(key) }, 'video', sources), 'InvalidRequest', /is a png image/],
+      [
+        resolveMediaUrl({ url: 's3://other-bucket/inputs/x.mp4' }, 'video', sources),
+        'InvalidRequest',
+        /not a file staged into this worker's storage/,
+      ],
+    ];
+    for (const [promise, type, message] of cases) {
+      const err = await failureOf(promise);
+      expect(err).toBeInstanceOf(ApplicationFailure);
+      expect(err?.type).toBe(type);
+      expect(err?.message).toMatch(message);
+    }
+    const huge = sourcesOver({ [`renders/${key}`]: big });
+    huge.presigned.head = async () => ({ first: big.subarray(0, 64), size: MAX_MEDIA_BYTES.audio + 1 });
+    expect((await failureOf(resolveMediaUrl({ url: bucketUrl(key) }, 'audio', huge)))?.message).toMatch(
+      /over a reference audio's .* limit/,
+    );
+    expect(links).toEqual([]);
+
+    const failing = sourcesOver({ [`renders/${key}`]: MEDIA.mp4 });
+    failing.presigned.link = () => Promise.reject(new Error('no credentials'));
+    const err = await failureOf(resolveMediaUrl({ url: bucketUrl(key) }, 'video', failing));
+    expect(err?.type).toBe('StorageUnavailable');
+    expect(err?.message).toMatch(/cannot sign a link to video .*: no credentials/);
   });
 });
