@@ -1,8 +1,8 @@
 /**
  * A storyboard handed over to renderStoryboard as a file in storage (or inline) instead of
  * staged shots: read bounded, checked by the same pipeline and rules as the CLI's `validate`
- * (common/storyboard-check.ts), its images resolved relative to the file and checked by their
- * real headers, then staged exactly as `seedance-flow render` stages (storage/staged-storyboard.ts:
+ * (common/storyboard-check.ts), its images (and reference videos and audio) resolved relative
+ * to the file and checked by their real headers, then staged exactly as `seedance-flow render` stages (storage/staged-storyboard.ts:
  * same pages, same record, same image keys), so re-runs and `retry` work alike.
  *
  * What a caller may name is bounded: the file must be in this worker's own storage (its bucket
@@ -26,10 +26,9 @@ import { MAX_STORYBOARD_BYTES } from '../../common/storyboard-text';
 import { isObjectMissing, ObjectTooLargeError, readAll, type StorageBackend } from '../../storage/backend';
 import { KeyOutsideStorageError } from '../../storage/fs';
 import { writeStagedStoryboard } from '../../storage/staged-storyboard';
-import { IMAGE_STAGE_CONCURRENCY, type HashedImage } from '../../storage/staged-images';
+import { IMAGE_STAGE_CONCURRENCY, type HashedImage, type HashedMedia } from '../../storage/staged-images';
 import { inspectStoredImage, stageStoredImage } from './stored-images';
 import { inspectStoredMedia, stageStoredMedia } from './stored-media';
-import type { HashedMedia } from '../../storage/staged-images';
 
 /** What renderStoryboard hands its first activity: a file's location, or the document itself. */
 export type StoryboardSourceInput = { storyboardId: string; source: string } | { storyboardId: string; storyboard: unknown };
