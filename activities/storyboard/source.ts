@@ -2,8 +2,9 @@
  * A storyboard handed over to renderStoryboard as a file in storage (or inline) instead of
  * staged shots: read bounded, checked by the same pipeline and rules as the CLI's `validate`
  * (common/storyboard-check.ts), its images (and reference videos and audio) resolved relative
- * to the file and checked by their real headers, then staged exactly as `seedance-flow render` stages (storage/staged-storyboard.ts:
- * same pages, same record, same image keys), so re-runs and `retry` work alike.
+ * to the file and checked by their real headers, then staged exactly as `seedance-flow render`
+ * stages (storage/staged-storyboard.ts: same pages, same record, same image keys), so re-runs
+ * and `retry` work alike.
  *
  * What a caller may name is bounded: the file must be in this worker's own storage (its bucket
  * and prefix, or under its filesystem root), a `.yaml`, `.yml` or `.json` key without hidden or
