@@ -13,13 +13,14 @@
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { StorageBackend } from '../storage/backend';
-import { checkStoryboardText, mapLimit } from '../common/storyboard-check';
+import { checkStoryboardText, mapLimit, shotFiles, type FileKind } from '../common/storyboard-check';
 import { clip, type ParsedStoryboard, type StoryboardProblem } from '../common/storyboard';
 import { MAX_STORYBOARD_BYTES } from '../common/storyboard-text';
 import { LocalFileError, readBoundedFile } from '../storage/local-file';
 import { IMAGE_STAGE_CONCURRENCY } from '../storage/staged-images';
 import { writeStagedStoryboard, type StagedStoryboard } from '../storage/staged-storyboard';
 import { checkImageFile, ImageError, stageImage } from './stage';
+import { checkMediaFile, stageMedia } from './stage-media';
 
 export {
   MAX_EXPANDED_SIZE,
@@ -107,8 +108,8 @@ export async function checkStoryboardFile(file: string, options: CheckOptions = 
         const resolved = await resolveImage(baseDir, realBase, written, options);
         return 'problem' in resolved ? resolved : { id: resolved.real };
       },
-      check: (real) =>
-        checkImageFile(real).then(
+      check: (real, kind) =>
+        (kind === 'image' ? checkImageFile(real) : checkMediaFile(real, kind)).then(
           () => undefined,
           (e: Error) => (e instanceof ImageError && e.message.startsWith(`${real}: `) ? e.message.slice(real.length + 2) : e.message),
         ),
@@ -128,15 +129,17 @@ export async function stageStoryboard(storage: StorageBackend, checked: CheckedS
   const baseDir = path.dirname(path.resolve(checked.file));
   // The real files validation resolved (inside the folder unless allowed); the rest by path.
   const realOf = (p: string) => checked.images?.get(p) ?? path.resolve(baseDir, p);
-  const reals = [...new Set(storyboard.shots.flatMap((s) => (s.images ?? []).flatMap((img) => (img.path ? [realOf(img.path)] : []))))];
+  // Images, videos and audio clips alike, each real file once (a file is valid as one kind only).
+  const reals = new Map<string, FileKind>();
+  for (const shot of storyboard.shots) for (const f of shotFiles(shot)) reals.set(realOf(f.path), f.kind);
   const refs = new Map<string, string>();
   const validated = new Set(checked.images?.values() ?? []);
-  await mapLimit(reals, IMAGE_STAGE_CONCURRENCY, async (real) => {
+  await mapLimit([...reals], IMAGE_STAGE_CONCURRENCY, async ([real, kind]) => {
     // What was validated is what is staged: a path turned into a symbolic link since is refused.
     if (validated.has(real) && (await realpath(real).catch(() => undefined)) !== real) {
       throw new ImageError(`${real}: changed since it was validated (it is now a symbolic link or gone); validate again`);
     }
-    refs.set(real, await stageImage(storage, real));
+    refs.set(real, kind === 'image' ? await stageImage(storage, real) : await stageMedia(storage, real, kind));
   });
   return writeStagedStoryboard(
     storage,

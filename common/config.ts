@@ -63,6 +63,14 @@ export const ConfigSchema = z.object({
   /** Largest video the copy accepts, in bytes. */
   COPY_MAX_BYTES: int(1).default(4 * 1024 ** 3),
   /**
+   * How a submit hands staged reference videos and audio clips (Seedance 2.0) to the provider
+   * (activities/seedance/media.ts): `presigned` GET links to our S3 storage, `inline` base64 data
+   * URLs, or `auto`: presigned on S3 storage, inline on the filesystem backend.
+   */
+  SEEDANCE_MEDIA_DELIVERY: z.enum(['auto', 'presigned', 'inline']).default('auto'),
+  /** The S3 endpoint as the provider reaches it, for presigned links (default: AWS_ENDPOINT_URL_S3, else AWS S3). */
+  SEEDANCE_MEDIA_PRESIGN_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  /**
    * Local development only: let the copy fetch outputs from loopback, private (RFC 1918,
    * CGNAT, IPv6 ULA) and link-local addresses, e.g. the simulator on 127.0.0.1. Cloud
    * metadata, unspecified, multicast and reserved addresses stay refused. Off in production.

@@ -35,6 +35,8 @@ export interface ContinuityShot {
   model?: string | undefined;
   return_last_frame?: boolean | undefined;
   images?: { role: string }[] | undefined;
+  videos?: unknown[] | undefined;
+  audios?: unknown[] | undefined;
 }
 
 /** A problem found in the graph: the shot's index, the path under it, the message. */
@@ -66,8 +68,12 @@ export function continuityProblems(shots: readonly ContinuityShot[]): Continuity
     if (j === i) return at(['continue_from'], 'a shot cannot continue from itself');
     if (j > i) {
       const cycle = cycleThrough(shots, indexOf, i);
-      if (cycle) return at(['continue_from'], `continuity cycle: ${cycle.join(' → ')}; a chain must start from a shot that continues from none`);
-      return at(['continue_from'], `${from} comes later (shots[${j}]): a shot can only continue from an earlier one, so move it after ${from}`);
+      if (cycle)
+        return at(['continue_from'], `continuity cycle: ${cycle.join(' → ')}; a chain must start from a shot that continues from none`);
+      return at(
+        ['continue_from'],
+        `${from} comes later (shots[${j}]): a shot can only continue from an earlier one, so move it after ${from}`,
+      );
     }
     if (i - j > MAX_CONTINUITY_REACH) {
       return at(['continue_from'], `${from} is ${i - j} shots earlier; continue_from reaches at most ${MAX_CONTINUITY_REACH} shots back`);
@@ -77,8 +83,17 @@ export function continuityProblems(shots: readonly ContinuityShot[]): Continuity
       if (img.role === 'first_frame')
         at(['images', k, 'role'], `this shot starts from the last frame of ${from}: it cannot have its own first_frame`);
       if (img.role === 'reference_image')
-        at(['images', k, 'role'], `this shot starts from the last frame of ${from} (a first frame): reference images cannot be mixed with it`);
+        at(
+          ['images', k, 'role'],
+          `this shot starts from the last frame of ${from} (a first frame): reference images cannot be mixed with it`,
+        );
     });
+    for (const kind of ['videos', 'audios'] as const)
+      if (shot[kind]?.length)
+        at(
+          [kind],
+          `this shot starts from the last frame of ${from} (a first frame): reference ${kind === 'videos' ? 'videos' : 'audio'} cannot be mixed with it`,
+        );
   });
   for (const j of [...continuedFrom].sort((a, b) => a - b)) {
     const shot = shots[j] as ContinuityShot;

@@ -63,6 +63,34 @@ export const ImageRefSchema = sharedSchema('shot.ImageRefSchema', () =>
 );
 export type ImageRef = z.infer<typeof ImageRefSchema>;
 
+/**
+ * Seedance 2.0 takes up to 3 reference videos and up to 3 reference audio clips besides its
+ * images (docs/provider/notes.md "Limits and tiers"), as content items `video_url` / `audio_url` with
+ * roles `reference_video` / `reference_audio`.
+ */
+export const MAX_REFERENCE_VIDEOS = 3;
+export const MAX_REFERENCE_AUDIOS = 3;
+
+/**
+ * A reference video or audio clip: as an image reference, never bytes. `url` is an http(s)
+ * URL the provider fetches, or our own staged object (`s3://`, `file://`) that the submit
+ * activity hands over (activities/seedance/media.ts). Its role follows from the list it is in.
+ */
+export const MediaRefSchema = sharedSchema('shot.MediaRefSchema', () =>
+  z
+    .object({
+      url: z
+        .string()
+        .min(1)
+        .refine((u) => !u.startsWith('data:'), {
+          message: 'data: URLs may not travel through workflow history; stage the file and pass its reference',
+        })
+        .refine((u) => /^(https?|s3|file):\/\//i.test(u), { message: 'url must be http(s)://, s3:// or file://' }),
+    })
+    .strict(),
+);
+export type MediaRef = z.infer<typeof MediaRefSchema>;
+
 const MAX_SEED_TASKS = 2 ** 32 - 1;
 const MAX_SEED_PREDICTIONS = 2147483647;
 
@@ -73,6 +101,10 @@ export const ShotFieldsSchema = sharedSchema('shot.ShotFieldsSchema', () =>
     api: z.enum(API_FAMILIES).optional(),
     model: z.string().trim().min(1).max(200).optional(),
     images: z.array(ImageRefSchema).max(9).default([]),
+    /** Reference videos (Seedance 2.0); absent rather than empty, so shots without them are sent as before. */
+    videos: z.array(MediaRefSchema).max(MAX_REFERENCE_VIDEOS, `at most ${MAX_REFERENCE_VIDEOS} reference videos`).optional(),
+    /** Reference audio clips (Seedance 2.0), never the only reference. */
+    audios: z.array(MediaRefSchema).max(MAX_REFERENCE_AUDIOS, `at most ${MAX_REFERENCE_AUDIOS} reference audio clips`).optional(),
     ratio: z.string().optional(),
     resolution: z.enum(RESOLUTIONS).optional(),
     duration: z.number().int().optional(),
@@ -134,8 +166,48 @@ export const ShotSchema = sharedSchema('shot.ShotSchema', () =>
       }
     }
     checkImageScenario(shot.images, api, model, issue);
+    checkMediaReferences(shot, api, model, issue);
   }),
 );
+
+/**
+ * Reference videos and audio (docs/provider/notes.md "Limits and tiers" and "Inputs"; the simulator
+ * enforces the same, simulator/validation.ts checkMediaReferences): Seedance 2.0 and 2.0 fast
+ * only, through the tasks family (the gateway's predictions family documents none); they are
+ * references, so they belong to the reference scenario and exclude first/last frames; audio is
+ * never the only reference. One problem per rule, at the first item it concerns.
+ */
+function checkMediaReferences(
+  shot: { images: ImageRef[]; videos?: MediaRef[] | undefined; audios?: MediaRef[] | undefined },
+  api: ApiFamily,
+  model: string,
+  issue: (path: (string | number)[], message: string) => void,
+): void {
+  const videos = shot.videos?.length ?? 0;
+  const audios = shot.audios?.length ?? 0;
+  if (videos + audios === 0) return;
+  const key = videos > 0 ? 'videos' : 'audios';
+  const what = videos > 0 ? 'reference videos' : 'reference audio';
+  if (api === 'predictions') {
+    issue(
+      [key],
+      `the predictions family (the gateway) documents no ${what}; send this shot through the tasks family (api: tasks) with a Seedance 2.0 model`,
+    );
+    return;
+  }
+  if (!isSeedance2(model)) issue([key], `${what} need a Seedance 2.0 model (2.0 or 2.0 fast), not ${model}`);
+  const frame = shot.images.findIndex((i) => i.role !== 'reference_image');
+  if (frame >= 0) {
+    issue(
+      ['images', frame, 'role'],
+      `a ${shot.images[frame]?.role} cannot be combined with reference videos or audio: they belong to the reference scenario (use role: reference_image)`,
+    );
+  }
+  const refImages = shot.images.filter((i) => i.role === 'reference_image').length;
+  if (audios > 0 && videos === 0 && refImages === 0) {
+    issue(['audios'], 'audio cannot be the only reference: add a reference video or a reference image (role: reference_image)');
+  }
+}
 
 function checkImageScenario(
   images: ImageRef[],

@@ -6,21 +6,39 @@
  * (activities/storyboard/source.ts); both go through this one pipeline, so a file is judged
  * the same wherever it is handed over. No I/O of its own.
  */
-import { clip, ProblemList, validateStoryboard, type ParsedStoryboard, type StoryboardProblem } from './storyboard';
+import type { MediaKind } from './media-header';
+import { clip, ProblemList, validateStoryboard, type FileShot, type ParsedStoryboard, type StoryboardProblem } from './storyboard';
 import { parseStoryboardText } from './storyboard-text';
 
 /** Local images checked at the same time while validating. */
 export const IMAGE_CHECK_CONCURRENCY = 8;
 
-/** How one place (a disk, a storage) finds and checks the images a storyboard names by path. */
+/** What a file a storyboard names by path must be: an image, or a reference video or audio clip. */
+export type FileKind = 'image' | MediaKind;
+
+/** The lists of a shot that name files, with what each holds. */
+const FILE_LISTS = [
+  ['images', 'image'],
+  ['videos', 'video'],
+  ['audios', 'audio'],
+] as const satisfies ReadonlyArray<readonly [keyof FileShot, FileKind]>;
+
+/** Every file a shot names by path: its list, index, kind and path as written. */
+export function shotFiles(shot: FileShot): Array<{ key: (typeof FILE_LISTS)[number][0]; index: number; kind: FileKind; path: string }> {
+  return FILE_LISTS.flatMap(([key, kind]) =>
+    (shot[key] ?? []).flatMap((item, index) => (item.path !== undefined ? [{ key, index, kind, path: item.path }] : [])),
+  );
+}
+
+/** How one place (a disk, a storage) finds and checks the images, videos and audio a storyboard names by path. */
 export interface ImageResolver {
   /**
    * Where an image path as written leads: an `id` (a real file, a storage key) that is
    * checked once however many paths lead there, or why the path may not be used.
    */
   resolve(written: string): Promise<{ id: string } | { problem: string }>;
-  /** Why the image `id` is unusable (not an image, too large, ...), or undefined when it is fine. */
-  check(id: string): Promise<string | undefined>;
+  /** Why the file `id` is unusable as a `kind` (not an image, not a video, too large, ...), or undefined when it is fine. */
+  check(id: string, kind: FileKind): Promise<string | undefined>;
 }
 
 /**
@@ -32,7 +50,7 @@ export type ImageResolverFactory = (storyboard: ParsedStoryboard) => Promise<Ima
 export interface CheckedText {
   storyboard?: ParsedStoryboard;
   problems: StoryboardProblem[];
-  /** Image paths as written → the id each resolved to (when there are no problems). */
+  /** File paths as written (images, videos, audio) → the id each resolved to (when there are no problems). */
   images?: Map<string, string>;
 }
 
@@ -62,32 +80,34 @@ export async function checkStoryboardDocument(
   const resolver = await images(storyboard);
   if ('problem' in resolver) return { problems: [{ path: resolver.path ?? '', message: resolver.problem }] };
 
-  // Each distinct path as written is resolved once, each distinct id checked once.
-  const written = [...new Set(storyboard.shots.flatMap((s) => (s.images ?? []).flatMap((img) => (img.path ? [img.path] : []))))];
+  // Each distinct path as written (and kind) is resolved once, each distinct id checked once per kind.
+  const label = (kind: FileKind, p: string) => `${kind}\u0000${p}`;
+  const written = new Map<string, { kind: FileKind; path: string }>();
+  for (const shot of storyboard.shots) for (const f of shotFiles(shot)) written.set(label(f.kind, f.path), f);
   const checked = new Map<string, Promise<string | undefined>>();
   const outcome = new Map<string, { id?: string; problem?: string }>();
-  await mapLimit(written, IMAGE_CHECK_CONCURRENCY, async (p) => {
+  await mapLimit([...written], IMAGE_CHECK_CONCURRENCY, async ([at, { kind, path: p }]) => {
     const resolved = await resolver.resolve(p);
-    if ('problem' in resolved) return void outcome.set(p, { problem: resolved.problem });
-    let check = checked.get(resolved.id);
+    if ('problem' in resolved) return void outcome.set(at, { problem: resolved.problem });
+    let check = checked.get(label(kind, resolved.id));
     if (!check) {
-      check = resolver.check(resolved.id);
-      checked.set(resolved.id, check);
+      check = resolver.check(resolved.id, kind);
+      checked.set(label(kind, resolved.id), check);
     }
     const problem = await check;
-    outcome.set(p, problem ? { problem } : { id: resolved.id });
+    outcome.set(at, problem ? { problem } : { id: resolved.id });
   });
 
   const list = new ProblemList();
   storyboard.shots.forEach((shot, i) =>
-    (shot.images ?? []).forEach((img, j) => {
-      const problem = img.path ? outcome.get(img.path)?.problem : undefined;
-      if (problem) list.add(`shots[${i}].images[${j}].path`, `${clip(img.path as string, 200)}: ${problem}`);
+    shotFiles(shot).forEach((f) => {
+      const problem = outcome.get(label(f.kind, f.path))?.problem;
+      if (problem) list.add(`shots[${i}].${f.key}[${f.index}].path`, `${clip(f.path, 200)}: ${problem}`);
     }),
   );
   if (list.count) return { problems: list.list() };
   const resolved = new Map<string, string>();
-  for (const [p, o] of outcome) if (o.id) resolved.set(p, o.id);
+  for (const [at, o] of outcome) if (o.id) resolved.set(written.get(at)?.path as string, o.id);
   return { storyboard, problems: [], images: resolved };
 }
 

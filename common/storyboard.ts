@@ -10,7 +10,17 @@ import { CONTENT_POLICY_STAGES, type ContentPolicyStage } from './content-policy
 import type { FailureTypeName } from './errors';
 import { PollScheduleSchema } from './poll-schedule';
 import type { Usage } from './render';
-import { IMAGE_ROLES, ShotFieldsSchema, ShotSchema, TASKS_ONLY_FIELDS, inferApi, type ShotInput } from './shot';
+import {
+  IMAGE_ROLES,
+  MAX_REFERENCE_AUDIOS,
+  MAX_REFERENCE_VIDEOS,
+  ShotFieldsSchema,
+  ShotSchema,
+  TASKS_ONLY_FIELDS,
+  inferApi,
+  type ShotInput,
+} from './shot';
+import type { MediaKind } from './media-header';
 import { MANIFEST_STATUSES, type ManifestStatus, type ShotState } from './states';
 import { continuityProblems, dependentCounts, type StoredFrame } from './continuity';
 
@@ -74,27 +84,48 @@ export const FileImageSchema = sharedSchema('storyboard.FileImageSchema', () =>
       role: z.enum(IMAGE_ROLES).default('first_frame'),
     })
     .strict()
-    .superRefine((img, ctx) => {
-      if ((img.path === undefined) === (img.url === undefined)) {
-        ctx.addIssue({ code: 'custom', path: ['path'], message: 'give exactly one of path or url' });
-      }
-      if (img.url !== undefined) {
-        const checked = normalizeHttpUrl(img.url);
-        if (!checked.ok) ctx.addIssue({ code: 'custom', path: ['url'], message: checked.problem });
-      }
-      if (img.path !== undefined && urlScheme(img.path) !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['path'], message: 'path is a local file relative to the storyboard; put URLs in url' });
-      }
-      if (img.path !== undefined && img.path.includes('\u0000')) {
-        ctx.addIssue({ code: 'custom', path: ['path'], message: 'path contains a NUL character' });
-      }
-    }),
+    .superRefine((img, ctx) => locationIssues(img, ctx)),
 );
 export type FileImage = z.infer<typeof FileImageSchema>;
 
+/** A reference video or audio clip as written in a file: a local path (relative to the file) or a URL, as images. */
+export const FileMediaSchema = sharedSchema('storyboard.FileMediaSchema', () =>
+  z
+    .object({
+      path: z.string().min(1).max(4096).optional(),
+      url: z.string().min(1).optional(),
+    })
+    .strict()
+    .superRefine((item, ctx) => locationIssues(item, ctx)),
+);
+export type FileMedia = z.infer<typeof FileMediaSchema>;
+
+/** Exactly one of path and url, each well formed: the rule images, videos and audio share. */
+function locationIssues(item: { path?: string | undefined; url?: string | undefined }, ctx: z.RefinementCtx): void {
+  if ((item.path === undefined) === (item.url === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['path'], message: 'give exactly one of path or url' });
+  }
+  if (item.url !== undefined) {
+    const checked = normalizeHttpUrl(item.url);
+    if (!checked.ok) ctx.addIssue({ code: 'custom', path: ['url'], message: checked.problem });
+  }
+  if (item.path !== undefined && urlScheme(item.path) !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['path'], message: 'path is a local file relative to the storyboard; put URLs in url' });
+  }
+  if (item.path !== undefined && item.path.includes('\u0000')) {
+    ctx.addIssue({ code: 'custom', path: ['path'], message: 'path contains a NUL character' });
+  }
+}
+
+/** The keys of a shot's reference videos and audio clips, and what they hold. */
+export const MEDIA_KEYS: Record<MediaKind, 'videos' | 'audios'> = { video: 'videos', audio: 'audios' };
+const MEDIA_LIMITS = { videos: MAX_REFERENCE_VIDEOS, audios: MAX_REFERENCE_AUDIOS } as const;
+
 const FileShotFields = sharedSchema('storyboard.FileShotFields', () =>
-  ShotFieldsSchema.omit({ images: true }).extend({
+  ShotFieldsSchema.omit({ images: true, videos: true, audios: true }).extend({
     images: z.array(FileImageSchema).max(MAX_IMAGES_PER_SHOT).optional(),
+    videos: z.array(FileMediaSchema).max(MAX_REFERENCE_VIDEOS, `at most ${MAX_REFERENCE_VIDEOS} reference videos`).optional(),
+    audios: z.array(FileMediaSchema).max(MAX_REFERENCE_AUDIOS, `at most ${MAX_REFERENCE_AUDIOS} reference audio clips`).optional(),
   }),
 );
 
@@ -213,9 +244,10 @@ export function describeValue(v: unknown): string {
   return `a ${typeof v}`;
 }
 
-const SHOT_KEYS_HINT = 'a shot has id, prompt, images and the fields in README "Storyboard files"';
+const SHOT_KEYS_HINT = 'a shot has id, prompt, images, videos, audios and the fields in README "Storyboard files"';
 const DEFAULTS_KEYS_HINT = 'defaults take the shot fields in README "Storyboard files", not id';
 const IMAGE_KEYS_HINT = 'an image has path or url, and role';
+const MEDIA_KEYS_HINT = 'a reference video or audio clip has path or url';
 
 /**
  * Validates a parsed file against every rule at once; returns all problems with their paths.
@@ -351,6 +383,19 @@ function validateShot(raw: unknown, i: number, defaults: Record<string, unknown>
     problems.add(`${at}.images`, `at most ${MAX_IMAGES_PER_SHOT} images, got ${raw.images.length}`);
     return undefined;
   }
+  // A long list is one problem, not one per item (as images).
+  for (const [key, max] of Object.entries(MEDIA_LIMITS)) {
+    const list = raw[key];
+    const what = key === 'videos' ? 'reference videos' : 'reference audio clips';
+    if (list !== undefined && list !== null && !Array.isArray(list)) {
+      problems.add(`${at}.${key}`, `a list of ${what}, each { path } or { url }, got ${describeValue(list)}`);
+      return undefined;
+    }
+    if (Array.isArray(list) && list.length > max) {
+      problems.add(`${at}.${key}`, `at most ${max} ${what} (Seedance 2.0), got ${list.length}`);
+      return undefined;
+    }
+  }
   const before = problems.count;
   const parsed = FileShotSchema.safeParse(applyDefaults(defaults, raw));
   if (!parsed.success) {
@@ -365,7 +410,8 @@ function validateShot(raw: unknown, i: number, defaults: Record<string, unknown>
   // A continuing shot will start from its source's last frame: checked with it (after its own
   // images, so paths stay theirs). Its own first frame or reference images are the graph check's to report.
   const images = input.images ?? [];
-  if (shot.continue_from !== undefined && images.every((img) => img.role === 'last_frame'))
+  const media = (shot.videos?.length ?? 0) + (shot.audios?.length ?? 0);
+  if (shot.continue_from !== undefined && media === 0 && images.every((img) => img.role === 'last_frame'))
     input.images = [...images, { url: 'https://placeholder.invalid/last-frame.png', role: 'first_frame' }];
   const check = ShotSchema.safeParse(input);
   if (!check.success) addIssues(problems, check.error, ['shots', i], SHOT_KEYS_HINT);
@@ -377,6 +423,8 @@ function fixImageHints(problems: ProblemList, from: number): void {
   for (const p of problems.items.slice(from)) {
     if (/\.images\[\d+\]/.test(p.path) && p.message.endsWith(`(${SHOT_KEYS_HINT})`))
       p.message = p.message.replace(SHOT_KEYS_HINT, IMAGE_KEYS_HINT);
+    if (/\.(videos|audios)\[\d+\]/.test(p.path) && p.message.endsWith(`(${SHOT_KEYS_HINT})`))
+      p.message = p.message.replace(SHOT_KEYS_HINT, MEDIA_KEYS_HINT);
   }
 }
 
@@ -404,12 +452,24 @@ export function applyDefaults(defaults: Record<string, unknown>, shot: Record<st
   return merged;
 }
 
-/** A file shot as renderVideo's shot, with each image replaced by the reference `ref(image)` gives. */
-export function toShotInput(shot: FileShot, ref: (img: FileImage, index: number) => string): ShotInput {
-  const { id, images, continue_from, ...fields } = shot;
+/**
+ * A file shot as renderVideo's shot, with each image, video and audio clip replaced by the
+ * reference `ref(item)` gives. Empty video and audio lists are left out, so a shot without them
+ * is staged exactly as before they existed.
+ */
+export function toShotInput(shot: FileShot, ref: (item: FileImage | FileMedia, index: number) => string): ShotInput {
+  const { id, images, videos, audios, continue_from, ...fields } = shot;
   void id;
   void continue_from;
-  return { ...fields, images: (images ?? []).map((img, i) => ({ url: ref(img, i), role: img.role })) };
+  const media = (items: FileMedia[] | undefined) => (items?.length ? items.map((item, i) => ({ url: ref(item, i) })) : undefined);
+  const v = media(videos);
+  const a = media(audios);
+  return {
+    ...fields,
+    images: (images ?? []).map((img, i) => ({ url: ref(img, i), role: img.role })),
+    ...(v ? { videos: v } : {}),
+    ...(a ? { audios: a } : {}),
+  };
 }
 
 // ----- the workflow side -----
@@ -425,11 +485,11 @@ export interface StagedShot {
 }
 
 /**
- * The storyboard's shots as staged: each image by its reference (`ref`), and the continuity
+ * The storyboard's shots as staged: each image, video and audio clip by its reference (`ref`), and the continuity
  * graph made explicit: a shot others continue from asks for its last frame and knows how many
  * wait for it; a continuing shot names the shot it continues from.
  */
-export function toStagedShots(shots: readonly FileShot[], ref: (img: FileImage, index: number) => string): StagedShot[] {
+export function toStagedShots(shots: readonly FileShot[], ref: (item: FileImage | FileMedia, index: number) => string): StagedShot[] {
   const dependents = dependentCounts(shots);
   return shots.map((shot) => {
     const count = dependents.get(shot.id);

@@ -1,6 +1,6 @@
 /**
- * Images staged into storage under a content-addressed key, `inputs/<sha256>.<ext>`: the
- * only images the worker reads back (activities/seedance/images.ts). Local files (the CLI,
+ * Images (and reference videos and audio clips) staged into storage under a content-addressed
+ * key, `inputs/<sha256>.<ext>`: the only inputs the worker reads back (activities/seedance/images.ts). Local files (the CLI,
  * client/stage.ts) and objects already in storage (a storyboard handed over as a file,
  * activities/storyboard/source.ts) are both hashed first and then uploaded as a stream
  * through {@link VerifyingStream}, so what lands under the key is exactly what was hashed.
@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { IMAGE_EXTENSION, type ImageHeader } from '../common/image-header';
+import type { MediaHeader } from '../common/media-header';
 import type { StorageBackend } from './backend';
 
 /** Images staged at the same time (local files by the CLI, stored objects by the worker). */
@@ -63,14 +64,55 @@ export async function uploadStagedImage(
   changed?: (message: string) => Error,
 ): Promise<string> {
   const key = stagedImageKey(image.sha256, image.header);
+  return uploadStagedObject(storage, key, { ...image, mime: image.header.mime }, open, name, changed);
+}
+
+/** A reference video or audio clip hashed for staging (common/media-header.ts). */
+export interface HashedMedia {
+  sha256: string;
+  bytes: number;
+  header: MediaHeader;
+}
+
+/** The key of a staged reference video or audio clip: `inputs/<sha256>.<ext>`, beside the images. */
+export function stagedMediaKey(sha256: string, header: Pick<MediaHeader, 'ext'>): string {
+  return `inputs/${sha256}.${header.ext}`;
+}
+
+/** {@link uploadStagedImage} for a reference video or audio clip. */
+export async function uploadStagedMedia(
+  storage: StorageBackend,
+  media: HashedMedia,
+  open: () => Promise<Readable>,
+  name: string,
+  changed?: (message: string) => Error,
+): Promise<string> {
+  return uploadStagedObject(
+    storage,
+    stagedMediaKey(media.sha256, media.header),
+    { ...media, mime: media.header.mime },
+    open,
+    name,
+    changed,
+  );
+}
+
+async function uploadStagedObject(
+  storage: StorageBackend,
+  key: string,
+  object: { sha256: string; bytes: number; mime: string },
+  open: () => Promise<Readable>,
+  name: string,
+  changed?: (message: string) => Error,
+): Promise<string> {
   const existing = await storage.stat(key);
-  if (!existing || existing.bytes !== image.bytes) {
+  if (!existing || existing.bytes !== object.bytes) {
     const reader = await open();
-    const body = new VerifyingStream({ sha256: image.sha256, bytes: image.bytes }, name, changed);
+    const body = new VerifyingStream({ sha256: object.sha256, bytes: object.bytes }, name, changed);
     reader.on('error', (err) => body.destroy(err));
     reader.pipe(body);
     try {
-      await storage.upload(key, body, { contentType: image.header.mime, metadata: { sha256: image.sha256 } });
+      await storage.upload(key, body, { contentType: object.mime, metadata: { sha256: object.sha256 } });
     } finally {
       reader.unpipe(body);
       reader.destroy();

@@ -14,6 +14,7 @@ import {
   toStagedShots,
   type AudioPolicy,
   type FileImage,
+  type FileMedia,
   type ParsedStoryboard,
   type StagedShot,
 } from '../common/storyboard';
@@ -27,9 +28,9 @@ export interface StagedStoryboard {
 }
 
 /**
- * Writes the shots of a valid storyboard as pages, each image replaced by its reference:
- * http(s) URLs pass through (scheme in lower case), a local path becomes `refOfPath(path)`
- * (its staged `inputs/<sha256>.<ext>` URL). The prefix is named by the pages' content, so a
+ * Writes the shots of a valid storyboard as pages, each image, video and audio clip replaced by
+ * its reference: http(s) URLs pass through (scheme in lower case), a local path becomes
+ * `refOfPath(path)` (its staged `inputs/<sha256>.<ext>` URL). The prefix is named by the pages' content, so a
  * storyboard that is running keeps reading the pages it began with even if it is staged again.
  * `invalid` builds the error for a URL that does not normalize (validation already refused those).
  */
@@ -39,7 +40,7 @@ export async function writeStagedStoryboard(
   refOfPath: (path: string) => string,
   invalid: (message: string) => Error = (message) => new Error(message),
 ): Promise<StagedStoryboard> {
-  const refOf = (img: FileImage): string => {
+  const refOf = (img: FileImage | FileMedia): string => {
     if (img.url) {
       const url = normalizeHttpUrl(img.url);
       if (!url.ok) throw invalid(url.problem);

@@ -2,7 +2,7 @@
  * Wires configuration into the activity factories: one place that knows which clients and
  * backends the worker's activities get.
  */
-import { callbackSettings, requireApiKey, type Config } from '../common/config';
+import { callbackSettings, ConfigError, requireApiKey, type Config } from '../common/config';
 import { ROLE_TASK_QUEUES, WORKER_ROLES, type ActivityRoleDeclaration, type WorkerRole } from '../common/task-queues';
 import { createSeedanceActivities, seedanceActivityRole, type SeedanceDeps } from '../activities/seedance/activities';
 import { stagedImageMatcher } from '../activities/seedance/images';
@@ -12,6 +12,7 @@ import { TasksClient } from '../activities/seedance/tasks-client';
 import { createStorageActivities, storageActivityRole } from '../activities/storage/activities';
 import { createStorage, type StorageWiring } from '../storage/from-config';
 import { readS3Object } from '../storage/s3';
+import { s3Presigner } from '../storage/s3-presign';
 import { createReportActivities, reportActivityRole } from '../activities/report/activities';
 import { createStoryboardActivities, storyboardActivityRole } from '../activities/storyboard/activities';
 import type { PhaseRelay } from '../activities/phase-relay';
@@ -84,6 +85,14 @@ export function createActivities(config: Config, wiring: ActivityWiring) {
     timeoutMs: config.SEEDANCE_REQUEST_TIMEOUT_MS,
   });
   const { storage, s3 } = wiring.storage ?? createStorage(config);
+  const delivery = config.SEEDANCE_MEDIA_DELIVERY === 'auto' ? (s3 ? 'presigned' : 'inline') : config.SEEDANCE_MEDIA_DELIVERY;
+  if (delivery === 'presigned' && !s3) {
+    throw new ConfigError(['SEEDANCE_MEDIA_DELIVERY: presigned needs S3 storage (STORAGE_URL=s3://…); use inline or auto']);
+  }
+  const presign =
+    delivery === 'presigned' && s3
+      ? s3Presigner(s3, { endpoint: config.SEEDANCE_MEDIA_PRESIGN_ENDPOINT ?? config.AWS_ENDPOINT_URL_S3, region: config.AWS_REGION })
+      : undefined;
   const phaseDeps = wiring.phases ? { phases: wiring.phases } : {};
   const callbacks = callbackSettings(config);
   return {
@@ -96,6 +105,7 @@ export function createActivities(config: Config, wiring: ActivityWiring) {
           if (!s3) throw new Error(`s3://${bucket}/${key}: this worker's storage is not S3`);
           return readS3Object(s3, bucket, key, max, signal);
         },
+        ...(presign ? { presigned: presign } : {}),
       },
       heartbeat: wiring.heartbeat,
       announceSending: wiring.announceSending,

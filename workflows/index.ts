@@ -28,7 +28,7 @@ export type {
   Tolerance,
 } from '../common/storyboard';
 export type { FinishedCounts, StoryboardCounts } from '../common/storyboard';
-export type { ApiFamily, ImageRef, ImageRole, ShotInput } from '../common/shot';
+export type { ApiFamily, ImageRef, ImageRole, MediaRef, ShotInput } from '../common/shot';
 export type { PollScheduleInput } from '../common/poll-schedule';
 export type { ManifestStatus, RenderPhase, ShotState, StoryboardRunStatus } from '../common/states';
 export type { FailureDetails, FailureType, FailureTypeName } from '../common/errors';

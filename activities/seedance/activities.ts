@@ -20,10 +20,14 @@ import { whileHeartbeating } from '../heartbeat';
 import { announceSending, confirmAttemptAlive, type HeartbeatRpc, type SendingAnnouncer } from './attempt-guard';
 import { ProviderError } from './provider-error';
 import { resolveImageUrl, type ImageSources } from './images';
+import { linkSecondsFor, resolveMediaUrl } from './media';
 import { invalidRequest, notSent } from './submit-failures';
 import type { PreparedSubmit, SeedanceFamilyClient, SubmitResult, TaskSnapshot } from './types';
 
-/** The provider's limit on one request body is 64 MB (docs/provider/notes.md, "Inputs"); inline images stay below it. */
+/**
+ * The provider's limit on one request body is 64 MB (docs/provider/notes.md, "Inputs"); what a
+ * shot inlines (images, reference videos and audio, as data URLs) stays below it.
+ */
 export const MAX_INLINE_IMAGE_BYTES = 60 * 1024 * 1024;
 
 export interface SeedanceDeps {
@@ -151,12 +155,20 @@ export function createSeedanceActivities(deps: SeedanceDeps) {
       throw asInvalid(err);
     }
     const images = await Promise.all(shot.images.map((img) => resolveImageUrl(img, deps.images, signal)));
-    const inline = images.reduce((sum, url) => sum + (url.startsWith('data:') ? url.length : 0), 0);
+    // One at a time: a reference video may be tens of MiB, and each is held until the request is sent.
+    const media = { videos: [] as string[], audios: [] as string[] };
+    const link = linkSecondsFor(shot.execution_expires_after);
+    for (const ref of shot.videos ?? []) media.videos.push(await resolveMediaUrl(ref, 'video', deps.images, signal, link));
+    for (const ref of shot.audios ?? []) media.audios.push(await resolveMediaUrl(ref, 'audio', deps.images, signal, link));
+    const inline = [...images, ...media.videos, ...media.audios].reduce((sum, url) => sum + (url.startsWith('data:') ? url.length : 0), 0);
     if (inline > MAX_INLINE_IMAGE_BYTES) {
-      throw invalidRequest(`the inlined images add up to ${inline} bytes, over the ${MAX_INLINE_IMAGE_BYTES}-byte request budget`);
+      const what = media.videos.length + media.audios.length ? 'images, videos and audio' : 'images';
+      throw invalidRequest(
+        `the inlined ${what} add up to ${inline} bytes, over the ${MAX_INLINE_IMAGE_BYTES}-byte request budget; give the largest by url (hosted where the provider can fetch it)`,
+      );
     }
     try {
-      return { shot, prepared: deps.clients[shot.api].prepare(shot, images) };
+      return { shot, prepared: deps.clients[shot.api].prepare(shot, images, media) };
     } catch (err) {
       throw asInvalid(err);
     }

@@ -28,11 +28,22 @@ export type S3ObjectReader = (bucket: string, key: string, maxBytes: number, sig
 export interface ImageSources {
   /**
    * True for a reference into the configured storage's own inputs area (`inputs/<sha256>.<ext>`,
-   * as staging writes it). Anything else — another bucket, any other local file — is refused:
-   * a workflow input must not make the worker read what its credentials reach and send it on.
+   * as staging writes it; `key` the shape of the key, images by default). Anything else —
+   * another bucket, any other local file — is refused: a workflow input must not make the
+   * worker read what its credentials reach and send it on.
    */
-  isStaged(url: string): boolean;
+  isStaged(url: string, key?: RegExp): boolean;
   readS3: S3ObjectReader;
+  /** Set: staged reference videos and audio clips are sent as presigned links instead of inlined (SEEDANCE_MEDIA_DELIVERY). */
+  presigned?: PresignedLinks;
+}
+
+/** Presigned links to staged objects, and a look at what a link would serve before it is sent. */
+export interface PresignedLinks {
+  /** A presigned GET URL of `s3://bucket/key`, valid `expiresSec`. */
+  link(bucket: string, key: string, expiresSec: number): Promise<string>;
+  /** The object's first `n` bytes and its size (one ranged GET); rejects as a read would for a missing object. */
+  head(bucket: string, key: string, n: number, signal?: AbortSignal): Promise<{ first: Buffer; size: number }>;
 }
 
 /** The key staging gives an image: content-addressed under `inputs/`. */
@@ -42,13 +53,13 @@ export const STAGED_IMAGE_KEY = /^inputs\/[0-9a-f]{64}\.(jpg|png|webp|gif|bmp|ti
  * `isStaged` for a storage whose `urlOf(key)` names keys as URLs: a reference is staged when
  * it is exactly `urlOf(k)` for a key `k` of the staged shape.
  */
-export function stagedImageMatcher(urlOf: (key: string) => string): (url: string) => boolean {
+export function stagedImageMatcher(urlOf: (key: string) => string): (url: string, shape?: RegExp) => boolean {
   const probe = 'inputs/probe';
   const base = urlOf(probe).slice(0, -'probe'.length);
-  return (url) => {
+  return (url, shape = STAGED_IMAGE_KEY) => {
     if (!url.startsWith(base)) return false;
     const key = `inputs/${url.slice(base.length)}`;
-    return STAGED_IMAGE_KEY.test(key) && urlOf(key) === url;
+    return shape.test(key) && urlOf(key) === url;
   };
 }
 
@@ -93,13 +104,20 @@ export async function resolveImageUrl(ref: ImageRef, sources: ImageSources, sign
   return toDataUrl(bytes, ref.url);
 }
 
-function classifyReadError(err: unknown, url: string, outer: AbortSignal | undefined, timeout: AbortSignal): unknown {
+/** A failed read of a staged input (`what`: image, video, audio) as the submit's failure: the input's fault, or the store's. */
+export function classifyReadError(
+  err: unknown,
+  url: string,
+  outer: AbortSignal | undefined,
+  timeout: AbortSignal,
+  what = 'image',
+): unknown {
   if (err instanceof ApplicationFailure) return err;
   // The attempt itself was stopped (cancelled, or Temporal gave it up): let the caller say so.
   if (outer?.aborted) return outer.reason ?? err;
   const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof ObjectTooLargeError || err instanceof LocalFileError) return invalidRequest(`image ${url}: ${message}`);
-  if (isObjectMissing(err)) return invalidRequest(`image ${url} does not exist (was it staged?)`);
-  if (timeout.aborted) return storageUnavailable(`reading image ${url} took over ${IMAGE_READ_TIMEOUT_MS / 1000} s`);
-  return storageUnavailable(`cannot read image ${url}: ${message}`);
+  if (err instanceof ObjectTooLargeError || err instanceof LocalFileError) return invalidRequest(`${what} ${url}: ${message}`);
+  if (isObjectMissing(err)) return invalidRequest(`${what} ${url} does not exist (was it staged?)`);
+  if (timeout.aborted) return storageUnavailable(`reading ${what} ${url} took over ${IMAGE_READ_TIMEOUT_MS / 1000} s`);
+  return storageUnavailable(`cannot read ${what} ${url}: ${message}`);
 }

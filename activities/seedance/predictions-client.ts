@@ -9,6 +9,7 @@ import type { ResolvedShot } from '../../common/shot';
 import { providerRequest, requestedTaskId, submittedTaskId } from './request';
 import { PredictionEnvelopeSchema, PredictionsSubmitRequestSchema, type PredictionSchema, type PredictionsSubmitRequest } from './schemas';
 import { boundedOutputUrls } from './output-urls';
+import { invalidRequest } from './submit-failures';
 import { normalizeStatus } from './status';
 import type { PreparedSubmit, SeedanceFamilyClient, SubmitResult, TaskSnapshot } from './types';
 
@@ -52,6 +53,10 @@ export class PredictionsClient implements SeedanceFamilyClient {
   constructor(private readonly http: AxiosInstance) {}
 
   prepare(shot: ResolvedShot, images: string[]): PreparedSubmit {
+    // Shot validation refuses these already (common/shot.ts); never drop a reference silently.
+    if (shot.videos?.length || shot.audios?.length) {
+      throw invalidRequest('the predictions family (the gateway) documents no reference videos or audio; use the tasks family');
+    }
     const body = buildPredictionsRequest(shot, images);
     return { api: 'predictions', model: shot.model, path: predictionsPath(shot.model, body.image !== undefined), body };
   }

@@ -68,6 +68,8 @@ export const TasksSubmitRequestSchema = z.object({
           image_url: z.object({ url: z.string().min(1) }),
           role: z.enum(['first_frame', 'last_frame', 'reference_image']).optional(),
         }),
+        z.object({ type: z.literal('video_url'), video_url: z.object({ url: z.string().min(1) }), role: z.literal('reference_video') }),
+        z.object({ type: z.literal('audio_url'), audio_url: z.object({ url: z.string().min(1) }), role: z.literal('reference_audio') }),
       ]),
     )
     .min(1),

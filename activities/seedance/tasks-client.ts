@@ -9,17 +9,24 @@ import { TasksSubmitRequestSchema, TasksSubmitResponseSchema, TasksTaskSchema, t
 import { boundedOutputUrls } from './output-urls';
 import { normalizeStatus } from './status';
 import { z } from 'zod';
-import type { PreparedSubmit, SeedanceFamilyClient, SubmitResult, TaskSnapshot } from './types';
+import type { PreparedSubmit, ReferenceMedia, SeedanceFamilyClient, SubmitResult, TaskSnapshot } from './types';
 import { TaskListSchema } from './find-task';
 
 const TASKS_PATH = '/api/v3/contents/generations/tasks';
 
-export function buildTasksRequest(shot: ResolvedShot, images: string[]): TasksSubmitRequest {
+export function buildTasksRequest(
+  shot: ResolvedShot,
+  images: string[],
+  media: ReferenceMedia = { videos: [], audios: [] },
+): TasksSubmitRequest {
   const content: TasksSubmitRequest['content'] = [{ type: 'text', text: shot.prompt }];
   shot.images.forEach((img, i) => {
     const url = images[i];
     if (url) content.push({ type: 'image_url', image_url: { url }, role: img.role });
   });
+  // Seedance 2.0 references (docs/provider/notes.md "Limits and tiers"; the provider's content item shape).
+  for (const url of media.videos) content.push({ type: 'video_url', video_url: { url }, role: 'reference_video' });
+  for (const url of media.audios) content.push({ type: 'audio_url', audio_url: { url }, role: 'reference_audio' });
   return TasksSubmitRequestSchema.parse({
     model: shot.model,
     content,
@@ -68,8 +75,8 @@ export class TasksClient implements SeedanceFamilyClient {
   readonly api = 'tasks' as const;
   constructor(private readonly http: AxiosInstance) {}
 
-  prepare(shot: ResolvedShot, images: string[]): PreparedSubmit {
-    return { api: 'tasks', model: shot.model, path: TASKS_PATH, body: buildTasksRequest(shot, images) };
+  prepare(shot: ResolvedShot, images: string[], media?: ReferenceMedia): PreparedSubmit {
+    return { api: 'tasks', model: shot.model, path: TASKS_PATH, body: buildTasksRequest(shot, images, media) };
   }
 
   async send(prepared: PreparedSubmit): Promise<SubmitResult> {

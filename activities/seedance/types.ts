@@ -33,6 +33,12 @@ export interface SubmitResult {
   adoptedBy?: 'callback' | 'task-list';
 }
 
+/** Provider-ready URLs of a shot's reference videos and audio clips, in shot order. */
+export interface ReferenceMedia {
+  videos: string[];
+  audios: string[];
+}
+
 /** A submit request built and checked, ready to POST: preparing it sends nothing. */
 export interface PreparedSubmit {
   api: ApiFamily;
@@ -47,9 +53,10 @@ export interface SeedanceFamilyClient {
   readonly api: ApiFamily;
   /**
    * Builds and validates the request body (throws zod errors for a shot the family cannot
-   * express). `images` are provider-ready URLs (http(s) or data URLs), in shot order.
+   * express). `images` are provider-ready URLs (http(s) or data URLs), in shot order; `media`
+   * the same for the shot's reference videos and audio clips (Seedance 2.0, tasks family only).
    */
-  prepare(shot: ResolvedShot, images: string[]): PreparedSubmit;
+  prepare(shot: ResolvedShot, images: string[], media?: ReferenceMedia): PreparedSubmit;
   /** POSTs a prepared request once, and nothing else. */
   send(prepared: PreparedSubmit): Promise<SubmitResult>;
   /** prepare + send, for tools that need no attempt bookkeeping (benchmarks). */

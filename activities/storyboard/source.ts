@@ -1,9 +1,10 @@
 /**
  * A storyboard handed over to renderStoryboard as a file in storage (or inline) instead of
  * staged shots: read bounded, checked by the same pipeline and rules as the CLI's `validate`
- * (common/storyboard-check.ts), its images resolved relative to the file and checked by their
- * real headers, then staged exactly as `seedance-flow render` stages (storage/staged-storyboard.ts:
- * same pages, same record, same image keys), so re-runs and `retry` work alike.
+ * (common/storyboard-check.ts), its images (and reference videos and audio) resolved relative
+ * to the file and checked by their real headers, then staged exactly as `seedance-flow render`
+ * stages (storage/staged-storyboard.ts: same pages, same record, same image keys), so re-runs
+ * and `retry` work alike.
  *
  * What a caller may name is bounded: the file must be in this worker's own storage (its bucket
  * and prefix, or under its filesystem root), a `.yaml`, `.yml` or `.json` key without hidden or
@@ -26,8 +27,9 @@ import { MAX_STORYBOARD_BYTES } from '../../common/storyboard-text';
 import { isObjectMissing, ObjectTooLargeError, readAll, type StorageBackend } from '../../storage/backend';
 import { KeyOutsideStorageError } from '../../storage/fs';
 import { writeStagedStoryboard } from '../../storage/staged-storyboard';
-import { IMAGE_STAGE_CONCURRENCY, type HashedImage } from '../../storage/staged-images';
+import { IMAGE_STAGE_CONCURRENCY, type HashedImage, type HashedMedia } from '../../storage/staged-images';
 import { inspectStoredImage, stageStoredImage } from './stored-images';
+import { inspectStoredMedia, stageStoredMedia } from './stored-media';
 
 /** What renderStoryboard hands its first activity: a file's location, or the document itself. */
 export type StoryboardSourceInput = { storyboardId: string; source: string } | { storyboardId: string; storyboard: unknown };
@@ -138,6 +140,7 @@ export async function stageStoryboardSourceWith(
   let dir = '';
   let checked: CheckedText;
   const hashed = new Map<string, HashedImage>();
+  const hashedMedia = new Map<string, HashedMedia>();
   const images: ImageResolverFactory = async (storyboard) => {
     if (storyboard.id !== input.storyboardId) {
       return {
@@ -147,7 +150,13 @@ export async function stageStoryboardSourceWith(
     }
     return {
       resolve: async (written) => imageKey(dir, written),
-      check: async (key) => {
+      check: async (key, kind) => {
+        if (kind !== 'image') {
+          const media = await inspectStoredMedia(storage, key, kind, signal);
+          if ('problem' in media) return media.problem;
+          hashedMedia.set(key, media.media);
+          return undefined;
+        }
         const result = await inspectStoredImage(storage, key, signal);
         if ('problem' in result) return result.problem;
         hashed.set(key, result.image);
@@ -177,7 +186,12 @@ export async function stageStoryboardSourceWith(
   const keyOf = checked.images ?? new Map<string, string>();
   const refs = new Map<string, string>();
   await mapLimit([...new Set(keyOf.values())], IMAGE_STAGE_CONCURRENCY, async (key) => {
-    refs.set(key, await stageStoredImage(storage, key, hashed.get(key) as HashedImage));
+    // A key is valid as one kind only: an image, or a reference video or audio clip.
+    const media = hashedMedia.get(key);
+    refs.set(
+      key,
+      media ? await stageStoredMedia(storage, key, media) : await stageStoredImage(storage, key, hashed.get(key) as HashedImage),
+    );
   });
   const staged = await writeStagedStoryboard(storage, checked.storyboard, (p) => refs.get(keyOf.get(p) as string) as string);
   const { onAudioPolicy } = checked.storyboard;

@@ -23,7 +23,7 @@ const MAX_KEPT_BYTES = 4 * 1024 * 1024;
  * read already is not available (`load` answers false); every image format's header is read
  * front to back from its first 64 KiB on.
  */
-class StreamByteSource implements LoadingByteSource {
+export class StreamByteSource implements LoadingByteSource {
   private readonly chunks: Array<{ offset: number; bytes: Buffer }> = [];
   private readonly hash = createHash('sha256');
   private readonly it: AsyncIterator<Buffer>;
@@ -134,9 +134,9 @@ function tooLarge(bytes: number): string {
 }
 
 /** A wrong reference is a problem of the storyboard; anything else is the store's, and is thrown (retried). */
-function readProblem(err: unknown): { problem: string } {
+export function readProblem(err: unknown, limit = `the provider's ${formatBytes(MAX_IMAGE_BYTES)}`): { problem: string } {
   if (isObjectMissing(err)) return { problem: 'no such object in storage' };
-  if (err instanceof ObjectTooLargeError) return { problem: `over the provider's ${formatBytes(MAX_IMAGE_BYTES)} limit` };
+  if (err instanceof ObjectTooLargeError) return { problem: `over ${limit} limit` };
   if (err instanceof KeyOutsideStorageError) return { problem: err.message };
   throw err;
 }

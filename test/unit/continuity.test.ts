@@ -46,6 +46,14 @@ describe('continue_from: the storyboard is a graph, every rule with its path', (
       /^shots\[1\]\.images\[0\]\.role: .*reference images cannot be mixed with it$/,
     ],
     [
+      'reference videos',
+      [
+        { id: 'a', prompt: 'p' },
+        { id: 'b', prompt: 'p', model: V2, continue_from: 'a', videos: [{ url: 'https://x.test/v.mp4' }] },
+      ],
+      /^shots\[1\]\.videos: this shot starts from the last frame of a \(a first frame\): reference videos cannot be mixed with it$/,
+    ],
+    [
       'a source on the predictions family',
       [
         { id: 'a', prompt: 'p', api: 'predictions' },
