@@ -35,7 +35,7 @@ test('README first command from a fresh clone renders the example storyboard wit
 
   const example = parse(readFileSync(path.join(ROOT, 'examples/lighthouse-keeper.yaml'), 'utf8')) as {
     id: string;
-    shots: { id: string }[];
+    shots: { id: string; continue_from?: string }[];
   };
   const boardDir = path.join(dir, 'renders', example.id);
   const manifest = JSON.parse(readFileSync(path.join(boardDir, 'manifest.json'), 'utf8')) as {
@@ -58,7 +58,10 @@ test('README first command from a fresh clone renders the example storyboard wit
     );
     expect(rows).toEqual(example.shots.map((s) => [s.id, 'stored']));
     const imgs = page.locator('img');
-    expect(await imgs.count()).toBe(example.shots.length + 1); // thumbnails + contact sheet
+    // Thumbnails, the contact sheet, and the stored last frame of each shot another continues from.
+    const sources = new Set(example.shots.flatMap((s) => (s.continue_from ? [s.continue_from] : [])));
+    expect(sources.size).toBeGreaterThan(0);
+    expect(await imgs.count()).toBe(example.shots.length + 1 + sources.size);
     for (let i = 0; i < (await imgs.count()); i++) {
       await imgs.nth(i).scrollIntoViewIfNeeded();
       await page.waitForFunction((el) => (el as unknown as { complete: boolean }).complete, await imgs.nth(i).elementHandle());
