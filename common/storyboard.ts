@@ -11,6 +11,7 @@ import { PollScheduleSchema } from './poll-schedule';
 import type { Usage } from './render';
 import { IMAGE_ROLES, ShotFieldsSchema, ShotSchema, TASKS_ONLY_FIELDS, inferApi, type ShotInput } from './shot';
 import { MANIFEST_STATUSES, type ManifestStatus, type ShotState } from './states';
+import { MAX_DRAFT_SHOTS, STORYBOARD_MODES, type DraftRecord, type ReviewView, type StoryboardMode } from './review';
 
 export { SHOT_STATES, MANIFEST_STATUSES, type ShotState, type ManifestStatus } from './states';
 
@@ -91,7 +92,7 @@ export const FileImageSchema = sharedSchema('storyboard.FileImageSchema', () =>
 export type FileImage = z.infer<typeof FileImageSchema>;
 
 const FileShotFields = sharedSchema('storyboard.FileShotFields', () =>
-  ShotFieldsSchema.omit({ images: true }).extend({
+  ShotFieldsSchema.omit({ images: true, draft: true, draft_task_id: true }).extend({
     images: z.array(FileImageSchema).max(MAX_IMAGES_PER_SHOT).optional(),
   }),
 );
@@ -105,7 +106,7 @@ export const FileShotSchema = sharedSchema('storyboard.FileShotSchema', () =>
     .strict(),
 );
 
-const TOP_LEVEL_KEYS = ['id', 'defaults', 'shots', 'budget', 'priority', 'team'];
+const TOP_LEVEL_KEYS = ['id', 'defaults', 'shots', 'budget', 'priority', 'team', 'mode'];
 
 /** A shot after defaults are applied; images still as written (paths not yet staged). */
 export type FileShot = z.infer<typeof FileShotSchema> & { prompt: string };
@@ -119,6 +120,8 @@ export interface ParsedStoryboard {
   priority?: number;
   /** Admission fairness key: storyboards of one team share leases round-robin with other teams; `render --team` overrides it. */
   team?: string;
+  /** `draft`: drafts first, reviewed, then finals of the approved shots (common/review.ts); `render --draft` sets it too. */
+  mode?: StoryboardMode;
 }
 
 export interface StoryboardProblem {
@@ -236,6 +239,17 @@ export function validateStoryboard(doc: unknown): { storyboard?: ParsedStoryboar
       problems.add('team', `team must be 1-64 letters, digits, . _ : - (starting with a letter or digit), got ${describeValue(doc.team)}`);
   }
 
+  let mode: StoryboardMode | undefined;
+  if (doc.mode !== undefined && doc.mode !== null) {
+    if ((STORYBOARD_MODES as readonly unknown[]).includes(doc.mode)) mode = doc.mode as StoryboardMode;
+    else problems.add('mode', `mode is ${STORYBOARD_MODES.join(' or ')}, got ${describeValue(doc.mode)}`);
+  }
+  if (mode === 'draft' && Array.isArray(doc.shots) && doc.shots.length > MAX_DRAFT_SHOTS)
+    problems.add(
+      'mode',
+      `draft mode takes at most ${MAX_DRAFT_SHOTS} shots (its review lives in one run), this storyboard has ${doc.shots.length}: split it`,
+    );
+
   let id: string | undefined;
   if (doc.id === undefined || doc.id === null) problems.add('id', 'id is required: the storyboard id (1-64 letters, digits, _ or -)');
   else {
@@ -302,6 +316,7 @@ export function validateStoryboard(doc: unknown): { storyboard?: ParsedStoryboar
           ...(budget ? { budget } : {}),
           ...(priority !== undefined ? { priority } : {}),
           ...(team ? { team } : {}),
+          ...(mode ? { mode } : {}),
         },
         problems: [],
       };
@@ -414,6 +429,12 @@ export interface ManifestEntry {
   reused?: boolean;
   /** The tokens estimated before submit (a range where the model chooses ratio or duration); see common/estimate.ts. */
   estimatedTokens?: { min: number; max: number };
+  /** Draft mode: the approved draft this final was rendered from (its own task, billed apart). */
+  draft?: DraftRecord;
+  /** Draft mode: why this shot rendered its final without a draft (its model has no draft mode). */
+  noDraftReason?: string;
+  /** Why the shot ended as it did where the status alone does not say (`not approved` for a draft never approved). */
+  reason?: string;
 }
 
 /**
@@ -434,6 +455,21 @@ export const ManifestEntrySchema = z.object({
   failureMessage: z.string().optional(),
   reused: z.boolean().optional(),
   estimatedTokens: z.object({ min: z.number(), max: z.number() }).optional(),
+  draft: z
+    .object({
+      taskId: z.string(),
+      key: z.string(),
+      url: z.string(),
+      sha256: z.string(),
+      bytes: z.number(),
+      seed: z.number().optional(),
+      usage: z.object({ completionTokens: z.number().optional(), totalTokens: z.number().optional() }).optional(),
+      drafts: z.number(),
+      prompt: z.string().optional(),
+    })
+    .optional(),
+  noDraftReason: z.string().optional(),
+  reason: z.string().optional(),
 }) satisfies z.ZodType<ManifestEntry>;
 
 /**
@@ -531,6 +567,12 @@ export const RenderStoryboardInputSchema = sharedSchema('storyboard.RenderStoryb
        * (1-5, 5 first) and its fairness group (default: the storyboard id). Absent: no limiter.
        */
       admission: AdmissionInputSchema.optional(),
+      /**
+       * `draft`: every shot whose model has a draft mode renders a draft first and waits for
+       * review (approveUpdate, rejectUpdate, finishReviewUpdate); at most {@link MAX_DRAFT_SHOTS}
+       * shots. Default: the file's `mode`, else finals directly.
+       */
+      mode: z.enum(STORYBOARD_MODES).optional(),
       /** Carried across continue-as-new; callers leave it out. */
       carry: StoryboardCarrySchema.optional(),
     })
@@ -609,6 +651,8 @@ export interface StoryboardProgress {
   done: boolean;
   /** With a budget: its limit, what is spent and reserved, and what remains (in tokens or its currency). */
   budget?: BudgetView;
+  /** Draft mode: the review, and whether the storyboard is waiting for it. */
+  review?: ReviewView;
 }
 
 export interface StoryboardResult {
@@ -644,6 +688,8 @@ export function readFinishedCounts(counts: FinishedCounts | LegacyFinishedCounts
 /** Where a storyboard's things live in storage, relative to the storage root. */
 export const storyboardKeys = {
   video: (storyboardId: string, shotId: string) => `${storyboardId}/${shotId}.mp4`,
+  /** A shot's draft (draft mode), beside where its final goes. */
+  draft: (storyboardId: string, shotId: string) => `${storyboardId}/${shotId}.draft.mp4`,
   manifest: (storyboardId: string) => `${storyboardId}/manifest.json`,
   stagedPage: (prefix: string, page: number) => `${prefix}/page-${String(page).padStart(5, '0')}.json`,
   outcomePage: (storyboardId: string, page: number) => `${storyboardId}/.state/outcomes-${String(page).padStart(5, '0')}.json`,

@@ -27,6 +27,8 @@ import { installStoryboardHandlers } from './storyboard-handlers';
 import { StoryboardRun } from './storyboard-run';
 import { runShot, type ShotContext } from './storyboard-shot';
 import { stageFromSource, type StagedShots } from './storyboard-source';
+import { installReviewHandlers, Review } from './storyboard-review';
+import { MAX_DRAFT_SHOTS } from '../common/review';
 
 /**
  * Renders every shot of a storyboard and writes its manifest (and report.html) next to the
@@ -77,6 +79,9 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
   };
   const run = new StoryboardRun(counted, carry);
   installStoryboardHandlers(run);
+  // Draft mode (storyboard-review.ts): set once the shots are staged and the mode is known.
+  let review: Review | undefined;
+  installReviewHandlers(storyboardId, () => review);
 
   // Staged shots go straight to the window (as every input did before files could be handed
   // over: their histories replay unchanged); a file or an inline storyboard is staged first.
@@ -85,14 +90,25 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
     ? { stagedPrefix, totalShots: givenTotal }
     : await stageFromSource(source !== undefined ? { storyboardId, source } : { storyboardId, storyboard });
   // The input's budget, else the file's (a file or inline storyboard may carry one).
-  const { budget: fileBudget, ...stagedShots } = staged;
+  const { budget: fileBudget, mode: fileMode, ...stagedShots } = staged;
   const budget = options.budget ?? fileBudget;
-  const input: ParsedStoryboardInput = { ...options, ...stagedShots, ...(budget ? { budget } : {}) };
+  const mode = options.mode ?? fileMode;
+  const input: ParsedStoryboardInput = { ...options, ...stagedShots, ...(budget ? { budget } : {}), ...(mode ? { mode } : {}) };
   const { totalShots } = input;
   counted.totalShots = totalShots;
   if (budget) {
     counted.budget = budget;
     carry.budget ??= { limit: budgetLimit(budget), spent: 0, reserved: {} };
+  }
+
+  // ---- draft mode: a review, in this one run ----
+  if (mode === 'draft') {
+    if (totalShots > MAX_DRAFT_SHOTS)
+      throw failure(
+        FailureType.InvalidRequest,
+        `draft mode takes at most ${MAX_DRAFT_SHOTS} shots (its review lives in one run); this storyboard has ${totalShots}`,
+      );
+    review = new Review(storyboardId, run, budget);
   }
 
   const book = new PageBook(storyboardId, input.stagedPrefix, carry.partial);
@@ -114,7 +130,8 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
   let nextIndex = carry.cursor;
   let launchedThisRun = 0;
   const launched: Promise<void>[] = [];
-  const timeToContinue = () => launchedThisRun >= input.shotsPerRun || workflowInfo().continueAsNewSuggested;
+  // A review lives in one run: draft mode never continues as new (it is bounded by MAX_DRAFT_SHOTS instead).
+  const timeToContinue = () => !review && (launchedThisRun >= input.shotsPerRun || workflowInfo().continueAsNewSuggested);
   while (nextIndex < totalShots && !run.toleranceExceeded && !timeToContinue()) {
     await condition(() => run.mayLaunch());
     if (run.toleranceExceeded) break;
@@ -133,7 +150,7 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
         finish(index, { shotId: staged.id, status: 'failed', failureType: FailureType.InvalidRequest, failureMessage: unpriced }, true);
         continue;
       }
-      await run.reserve(staged.id, reservationFor(input.budget, staged.shot));
+      await run.reserve(staged.id, reservationFor(input.budget, review?.launchShot(staged.shot) ?? staged.shot));
       if (run.toleranceExceeded) {
         // The tolerance ended launching while the shot waited for room: it stays not started.
         run.release(staged.id);
@@ -144,8 +161,9 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
     launchedShots.set(staged.id, staged.shot);
     run.inFlight++;
     launchedThisRun++;
-    launched.push(runShot(shotContext, index, staged.id, staged.shot).finally(() => run.inFlight--));
+    launched.push((review?.runShot ?? runShot)(shotContext, index, staged.id, staged.shot).finally(() => run.inFlight--));
   }
+  review?.allLaunched();
   await Promise.all(launched);
 
   // ---- history hygiene: the next run goes on from the cursor ----
@@ -159,7 +177,13 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
     // The next run reads the staged pages: a file or inline storyboard is not staged again.
     const nextInput: RenderStoryboardInput = givenStaged
       ? rawInput
-      : { ...withoutSource(rawInput), stagedPrefix: input.stagedPrefix, totalShots, ...(budget ? { budget } : {}) };
+      : {
+          ...withoutSource(rawInput),
+          stagedPrefix: input.stagedPrefix,
+          totalShots,
+          ...(budget ? { budget } : {}),
+          ...(mode ? { mode } : {}),
+        };
     await continueAsNew<typeof renderStoryboard>({ ...nextInput, carry: next });
   }
 

@@ -7,6 +7,7 @@
  */
 import type { StoryboardSourceInput } from '../activities/storyboard/source';
 import { FailureType, failure } from '../common/errors';
+import type { StoryboardMode } from '../common/review';
 import { clip, type StoryboardProblem } from '../common/storyboard';
 import { stageStoryboardSource } from './storyboard-activities';
 
@@ -15,13 +16,20 @@ export interface StagedShots {
   totalShots: number;
   /** The file's budget (in tokens), when it gives one. */
   budget?: { tokens: number };
+  /** The file's `mode`, when it gives one. */
+  mode?: StoryboardMode;
 }
 
 /** Stages the file or inline storyboard; throws InvalidRequest (non-retryable) with every problem. */
 export async function stageFromSource(input: StoryboardSourceInput): Promise<StagedShots> {
   const result = await stageStoryboardSource(input);
   if (result.ok)
-    return { stagedPrefix: result.stagedPrefix, totalShots: result.totalShots, ...(result.budget ? { budget: result.budget } : {}) };
+    return {
+      stagedPrefix: result.stagedPrefix,
+      totalShots: result.totalShots,
+      ...(result.budget ? { budget: result.budget } : {}),
+      ...(result.mode ? { mode: result.mode } : {}),
+    };
   throw invalidStoryboard(input, result.problems);
 }
 

@@ -8,6 +8,7 @@
  * are thrown, so Temporal retries the activity. Idempotent: a thumbnail already made from
  * the same video (same sha256) is reused, so a retry does not decode everything again.
  */
+import { reviewReportWriter } from './review';
 import { estimateShot, offEstimate } from '../../common/estimate';
 import { FailureType, failure } from '../../common/errors';
 import { activityContext } from '../heartbeat';
@@ -309,7 +310,7 @@ export function createReportActivities(deps: ReportDeps) {
     }
   }
 
-  return { writeReport };
+  return { writeReport, writeReviewReport: reviewReportWriter(storage) };
 }
 
 export type ReportActivities = ReturnType<typeof createReportActivities>;

@@ -68,9 +68,13 @@ export const TasksSubmitRequestSchema = z.object({
           image_url: z.object({ url: z.string().min(1) }),
           role: z.enum(['first_frame', 'last_frame', 'reference_image']).optional(),
         }),
+        /** A final rendered from a draft (Seedance 1.5 pro): the draft's task, whose prompt and media it reuses. */
+        z.object({ type: z.literal('draft_task'), draft_task: z.object({ id: z.string().min(1) }) }),
       ]),
     )
     .min(1),
+  /** A 480p draft a final can later reference (Seedance 1.5 pro). */
+  draft: z.boolean().optional(),
   generate_audio: z.boolean().optional(),
   resolution: z.string().optional(),
   ratio: z.string().optional(),

@@ -21,6 +21,7 @@ import {
   type CheckedText,
   type ImageResolverFactory,
 } from '../../common/storyboard-check';
+import type { StoryboardMode } from '../../common/review';
 import { clip, MAX_SOURCE_LENGTH, type StoryboardProblem } from '../../common/storyboard';
 import { MAX_STORYBOARD_BYTES } from '../../common/storyboard-text';
 import { isObjectMissing, ObjectTooLargeError, readAll, type StorageBackend } from '../../storage/backend';
@@ -34,7 +35,7 @@ export type StoryboardSourceInput = { storyboardId: string; source: string } | {
 
 /** Staged (what the window reads), or every problem with its path (nothing was staged). */
 export type StageSourceResult =
-  | { ok: true; storyboardId: string; stagedPrefix: string; totalShots: number; budget?: { tokens: number } }
+  | { ok: true; storyboardId: string; stagedPrefix: string; totalShots: number; budget?: { tokens: number }; mode?: StoryboardMode }
   | { ok: false; problems: StoryboardProblem[] };
 
 /**
@@ -172,7 +173,8 @@ export async function stageStoryboardSourceWith(
     refs.set(key, await stageStoredImage(storage, key, hashed.get(key) as HashedImage));
   });
   const staged = await writeStagedStoryboard(storage, checked.storyboard, (p) => refs.get(keyOf.get(p) as string) as string);
-  return { ok: true, ...staged, ...(budget ? { budget } : {}) };
+  const mode = checked.storyboard.mode;
+  return { ok: true, ...staged, ...(budget ? { budget } : {}), ...(mode ? { mode } : {}) };
 }
 
 /**
