@@ -35,6 +35,7 @@ import { UsageError } from '../usage-error';
 import { parseBudgetFlag, runBudget, type Budget, type RunBudget } from '../../common/budget';
 import { confirmSpend, estimateLine, estimateStoryboard, formatEstimate, type StoryboardEstimate } from '../estimate';
 import { loadPrices } from '../prices';
+import { MAX_DRAFT_SHOTS, type ReviewView, type StoryboardMode } from '../../common/review';
 
 export const STORYBOARD_COMMANDS = [
   'validate',
@@ -63,6 +64,8 @@ const OPTIONS = {
   budget: { type: 'string' },
   /** Start without asking, whatever the estimate. */
   yes: { type: 'boolean' },
+  /** Draft mode: drafts first, a review, finals of approved shots only (common/review.ts). */
+  draft: { type: 'boolean' },
   /** Image paths may resolve outside the storyboard's folder (see ALLOW_IMAGES_OUTSIDE_FLAG). */
   'allow-images-outside': { type: 'boolean' },
 } as const;
@@ -131,7 +134,7 @@ export async function storyboardCommand(command: StoryboardCommand, args: string
     }
     const { storage } = createStorage(config);
     const staged = await stageStoryboard(storage, checked);
-    const fromFile = { priority: checked.storyboard?.priority, team: checked.storyboard?.team };
+    const fromFile = { priority: checked.storyboard?.priority, team: checked.storyboard?.team, mode: checked.storyboard?.mode };
     return withClient(config, (client) => launch(client, config, storage, staged, values, json, run, fromFile));
   }
   const { storage } = createStorage(config);
@@ -234,7 +237,7 @@ async function launch(
   values: ReturnType<typeof parse>['values'],
   json: boolean,
   budget?: RunBudget,
-  fromFile: { priority?: number | undefined; team?: string | undefined } = {},
+  fromFile: { priority?: number | undefined; team?: string | undefined; mode?: StoryboardMode | undefined } = {},
 ): Promise<number> {
   const tolerance: Tolerance = {};
   const maxFailures = numberFlag('max-failures', values['max-failures'], 0, Number.MAX_SAFE_INTEGER);
@@ -248,8 +251,14 @@ async function launch(
     ...(priority !== undefined ? { priority: Math.floor(priority) } : {}),
     ...(team ? { group: team } : {}),
   });
+  const mode = values.draft ? 'draft' : fromFile.mode;
+  if (mode === 'draft' && staged.totalShots > MAX_DRAFT_SHOTS)
+    throw new UsageError(
+      `--draft takes at most ${MAX_DRAFT_SHOTS} shots (a review lives in one workflow run); this storyboard has ${staged.totalShots}`,
+    );
   const input: RenderStoryboardInput = {
     ...staged,
+    ...(mode ? { mode } : {}),
     tolerance,
     schedule: pollScheduleFromConfig(config),
     ...(window !== undefined ? { window: Math.floor(window) } : {}),
@@ -300,13 +309,32 @@ function printStatus(r: StoryboardStatus, json: boolean): void {
     const n = (v: number) => (b.unit === 'tokens' ? v.toLocaleString('en-US') : v.toFixed(2));
     console.log(`  budget ${n(b.limit)} ${t(b.unit)}: spent ${n(b.spent)}  reserved ${n(b.reserved)}  remaining ${n(b.remaining)}`);
   }
+  if (r.review) printReview(r.review);
   if (r.manifestUrl) console.log(`  manifest ${t(r.manifestUrl, 2000)}`);
   for (const s of r.shots ?? []) {
     if ('failureType' in s && s.failureType)
       console.log(`  ${t(s.shotId)}: ${t(s.status)} ${t(s.failureType)}: ${t(s.failureMessage ?? '')}`);
-    else if (r.status === 'running' || s.status !== 'stored') console.log(`  ${t(s.shotId)}: ${t(s.status)}`);
+    else if (r.status === 'running' || s.status !== 'stored')
+      console.log(`  ${t(s.shotId)}: ${t(s.status)}${'reason' in s && s.reason ? ` (${t(s.reason)})` : ''}`);
+    if ('noDraftReason' in s && s.noDraftReason && !r.review) console.log(`  ${t(s.shotId)}: ${t(s.noDraftReason)}`);
   }
   if (r.failureType) console.log(`  ${t(r.failureType)}: ${t(r.message ?? '')}`);
+}
+
+/** Draft mode: where the review stands, and what awaits approval. */
+function printReview(review: ReviewView): void {
+  const c = review.counts;
+  const head = review.waitingForReview
+    ? `WAITING FOR REVIEW: ${review.awaitingApproval.length} draft(s) awaiting approval`
+    : review.finished
+      ? 'review finished'
+      : `review: ${review.awaitingApproval.length} draft(s) awaiting approval`;
+  console.log(
+    `  ${head}  (drafting ${c.drafting}  rendering final ${c.rendering_final}  final ${c.final}  direct ${c.direct}  not approved ${c.not_approved}  failed ${c.failed})`,
+  );
+  if (review.awaitingApproval.length)
+    console.log(`  awaiting approval: ${review.awaitingApproval.map((s) => t(s)).join(', ')}  (approve | reject | finish-review)`);
+  for (const s of review.shots) if (s.state === 'direct' && s.reason) console.log(`  ${t(s.shotId)}: ${t(s.reason)}`);
 }
 
 async function withClient(config: Config, fn: (client: Client) => Promise<number>): Promise<number> {
