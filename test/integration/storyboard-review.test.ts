@@ -134,7 +134,8 @@ test('a model without a draft mode renders its final directly and says why; appr
       { id: 'direct', prompt: `direct shot of ${id}`, model: 'doubao-seedance-1-0-pro-250528' },
     ],
   };
-  const handle = await startBoard(h, await stageBoard(h, doc), { mode: 'draft' });
+  // Drafts and finals both reserve and are charged against the budget.
+  const handle = await startBoard(h, await stageBoard(h, doc), { mode: 'draft', budget: { tokens: 5_000_000 } });
   const waiting = await waitFor(
     'the draft awaiting approval and the direct final stored',
     () => handle.query(storyboardProgressQuery),
@@ -156,6 +157,10 @@ test('a model without a draft mode renders its final directly and says why; appr
   const tasks = tasksOf(id);
   expect(tasks.filter((t) => t.prompt === `direct shot of ${id}`).map((t) => t.draft)).toEqual([false]);
   expect(tasks).toHaveLength(3); // the draft, its final, the direct final
+  const paid = (drafted?.usage?.totalTokens ?? 0) + (drafted?.draft?.usage?.totalTokens ?? 0) + (final?.usage?.totalTokens ?? 0);
+  expect(drafted?.draft?.usage?.totalTokens).toBeGreaterThan(0);
+  expect(result.budget).toMatchObject({ unit: 'tokens', spent: paid, reserved: 0 });
+  expect(result.tokensUsed).toBe(paid);
   const manifest = JSON.parse(await s3Text(h, `${h.prefix}/${result.manifestKey}`));
   expect(manifest.shots[1].noDraftReason).toMatch(/has no draft mode/);
 });
