@@ -4,6 +4,10 @@
  * provider documents them: what the simulator recorded is what was paid for.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runCli } from '../helpers/cli';
 import { approveUpdate, finishReviewUpdate, rejectUpdate, storyboardProgressQuery } from '../../workflows';
 import type { ManifestEntry, StoryboardProgress } from '../../common/storyboard';
 import { storyboardStatus } from '../../client/storyboard';
@@ -173,4 +177,60 @@ test('a storyboard not in draft mode refuses review updates', async () => {
   const result = await handle.result();
   expect(result.counts).toMatchObject({ stored: 2 });
   expect(tasksOf(id).every((t) => !t.draft)).toBe(true);
+});
+
+test('the CLI: render --draft, status shows the review wait, approve, reject --prompt, finish-review', async () => {
+  const id = uniqueId('cli-review');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sf-review-'));
+  const file = path.join(dir, 'board.yaml');
+  writeFileSync(
+    file,
+    `id: ${id}\ndefaults: { duration: 4 }\nshots:\n  - { id: a, prompt: a of ${id} }\n  - { id: b, prompt: b of ${id} }\n`,
+  );
+  const cli = (args: string[]) => runCli(h, args);
+
+  expect((await cli(['render', file, '--draft', '--json'])).code).toBe(0);
+  await waitFor(
+    'the review point',
+    async () => JSON.parse((await cli(['status', id, '--json'])).stdout),
+    (s) => s.review?.waitingForReview === true && s.review.awaitingApproval.length === 2,
+    60_000,
+    500,
+  );
+  const status = await cli(['status', id]);
+  expect(status.stdout).toMatch(/WAITING FOR REVIEW: 2 draft\(s\) awaiting approval/);
+  expect(status.stdout).toMatch(/awaiting approval: a, b/);
+
+  const refused = await cli(['approve', id, 'nope']);
+  expect(refused.code).toBe(2);
+  expect(refused.stderr).toMatch(/approve refused: unknown shot "nope"/);
+  expect((await cli(['approve', id, '--all', 'a'])).code).toBe(2); // shots or --all, not both
+  expect((await cli(['reject', id, 'a', '--prompt', `a again of ${id}, closer`])).code).toBe(0);
+  expect((await cli(['approve', id, 'b'])).code).toBe(0);
+  await waitFor(
+    'b final and a re-drafted',
+    async () => JSON.parse((await cli(['status', id, '--json'])).stdout),
+    (s) => s.review?.counts.final === 1 && s.review.waitingForReview === true,
+    60_000,
+    500,
+  );
+  const finished = await cli(['finish-review', id, '--json']);
+  expect(JSON.parse(finished.stdout)).toMatchObject({ ok: true, shots: ['a'] });
+  const done = await waitFor(
+    'the storyboard to complete',
+    async () => JSON.parse((await cli(['status', id, '--json'])).stdout),
+    (s) => s.status === 'completed',
+    60_000,
+    500,
+  );
+  expect(done.counts).toMatchObject({ stored: 1, not_started: 1 });
+  expect((await cli(['status', id])).stdout).toMatch(/a: not_started \(not approved\)/);
+  const tasks = tasksOf(id);
+  expect(
+    tasks
+      .filter((t) => t.draft)
+      .map((t) => t.prompt)
+      .sort(),
+  ).toEqual([`a again of ${id}, closer`, `a of ${id}`, `b of ${id}`]);
+  expect(tasks.filter((t) => t.draftTaskId !== undefined).map((t) => t.prompt)).toEqual([`b of ${id}`]);
 });
