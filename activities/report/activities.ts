@@ -371,6 +371,20 @@ export function shotView(
   if (entry.failureType) view.failureType = entry.failureType;
   if (entry.failureMessage) view.failureMessage = entry.failureMessage;
   if (entry.reused) view.reused = true;
+  const draft = entry.draft as { taskId?: unknown; key?: unknown; drafts?: unknown; usage?: { totalTokens?: unknown } } | undefined;
+  if (draft && typeof draft.taskId === 'string') {
+    const video =
+      typeof draft.key === 'string' && storageKeyProblem(draft.key) === undefined ? relativeKey(storyboardId, draft.key) : undefined;
+    const tokens = draft.usage?.totalTokens;
+    view.draft = {
+      taskId: draft.taskId,
+      drafts: typeof draft.drafts === 'number' ? draft.drafts : 1,
+      ...(video ? { video } : {}),
+      ...(typeof tokens === 'number' ? { tokens } : {}),
+    };
+  }
+  const note = entry.noDraftReason ?? entry.reason;
+  if (typeof note === 'string') view.note = note;
   if (entry.status === 'stored') {
     const rel = relativeKey(storyboardId, entry.key ?? storyboardKeys.video(storyboardId, entry.shotId));
     if (rel) view.video = rel;
