@@ -30,7 +30,7 @@ export {
   type ParsedText,
 } from '../common/storyboard-text';
 export { IMAGE_CHECK_CONCURRENCY, mapLimit } from '../common/storyboard-check';
-export { readStagedBudget, readStagedRecord, stagedRecordKey, type StagedStoryboard } from '../storage/staged-storyboard';
+export { readStagedBudget, readStagedMode, readStagedRecord, stagedRecordKey, type StagedStoryboard } from '../storage/staged-storyboard';
 export { IMAGE_STAGE_CONCURRENCY } from '../storage/staged-images';
 
 /** The flag that lets image paths leave the storyboard's folder. */

@@ -5,6 +5,7 @@
  * worker (a storyboard handed over as a file or inline) both stage through here, so they
  * write the same keys and the same record.
  */
+import { STORYBOARD_MODES, type StoryboardMode } from '../common/review';
 import { createHash } from 'node:crypto';
 import {
   normalizeHttpUrl,
@@ -58,8 +59,13 @@ export async function writeStagedStoryboard(
   const result = { storyboardId: storyboard.id, stagedPrefix, totalShots: staged.length };
   await storage.writeText(
     stagedRecordKey(storyboard.id),
-    // The file's budget is kept with the record so `retry` holds the storyboard to it too.
-    JSON.stringify({ ...result, ...(storyboard.budget ? { budget: storyboard.budget } : {}), stagedAt: new Date().toISOString() }),
+    // The file's budget and mode are kept with the record so `retry` holds the storyboard to them too.
+    JSON.stringify({
+      ...result,
+      ...(storyboard.budget ? { budget: storyboard.budget } : {}),
+      ...(storyboard.mode ? { mode: storyboard.mode } : {}),
+      stagedAt: new Date().toISOString(),
+    }),
     'application/json',
   );
   return result;
@@ -83,4 +89,12 @@ export async function readStagedBudget(storage: StorageBackend, storyboardId: st
   if (!text) return undefined;
   const parsed = BudgetSchema.safeParse((JSON.parse(text) as { budget?: unknown }).budget);
   return parsed.success ? parsed.data : undefined;
+}
+
+/** The mode the staged file gave (`draft`), if any. */
+export async function readStagedMode(storage: StorageBackend, storyboardId: string): Promise<StoryboardMode | undefined> {
+  const text = await storage.readText(stagedRecordKey(storyboardId));
+  if (!text) return undefined;
+  const mode = (JSON.parse(text) as { mode?: unknown }).mode;
+  return (STORYBOARD_MODES as readonly unknown[]).includes(mode) ? (mode as StoryboardMode) : undefined;
 }

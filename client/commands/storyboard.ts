@@ -23,6 +23,7 @@ import {
 import {
   checkStoryboardFile,
   readStagedBudget,
+  readStagedMode,
   readStagedRecord,
   stageStoryboard,
   type CheckOptions,
@@ -143,7 +144,8 @@ export async function storyboardCommand(command: StoryboardCommand, args: string
     if (!staged) throw new UsageError(`nothing staged for storyboard ${target} in ${config.STORAGE_URL}; render its file first`);
     const budget = budgetOf(values.budget, await readStagedBudget(storage, target));
     const run = budget ? runBudgetFor(budget, undefined, prices) : undefined;
-    return withClient(config, (client) => launch(client, config, storage, staged, values, json, run));
+    const mode = await readStagedMode(storage, target);
+    return withClient(config, (client) => launch(client, config, storage, staged, values, json, run, { mode }));
   }
   return withClient(config, async (client) => {
     switch (command) {
