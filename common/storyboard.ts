@@ -688,8 +688,13 @@ export function readFinishedCounts(counts: FinishedCounts | LegacyFinishedCounts
 /** Where a storyboard's things live in storage, relative to the storage root. */
 export const storyboardKeys = {
   video: (storyboardId: string, shotId: string) => `${storyboardId}/${shotId}.mp4`,
-  /** A shot's draft (draft mode), beside where its final goes. */
-  draft: (storyboardId: string, shotId: string) => `${storyboardId}/${shotId}.draft.mp4`,
+  /**
+   * Draft `n` of a shot (draft mode), in the storyboard's `drafts/` folder. Each draft has a key
+   * of its own, named by the storyboard run too (`run`: a token of its run id): a copy never
+   * replaces an object already stored at its key, so a re-draft, or a draft of a later run,
+   * must not land on an earlier one.
+   */
+  draft: (storyboardId: string, shotId: string, n: number, run: string) => `${storyboardId}/drafts/${shotId}.${n}.${run}.mp4`,
   manifest: (storyboardId: string) => `${storyboardId}/manifest.json`,
   stagedPage: (prefix: string, page: number) => `${prefix}/page-${String(page).padStart(5, '0')}.json`,
   outcomePage: (storyboardId: string, page: number) => `${storyboardId}/.state/outcomes-${String(page).padStart(5, '0')}.json`,

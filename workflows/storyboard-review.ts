@@ -128,7 +128,8 @@ export class Review {
       this.changed();
       // Each draft its own workflow id: a re-draft is a new task with its own chosen seed.
       const workflowId = `${shotWorkflowId(this.storyboardId, shotId)}.draft-${rs.drafts + 1}`;
-      const drafted = await this.render(ctx, shotId, workflowId, draftShot(rs.shot), storyboardKeys.draft(this.storyboardId, shotId));
+      const key = storyboardKeys.draft(this.storyboardId, shotId, rs.drafts + 1, workflowInfo().runId.slice(0, 8));
+      const drafted = await this.render(ctx, shotId, workflowId, draftShot(rs.shot), key);
       rs.drafts++;
       this.settleDraft(shotId, rs.shot, drafted);
       if (!drafted.ok) {

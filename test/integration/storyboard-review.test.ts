@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../helpers/cli';
+import { recordKey } from '../../activities/storage/copy';
 import { approveUpdate, finishReviewUpdate, rejectUpdate, storyboardProgressQuery } from '../../workflows';
 import type { ManifestEntry, StoryboardProgress } from '../../common/storyboard';
 import { storyboardStatus } from '../../client/storyboard';
@@ -75,7 +76,8 @@ test('draft, approve 3 of 5, reject 1 with a new prompt, leave 1: finals exactly
     20_000,
   );
   expect(reviewHtml).toContain('108,900 tokens');
-  expect(reviewHtml).toContain(`${shot(0)}.draft.mp4`);
+  expect(reviewHtml).toMatch(new RegExp(`href="drafts/${shot(0)}\\.1\\.[0-9a-f]{8}\\.mp4"`));
+  const firstDraftOf3 = atReview.review?.shots[3]?.draft;
 
   // Refused before they are recorded.
   expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ shots: ['nope'] }] }))).toMatch(/unknown shot "nope"/);
@@ -95,7 +97,13 @@ test('draft, approve 3 of 5, reject 1 with a new prompt, leave 1: finals exactly
     60_000,
   );
   expect(back.review?.awaitingApproval).toEqual([shot(3), shot(4)]);
-  expect(back.review?.shots.find((s) => s.shotId === shot(3))?.draft).toMatchObject({ drafts: 2, prompt: newPrompt });
+  const redraft = back.review?.shots.find((s) => s.shotId === shot(3))?.draft;
+  expect(redraft).toMatchObject({ drafts: 2, prompt: newPrompt });
+  // The re-draft is stored under a key of its own, with its own task's record: the first draft is kept, not shadowed.
+  expect(redraft?.key).not.toBe(firstDraftOf3?.key);
+  expect(redraft?.taskId).not.toBe(firstDraftOf3?.taskId);
+  const record = JSON.parse(await s3Text(h, `${h.prefix}/${recordKey(redraft?.key as string)}`));
+  expect(record.taskId).toBe(redraft?.taskId);
   expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ shots: [shot(0)] }] }))).toMatch(/already final/);
 
   // What was paid for: five drafts, the re-draft with its new prompt, and finals of exactly the approved three.
@@ -120,7 +128,10 @@ test('draft, approve 3 of 5, reject 1 with a new prompt, leave 1: finals exactly
   for (const i of [0, 1, 2]) {
     const e = entries[i] as ManifestEntry;
     expect(e).toMatchObject({ status: 'stored', key: `${id}/${shot(i)}.mp4` });
-    expect(e.draft).toMatchObject({ key: `${id}/${shot(i)}.draft.mp4`, drafts: 1 });
+    expect(e.draft).toMatchObject({
+      key: expect.stringMatching(new RegExp(`^${id}/drafts/${shot(i)}\\.1\\.[0-9a-f]{8}\\.mp4$`)),
+      drafts: 1,
+    });
     expect(finals.find((t) => t.id === e.taskId)?.draftTaskId).toBe(e.draft?.taskId);
   }
   for (const i of [3, 4]) expect(entries[i]).toMatchObject({ status: 'not_started', reason: 'not approved' });
