@@ -94,7 +94,8 @@ export class Review {
   allLaunched(): void {
     this.launchedAll = true;
     this.changed();
-    void this.reportReviewPoints();
+    // Detached: its activity's failures are logged inside; a cancellation ends the storyboard anyway.
+    this.reportReviewPoints().catch(() => undefined);
   }
 
   /** Renders one shot the review's way; the window's runShot for draft mode. */
@@ -152,9 +153,18 @@ export class Review {
         this.end(ctx, rs, { shotId, status: 'not_started', reason: NOT_APPROVED_REASON, draft: rs.draft });
         return;
       }
+      // Decided: no longer awaiting approval (a second approve is refused), though the window may make it wait.
+      rs.state = decision.kind === 'approve' ? 'rendering_final' : 'drafting';
+      this.changed();
       // Back into the window for the final or the re-draft.
       await condition(() => run.mayLaunch());
       run.inFlight++;
+      if (decision.kind === 'reject' && this.finished) {
+        // The review ended while the re-draft waited for the window: no draft nobody would review.
+        rs.reason = NOT_APPROVED_REASON;
+        this.end(ctx, rs, { shotId, status: 'not_started', reason: NOT_APPROVED_REASON, draft: rs.draft });
+        return;
+      }
       if (decision.kind === 'reject') {
         rs.shot = {
           ...rs.shot,
@@ -164,8 +174,6 @@ export class Review {
         if (this.budget) await run.reserve(shotId, reservationFor(this.budget, draftShot(rs.shot)));
         continue;
       }
-      rs.state = 'rendering_final';
-      this.changed();
       // Only now is the final reserved and paid for: it was approved.
       if (this.budget) await run.reserve(shotId, reservationFor(this.budget, rs.shot));
       const final = finalShot(rs.shot, rs.draft.taskId);
