@@ -11,9 +11,9 @@ import { runCli } from '../helpers/cli';
 import { recordKey } from '../../activities/storage/copy';
 import { approveUpdate, finishReviewUpdate, rejectUpdate, storyboardProgressQuery } from '../../workflows';
 import type { ManifestEntry, StoryboardProgress } from '../../common/storyboard';
-import { storyboardStatus } from '../../client/storyboard';
+import { startStoryboard, storyboardStatus } from '../../client/storyboard';
 import { createStorage } from '../../storage/from-config';
-import { s3Text, startHarness, waitFor, type Harness } from '../helpers/harness';
+import { FAST_SCHEDULE, s3Text, startHarness, waitFor, type Harness } from '../helpers/harness';
 import { boardDoc, stageBoard, startBoard } from '../helpers/storyboard';
 
 jest.setTimeout(300_000);
@@ -244,4 +244,27 @@ test('the CLI: render --draft, status shows the review wait, approve, reject --p
       .sort(),
   ).toEqual([`a again of ${id}, closer`, `a of ${id}`, `b of ${id}`]);
   expect(tasks.filter((t) => t.draftTaskId !== undefined).map((t) => t.prompt)).toEqual([`b of ${id}`]);
+});
+
+test('mode: draft in a storyboard handed over inline (or as a file) is draft mode too', async () => {
+  const id = uniqueId('inline-draft');
+  const handle = await startStoryboard(
+    h.client,
+    {
+      storyboardId: id,
+      storyboard: { id, mode: 'draft', shots: [{ id: 'only', prompt: `the only shot of ${id}` }] },
+      schedule: FAST_SCHEDULE,
+    },
+    h.config.SEEDANCE_TASK_QUEUE,
+  );
+  await waitFor(
+    'the draft in review',
+    () => handle.query(storyboardProgressQuery),
+    (p) => p.review?.waitingForReview === true,
+    60_000,
+  );
+  expect(tasksOf(id).map((t) => t.draft)).toEqual([true]);
+  await handle.executeUpdate(approveUpdate, { args: [{ shots: ['only'] }] });
+  expect((await handle.result()).counts).toMatchObject({ stored: 1 });
+  expect(tasksOf(id).map((t) => t.draft)).toEqual([true, false]);
 });
