@@ -32,6 +32,8 @@ test('there are recorded histories for both workflows', () => {
       'render-storyboard-first-run.json',
       'render-storyboard-last-run.json',
       'render-storyboard-budget.json',
+      'render-storyboard-draft.json',
+      'render-video-final-from-draft.json',
     ]),
   );
 });
