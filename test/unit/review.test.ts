@@ -6,9 +6,10 @@ import { shotView } from '../../activities/report/activities';
 import { renderReportHtml } from '../../activities/report/html';
 import { renderReviewHtml } from '../../activities/report/review';
 import { buildTasksRequest } from '../../activities/seedance/tasks-client';
-import { MAX_DRAFT_SHOTS, draftShot, finalShot, noDraftReason, type ReviewShotView } from '../../common/review';
+import { MAX_DRAFT_SHOTS, draftShot, finalShot, noDraftReason, type ReviewShotView, type ReviewView } from '../../common/review';
 import { ShotSchema, formatIssues, shotFromInput, type ShotInput } from '../../common/shot';
-import { validateStoryboard } from '../../common/storyboard';
+import { validateStoryboard, type StoryboardProgress } from '../../common/storyboard';
+import { progressLine } from '../../client/progress-view';
 
 const PRO_1_5 = 'doubao-seedance-1-5-pro-251215';
 const shot: ShotInput = {
@@ -153,4 +154,31 @@ describe('reports', () => {
     expect(html).toContain('<a href="s1.draft.mp4">draft</a> <code>cgt-d1</code>, 49,005 tokens (billed apart) · 2 drafts');
     expect(html).toContain('Not started: not approved.');
   });
+});
+
+test('the live progress line says the storyboard waits for review, and for which command', () => {
+  const review: ReviewView = {
+    mode: 'draft',
+    waitingForReview: true,
+    finished: false,
+    counts: { drafting: 0, awaiting_approval: 2, rendering_final: 0, direct: 0, final: 1, failed: 0, not_approved: 0 },
+    awaitingApproval: ['s1', 's2'],
+    shots: [],
+  };
+  const p: StoryboardProgress = {
+    storyboardId: 'board',
+    totalShots: 3,
+    counts: { pending: 2, submitted: 0, rendering: 0, copying: 0, stored: 1, failed: 0 },
+    shots: {},
+    tokensUsed: 0,
+    window: 10,
+    paused: false,
+    toleranceExceeded: false,
+    runs: 1,
+    startedAt: 0,
+    done: false,
+    review,
+  };
+  expect(progressLine(p, 1000)).toContain('WAITING FOR REVIEW: 2 draft(s) (seedance-flow approve|reject|finish-review board)');
+  expect(progressLine({ ...p, review: { ...review, waitingForReview: false } }, 1000)).not.toContain('WAITING');
 });
