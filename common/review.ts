@@ -106,6 +106,8 @@ export type RejectRequest = z.input<typeof RejectRequestSchema>;
 /** One shot in the review, as status and the review report show it. */
 export interface ReviewShotView {
   shotId: string;
+  /** Its place in the storyboard. */
+  index: number;
   state: ReviewState;
   draft?: DraftRecord;
   /** The final's estimate at its own resolution (tokens, and in the budget's currency with a priced budget). */

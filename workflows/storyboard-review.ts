@@ -21,6 +21,7 @@ import {
 } from '@temporalio/workflow';
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { ReportActivities } from '../activities/report/activities';
+import type { WriteReviewReportInput } from '../activities/report/review';
 import { temporalPriority } from '../common/admission';
 import { budgetUnit, charge, reservationFor, type RunBudget } from '../common/budget';
 import { FailureType } from '../common/errors';
@@ -76,6 +77,8 @@ export class Review {
   private finished = false;
   /** Bumped on every change, so the review report is written once per review point. */
   private version = 0;
+  /** Shots whose row changed since review.html was last written: only those travel to its activity (history stays bounded). */
+  private readonly dirty = new Set<string>();
 
   constructor(
     private readonly storyboardId: string,
@@ -103,7 +106,7 @@ export class Review {
     const { run } = ctx;
     const rs: ReviewShot = { index, shotId, shot, state: 'drafting', drafts: 0 };
     this.shots.set(shotId, rs);
-    this.changed();
+    this.changed(rs);
     const reason = noDraftReason(shot);
     if (reason) {
       rs.state = 'direct';
@@ -126,7 +129,7 @@ export class Review {
     }
     for (;;) {
       rs.state = 'drafting';
-      this.changed();
+      this.changed(rs);
       // Each draft its own workflow id: a re-draft is a new task with its own chosen seed.
       const workflowId = `${shotWorkflowId(this.storyboardId, shotId)}.draft-${rs.drafts + 1}`;
       const key = storyboardKeys.draft(this.storyboardId, shotId, rs.drafts + 1, workflowInfo().runId.slice(0, 8));
@@ -140,7 +143,7 @@ export class Review {
       }
       rs.draft = draftRecord(drafted.result, rs.drafts, rs.shot.prompt !== shot.prompt ? rs.shot.prompt : undefined);
       rs.state = 'awaiting_approval';
-      this.changed();
+      this.changed(rs);
       run.shots[shotId] = 'pending';
       // Waiting for a person holds no place in the window: the other shots' drafts go on.
       run.inFlight--;
@@ -155,7 +158,7 @@ export class Review {
       }
       // Decided: no longer awaiting approval (a second approve is refused), though the window may make it wait.
       rs.state = decision.kind === 'approve' ? 'rendering_final' : 'drafting';
-      this.changed();
+      this.changed(rs);
       // Back into the window for the final or the re-draft.
       await condition(() => run.mayLaunch());
       run.inFlight++;
@@ -276,8 +279,10 @@ export class Review {
 
   // ---- state and view ----
 
-  private changed(): void {
+  /** Something changed; `rs`: that shot's row in the review report did. */
+  private changed(rs?: ReviewShot): void {
     this.version++;
+    if (rs) this.dirty.add(rs.shotId);
   }
 
   private ordered(): ReviewShot[] {
@@ -324,6 +329,7 @@ export class Review {
     const budget = this.budget;
     return {
       shotId: s.shotId,
+      index: s.index,
       state: s.state,
       ...(s.draft ? { draft: s.draft } : {}),
       estimatedFinalTokens: tokens,
@@ -347,7 +353,13 @@ export class Review {
       await condition(() => this.reviewOver() || (this.waitingForReview() && this.version !== written));
       if (this.reviewOver()) return;
       written = this.version;
-      await writeReviewReportOrWarn(this.storyboardId, this.view().shots);
+      const ids = [...this.dirty];
+      this.dirty.clear();
+      if (ids.length === 0) continue;
+      const rows = ids.map((id) => this.shotView(this.shots.get(id) as ReviewShot));
+      // Only changed rows: the activity keeps the rest (per run) beside the page it writes.
+      const wrote = await writeReviewReportOrWarn({ storyboardId: this.storyboardId, run: workflowInfo().runId, rows });
+      if (!wrote) for (const id of ids) this.dirty.add(id);
     }
   }
 
@@ -355,7 +367,7 @@ export class Review {
 
   private end(ctx: ShotContext, rs: ReviewShot, entry: ManifestEntry): void {
     rs.state = entry.status === 'stored' ? 'final' : entry.status === 'failed' ? 'failed' : 'not_approved';
-    this.changed();
+    this.changed(rs);
     ctx.finish(rs.index, entry, true);
   }
 
@@ -458,17 +470,19 @@ export function installReviewHandlers(storyboardId: string, review: () => Review
   setHandler(finishReviewUpdate, () => need().finish(), { validator: () => need().checkFinish() });
 }
 
-/** review.html beside the drafts; like report.html, one that cannot be written is logged, not fatal. */
-async function writeReviewReportOrWarn(storyboardId: string, shots: ReviewShotView[]): Promise<void> {
+/** review.html beside the drafts; like report.html, one that cannot be written is logged, not fatal (false). */
+async function writeReviewReportOrWarn(input: WriteReviewReportInput): Promise<boolean> {
   const { writeReviewReport } = proxyActivities<ReportActivities>({
     taskQueue: copyTaskQueue(workflowInfo().taskQueue),
     startToCloseTimeout: '10 minutes',
     retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 5 },
   });
   try {
-    await writeReviewReport({ storyboardId, shots });
+    await writeReviewReport(input);
+    return true;
   } catch (err) {
     if (isCancellation(err)) throw err;
-    log.warn('review report not written', { storyboardId, error: String(err) });
+    log.warn('review report not written', { storyboardId: input.storyboardId, error: String(err) });
+    return false;
   }
 }

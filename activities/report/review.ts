@@ -11,9 +11,16 @@ import { REVIEW_STATES, type ReviewShotView } from '../../common/review';
 import { SAFE_ID } from '../../common/storyboard';
 import { escapeHtml, formatCount, relativeHref } from './html';
 
+/**
+ * The rows that changed since the last write, not the whole review: the workflow sends this at
+ * every review point, and a whole review each time would grow its history without bound. The
+ * activity keeps every row of the run in `review.json` beside the page and merges the changes in.
+ */
 export interface WriteReviewReportInput {
   storyboardId: string;
-  shots: ReviewShotView[];
+  /** The storyboard run whose review this is: rows kept from another run are dropped. */
+  run: string;
+  rows: ReviewShotView[];
 }
 
 export interface WriteReviewReportResult {
@@ -23,13 +30,16 @@ export interface WriteReviewReportResult {
 
 export const reviewKeys = {
   review: (storyboardId: string) => `${storyboardId}/review.html`,
+  /** Every row of the current run's review, by shot id (merged by each write). */
+  rows: (storyboardId: string) => `${storyboardId}/.state/review.json`,
 };
 
 /** The rows come from the workflow; checked anyway, as everything that becomes a link or a page. */
 const RowSchema = sharedSchema('review-report.RowSchema', () => {
   const range = z.object({ min: z.number(), max: z.number() });
-  return z.object({
+  return z.looseObject({
     shotId: z.string().regex(SAFE_ID),
+    index: z.number().int().min(0),
     state: z.enum(REVIEW_STATES),
     draft: z
       .looseObject({
@@ -46,8 +56,9 @@ const RowSchema = sharedSchema('review-report.RowSchema', () => {
   });
 });
 
-/** The review page for `input` (pure, unit-tested on its own). */
-export function renderReviewHtml(storyboardId: string, shots: readonly ReviewShotView[]): string {
+/** The review page of these rows, in storyboard order (pure, unit-tested on its own). */
+export function renderReviewHtml(storyboardId: string, unordered: readonly ReviewShotView[]): string {
+  const shots = [...unordered].sort((a, b) => a.index - b.index);
   const rows = shots.map((raw) => {
     const s = RowSchema.parse(raw);
     const prefix = `${storyboardId}/`;
@@ -76,11 +87,32 @@ ${rows.join('\n')}
 `;
 }
 
-/** The activity: writes `<storyboardId>/review.html`. */
+/** The rows kept for `run`, or none (another run's, or not readable). */
+function keptRows(text: string | null, run: string): Record<string, ReviewShotView> {
+  if (!text) return {};
+  try {
+    const kept = JSON.parse(text) as { run?: unknown; rows?: Record<string, unknown> };
+    if (kept.run !== run || !kept.rows || typeof kept.rows !== 'object') return {};
+    const rows: Record<string, ReviewShotView> = {};
+    for (const [id, row] of Object.entries(kept.rows)) {
+      const parsed = RowSchema.safeParse(row);
+      if (parsed.success && parsed.data.shotId === id) rows[id] = row as ReviewShotView;
+    }
+    return rows;
+  } catch {
+    return {};
+  }
+}
+
+/** The activity: merges the changed rows into the run's rows and writes `<storyboardId>/review.html`. Idempotent. */
 export function reviewReportWriter(storage: StorageBackend) {
   return async function writeReviewReport(input: WriteReviewReportInput): Promise<WriteReviewReportResult> {
+    const rowsKey = reviewKeys.rows(input.storyboardId);
+    const rows = keptRows(await storage.readText(rowsKey), input.run);
+    for (const row of input.rows) rows[RowSchema.parse(row).shotId] = row;
+    await storage.writeText(rowsKey, JSON.stringify({ run: input.run, rows }), 'application/json');
     const reviewKey = reviewKeys.review(input.storyboardId);
-    await storage.writeText(reviewKey, renderReviewHtml(input.storyboardId, input.shots), 'text/html; charset=utf-8');
+    await storage.writeText(reviewKey, renderReviewHtml(input.storyboardId, Object.values(rows)), 'text/html; charset=utf-8');
     return { reviewKey, reviewUrl: storage.urlOf(reviewKey) };
   };
 }

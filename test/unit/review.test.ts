@@ -4,7 +4,11 @@
  */
 import { shotView } from '../../activities/report/activities';
 import { renderReportHtml } from '../../activities/report/html';
-import { renderReviewHtml } from '../../activities/report/review';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { renderReviewHtml, reviewReportWriter } from '../../activities/report/review';
+import { FileStorage } from '../../storage/fs';
 import { buildTasksRequest } from '../../activities/seedance/tasks-client';
 import { MAX_DRAFT_SHOTS, draftShot, finalShot, noDraftReason, type ReviewShotView, type ReviewView } from '../../common/review';
 import { ShotSchema, formatIssues, shotFromInput, type ShotInput } from '../../common/shot';
@@ -102,6 +106,7 @@ describe('mode in a storyboard file', () => {
 describe('reports', () => {
   const row = (shotId: string, extra: Partial<ReviewShotView> = {}): ReviewShotView => ({
     shotId,
+    index: Number(shotId.slice(1)) || 0,
     state: 'awaiting_approval',
     draft: {
       taskId: `cgt-${shotId}`,
@@ -181,4 +186,29 @@ test('the live progress line says the storyboard waits for review, and for which
   };
   expect(progressLine(p, 1000)).toContain('WAITING FOR REVIEW: 2 draft(s) (seedance-flow approve|reject|finish-review board)');
   expect(progressLine({ ...p, review: { ...review, waitingForReview: false } }, 1000)).not.toContain('WAITING');
+});
+
+test('review.html is rewritten from the changed rows only: the activity keeps the run’s other rows, and drops another run’s', async () => {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'sf-review-'));
+  try {
+    const storage = new FileStorage(root);
+    const write = reviewReportWriter(storage);
+    const row = (shotId: string, index: number, state: ReviewShotView['state']): ReviewShotView => ({
+      shotId,
+      index,
+      state,
+      estimatedFinalTokens: { min: 1, max: 1 },
+    });
+    await write({ storyboardId: 'b', run: 'run-1', rows: [row('s2', 1, 'drafting'), row('s1', 0, 'awaiting_approval')] });
+    await write({ storyboardId: 'b', run: 'run-1', rows: [row('s2', 1, 'awaiting_approval')] });
+    const page = await storage.readText('b/review.html');
+    expect(page).toContain('2 drafts awaiting approval');
+    expect(page?.indexOf('<td>s1</td>')).toBeLessThan(page?.indexOf('<td>s2</td>') ?? -1);
+    await write({ storyboardId: 'b', run: 'run-2', rows: [row('s9', 0, 'drafting')] });
+    const next = await storage.readText('b/review.html');
+    expect(next).not.toContain('<td>s1</td>');
+    expect(next).toContain('<td>s9</td>');
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
 });
