@@ -110,6 +110,10 @@ export async function storyboardCommand(command: StoryboardCommand, args: string
   if (command === 'estimate' || command === 'render') {
     const checked = await checkStoryboardFile(target, checkOptions);
     if (checked.problems.length || !checked.storyboard) return printProblems(target, checked.problems, json);
+    if (values.draft && checked.storyboard.shots.length > MAX_DRAFT_SHOTS)
+      throw new UsageError(
+        `--draft takes at most ${MAX_DRAFT_SHOTS} shots (a review lives in one workflow run); ${target} has ${checked.storyboard.shots.length}: split it`,
+      );
     const budget = budgetOf(values.budget, checked.storyboard.budget);
     const estimate = estimateStoryboard(checked.storyboard, prices?.table, budget);
     if (command === 'estimate') {
