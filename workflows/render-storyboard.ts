@@ -5,6 +5,8 @@
  * The pieces: the page book (storyboard-book.ts) reads staged shots and records outcomes a
  * page at a time; the run (storyboard-run.ts) holds counts and per-shot states, which the
  * handlers (storyboard-handlers.ts) answer from; each shot is a child (storyboard-shot.ts).
+ * In draft mode (`mode: 'draft'`) the review (storyboard-review.ts) runs each shot instead:
+ * draft, wait for approval, then final; its hooks here are marked "draft mode" / `review`.
  */
 import { condition, continueAsNew, log, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { FailureType, failure } from '../common/errors';
