@@ -34,6 +34,15 @@ export const MAX_DRAFTS_PER_SHOT = 5;
 export const REVIEW_STATES = ['drafting', 'awaiting_approval', 'rendering_final', 'direct', 'final', 'failed', 'not_approved'] as const;
 export type ReviewState = (typeof REVIEW_STATES)[number];
 
+/**
+ * A draft can be rendered as a final for 7 days (the provider's draft-mode guides; the simulator
+ * refuses later finals as "draft task not found"). Counted from when the draft was stored, a
+ * little after the provider created it, so approvals are refused slightly early, never late.
+ */
+export const DRAFT_VALID_MS = 7 * 24 * 60 * 60 * 1000;
+/** Margin kept before the provider's limit: a final approved just in time still has to be submitted. */
+export const DRAFT_EXPIRY_MARGIN_MS = 60 * 60 * 1000;
+
 /** The reason a shot left unapproved when the review finished ends `not_started` with. */
 export const NOT_APPROVED_REASON = 'not approved';
 
@@ -75,6 +84,8 @@ export interface DraftRecord {
   drafts: number;
   /** The prompt it was drafted with, when a reject changed the storyboard's. */
   prompt?: string;
+  /** When the provider stops rendering finals from it (epoch ms, workflow clock): {@link DRAFT_VALID_MS} after it was stored. */
+  expiresAt: number;
 }
 
 /** What `approve` sends: the shots, or every shot awaiting approval. */

@@ -466,6 +466,7 @@ export const ManifestEntrySchema = z.object({
       usage: z.object({ completionTokens: z.number().optional(), totalTokens: z.number().optional() }).optional(),
       drafts: z.number(),
       prompt: z.string().optional(),
+      expiresAt: z.number(),
     })
     .optional(),
   noDraftReason: z.string().optional(),

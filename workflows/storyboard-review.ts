@@ -29,6 +29,8 @@ import { estimateShot } from '../common/estimate';
 import type { RenderVideoResult } from '../common/render';
 import {
   ApproveRequestSchema,
+  DRAFT_EXPIRY_MARGIN_MS,
+  DRAFT_VALID_MS,
   MAX_DRAFTS_PER_SHOT,
   NOT_APPROVED_REASON,
   REVIEW_STATES,
@@ -200,14 +202,23 @@ export class Review {
     this.checkOpen();
     if (parsed.data.all) {
       if (this.awaiting().length === 0) throw new Error(`no shot of ${this.storyboardId} is awaiting approval`);
+      if (this.approvable().length === 0)
+        throw new Error(`every draft awaiting approval in ${this.storyboardId} has expired: reject them to draft again`);
       return;
     }
-    for (const id of parsed.data.shots) this.checkAwaiting(id);
+    for (const id of parsed.data.shots) {
+      const rs = this.checkAwaiting(id);
+      if (expired(rs))
+        throw new Error(
+          `the draft of shot ${JSON.stringify(id)} has expired (the provider renders finals from a draft for 7 days): reject it to draft again`,
+        );
+    }
   }
 
   approve(raw: ApproveRequest): ReviewAnswer {
     const request = ApproveRequestSchema.parse(raw);
-    const ids = request.all ? this.awaiting() : [...new Set(request.shots)];
+    // --all approves the drafts that can still become finals; expired ones stay for a reject.
+    const ids = request.all ? this.approvable() : [...new Set(request.shots)];
     for (const id of ids) (this.shots.get(id) as ReviewShot).decision = { kind: 'approve' };
     log.info('shots approved', { storyboardId: this.storyboardId, shots: ids.length });
     this.changed();
@@ -293,6 +304,10 @@ export class Review {
     return this.ordered()
       .filter((s) => s.state === 'awaiting_approval' && !s.decision)
       .map((s) => s.shotId);
+  }
+
+  private approvable(): string[] {
+    return this.awaiting().filter((id) => !expired(this.shots.get(id) as ReviewShot));
   }
 
   private count(state: ReviewState): number {
@@ -438,7 +453,14 @@ export class Review {
   }
 }
 
+/** Whether the shot's draft can no longer become a final. */
+function expired(rs: ReviewShot): boolean {
+  return rs.draft !== undefined && Date.now() >= rs.draft.expiresAt;
+}
+
 function draftRecord(r: RenderVideoResult, drafts: number, prompt: string | undefined): DraftRecord {
+  // Workflow clock: deterministic, and the storyboard's own sense of "now" in the validators.
+  const expiresAt = Date.now() + DRAFT_VALID_MS - DRAFT_EXPIRY_MARGIN_MS;
   return {
     taskId: r.taskId,
     key: r.storage.key,
@@ -449,6 +471,7 @@ function draftRecord(r: RenderVideoResult, drafts: number, prompt: string | unde
     ...(r.usage ? { usage: r.usage } : {}),
     drafts,
     ...(prompt !== undefined ? { prompt } : {}),
+    expiresAt,
   };
 }
 

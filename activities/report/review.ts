@@ -48,6 +48,7 @@ const RowSchema = sharedSchema('review-report.RowSchema', () => {
         drafts: z.number(),
         usage: z.looseObject({ totalTokens: z.number().optional() }).optional(),
         prompt: z.string().optional(),
+        expiresAt: z.number().optional(),
       })
       .optional(),
     estimatedFinalTokens: range,
@@ -69,7 +70,7 @@ export function renderReviewHtml(storyboardId: string, unordered: readonly Revie
       ? ` (${s.estimatedFinalCost.min === s.estimatedFinalCost.max ? s.estimatedFinalCost.max.toFixed(2) : `${s.estimatedFinalCost.min.toFixed(2)}–${s.estimatedFinalCost.max.toFixed(2)}`} ${escapeHtml(s.estimatedFinalCost.unit)})`
       : '';
     return `<tr class="${escapeHtml(s.state)}"><td>${escapeHtml(s.shotId)}</td><td>${escapeHtml(s.state.replace(/_/g, ' '))}</td>
-<td>${link ? `<a href="${escapeHtml(link)}">draft ${s.draft?.drafts ?? ''}</a> <small>${escapeHtml(s.draft?.taskId ?? '')}</small>` : '—'}${s.draft?.prompt ? `<br><small>re-drafted: ${escapeHtml(s.draft.prompt)}</small>` : ''}</td>
+<td>${link ? `<a href="${escapeHtml(link)}">draft ${s.draft?.drafts ?? ''}</a> <small>${escapeHtml(s.draft?.taskId ?? '')}</small>` : '—'}${s.draft?.prompt ? `<br><small>re-drafted: ${escapeHtml(s.draft.prompt)}</small>` : ''}${s.draft?.expiresAt !== undefined && s.state === 'awaiting_approval' ? `<br><small>approve by ${escapeHtml(new Date(s.draft.expiresAt).toISOString().slice(0, 16).replace('T', ' '))} UTC</small>` : ''}</td>
 <td>${s.draft?.usage?.totalTokens !== undefined ? formatCount(s.draft.usage.totalTokens) : '—'}</td>
 <td>${tokens(s.estimatedFinalTokens)} tokens${cost}</td><td>${escapeHtml(s.reason ?? '')}</td></tr>`;
   });

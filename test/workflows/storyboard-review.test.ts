@@ -122,3 +122,40 @@ test(`draft mode takes at most ${MAX_DRAFT_SHOTS} shots: more fail the storyboar
   expect(String((err?.cause as Error | undefined)?.message)).toMatch(/draft mode takes at most 500 shots .* this storyboard has 501/);
   expect(h.provider.submits).toHaveLength(0);
 });
+
+test('a draft older than its 7 days cannot be approved (the provider would refuse its final); a reject drafts it again', async () => {
+  const id = 'review-expired';
+  const handle = await start(id, 1);
+  await h.provider.until('the draft submitted', () => draftSubmits(id).length === 1);
+  await h.env.sleep(60 * 60_000);
+  await progressUntil(handle, 'the draft in review', (q) => q.review?.waitingForReview === true);
+  await h.env.sleep(7 * 24 * 60 * 60_000);
+  const refused = async (p: Promise<unknown>) =>
+    String(
+      (
+        (
+          await p.then(
+            () => undefined,
+            (e: Error) => e,
+          )
+        )?.cause as Error | undefined
+      )?.message,
+    );
+  expect(await refused(handle.executeUpdate(approveUpdate, { args: [{ shots: [shotId(1)] }] }))).toMatch(
+    /has expired .* reject it to draft again/,
+  );
+  expect(await refused(handle.executeUpdate(approveUpdate, { args: [{ all: true }] }))).toMatch(
+    /every draft awaiting approval .* has expired/,
+  );
+  await handle.executeUpdate(rejectUpdate, { args: [{ shotId: shotId(1) }] });
+  await h.provider.until('the re-draft submitted', () => draftSubmits(id).length === 2);
+  await h.env.sleep(60 * 60_000);
+  await progressUntil(
+    handle,
+    'the re-draft in review',
+    (q) => q.review?.waitingForReview === true && q.review.shots[0]?.draft?.drafts === 2,
+  );
+  expect(await handle.executeUpdate(approveUpdate, { args: [{ all: true }] })).toEqual({ shots: [shotId(1)] });
+  expect((await handle.result()).counts).toMatchObject({ stored: 1 });
+  expect(finalSubmits(id)).toHaveLength(1);
+});
