@@ -9,6 +9,7 @@ import { storyboardCommand, STORYBOARD_COMMANDS } from './commands/storyboard';
 import { demoCommand } from './commands/demo';
 import { videoCommand } from './commands/video';
 import { limitsCommand } from './commands/limits';
+import { reviewCommand, REVIEW_COMMANDS, type ReviewCommand } from './commands/review';
 import { codecServerCommand } from './commands/codec-server';
 import { ImageError } from './stage';
 import { terminalBlock } from '../common/terminal-text';
@@ -32,6 +33,10 @@ commands:
         [--window N] [--max-failures N] [--max-failure-percent P]
         [--budget TOKENS|AMOUNTCUR] [--yes]  budget: pause before passing it; --yes: start without asking
         [--priority 1-5] [--team KEY]      account-wide admission: who gets the next free lease
+        [--draft]                          drafts first (Seedance 1.5 pro, 480p), then a review; finals only when approved
+  approve <storyboardId> <shot...>|--all   approve drafts: their finals render from them
+  reject <storyboardId> <shot> [--prompt TEXT] [--seed N]   draft the shot again with the changes
+  finish-review <storyboardId>             end the review: unapproved shots end not_started (not approved)
   status <storyboardId> [--json]           counts, per-shot state, tokens (running or finished)
   pause|resume|cancel <storyboardId>       control a running storyboard
   window <storyboardId> <N>                change the sliding window while it runs
@@ -67,6 +72,10 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     }
     if (command === 'video') {
       process.exitCode = await videoCommand(rest);
+      return;
+    }
+    if (command && (REVIEW_COMMANDS as readonly string[]).includes(command)) {
+      process.exitCode = await reviewCommand(command as ReviewCommand, rest);
       return;
     }
     if (command && (STORYBOARD_COMMANDS as readonly string[]).includes(command)) {

@@ -41,6 +41,8 @@ export {
   type CheckedStoryboard,
   type StagedStoryboard,
 } from './storyboard-file';
+export { approveShots, finishReview, rejectShot, ReviewRefusedError } from './review';
+export type { ApproveRequest, RejectRequest, ReviewAnswer, ReviewView, StoryboardMode } from '../common/review';
 export { ImageError } from './stage';
 export { ConfigError, loadConfig, type Config } from '../common/config';
 export { connectClient, TemporalUnreachableError } from '../temporal/connection';

@@ -38,6 +38,12 @@ export function progressLine(p: StoryboardProgress, now: number, width = 24): st
       : []),
     eta === undefined ? 'ETA --' : `ETA ${formatDuration(eta)}`,
     ...(p.paused ? [`PAUSED: ${terminalText(p.pauseReason ?? '')}`] : []),
+    // Draft mode: nothing moves until someone approves or rejects, so say so rather than show a stalled ETA.
+    ...(p.review?.waitingForReview
+      ? [
+          `WAITING FOR REVIEW: ${p.review.awaitingApproval.length} draft(s) (seedance-flow approve|reject|finish-review ${terminalText(p.storyboardId)})`,
+        ]
+      : []),
   ].join(' | ');
 }
 

@@ -34,6 +34,7 @@ export { IMAGE_CHECK_CONCURRENCY, mapLimit } from '../common/storyboard-check';
 export {
   readStagedAudioPolicy,
   readStagedBudget,
+  readStagedMode,
   readStagedRecord,
   stagedRecordKey,
   type StagedStoryboard,

@@ -24,6 +24,7 @@ import type { FailureTypeName } from '../common/errors';
 import type { StoryboardRunStatus } from '../common/states';
 import { pauseSignal, renderStoryboard, resumeSignal, setBudgetUpdate, setWindowUpdate, storyboardProgressQuery } from '../workflows';
 import type { BudgetView } from '../common/budget';
+import type { ReviewView } from '../common/review';
 import { describeFailure } from './video';
 
 export type StoryboardHandle = WorkflowHandle<typeof renderStoryboard>;
@@ -72,6 +73,8 @@ export interface StoryboardStatus {
   /** With a budget: limit, spent, reserved and remaining, in tokens or its currency. */
   budget?: BudgetView;
   manifestUrl?: string;
+  /** Draft mode, while it runs: the review, and whether the storyboard waits for it. */
+  review?: ReviewView;
   shots?: Array<ManifestEntry | { shotId: string; status: string; reason?: string }>;
   failureType?: FailureTypeName;
   message?: string;
@@ -127,6 +130,7 @@ export function statusFromProgress(p: StoryboardProgress): StoryboardStatus {
     ...(p.pauseReason ? { pauseReason: p.pauseReason } : {}),
     window: p.window,
     ...(p.budget ? { budget: p.budget } : {}),
+    ...(p.review ? { review: p.review } : {}),
     shots: [
       ...Object.entries(p.shots).map(([shotId, status]) => ({ shotId, status })),
       // Continuing shots not launched yet: pending, and why.

@@ -101,7 +101,12 @@ export interface VideoFacts {
 
 export interface RenderVideoResult extends VideoFacts {
   status: 'stored';
+  /** The provider task: for a draft (`shot.draft`), the draft task id a final references as `draft_task_id`. */
   taskId: string;
+  /** The video is a draft (Seedance 1.5 pro, 480p): render its final with `shot.draft_task_id: taskId`. */
+  draft?: true;
+  /** A final: the draft task it was rendered from. */
+  draftTaskId?: string;
   api: ApiFamily;
   model: string;
   storage: StoredObject;

@@ -32,6 +32,16 @@ export function isSeedance2Fast(model: string): boolean {
 }
 
 /**
+ * Models with a draft mode: PROVIDER-NOTES "Limits and tiers" (`draft` renders are a Seedance
+ * 1.5 pro feature, tasks family, 480p only; a final references the draft by `draft_task_id`).
+ */
+export function hasDraftMode(model: string, api: ApiFamily): boolean {
+  return api === 'tasks' && /seedance-1-5-pro/i.test(model);
+}
+/** Drafts render at this resolution only. */
+export const DRAFT_RESOLUTION = '480p';
+
+/**
  * The family a shot goes to when it names none: the gateway serves Seedance 2.0 fast through
  * its predictions endpoints (docs/provider/seeds/predictions-family.txt); every other model goes through the tasks family.
  */
@@ -118,8 +128,24 @@ export const ShotFieldsSchema = sharedSchema('shot.ShotFieldsSchema', () =>
     /** Seconds; Ark accepts 1 h to 72 h. */
     execution_expires_after: z.number().int().min(3600).max(259200).optional(),
     service_tier: z.string().optional(),
+    /**
+     * Render a cheap draft (set by renderStoryboard in draft mode, never by a storyboard file):
+     * Seedance 1.5 pro, tasks family, 480p.
+     */
+    draft: z.boolean().optional(),
+    /**
+     * Render the final of this draft task: the provider reuses the draft's prompt, media,
+     * duration, ratio, seed and audio, so none of them is sent (set by renderStoryboard).
+     */
+    draft_task_id: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'draft_task_id must be a task id')
+      .optional(),
   }),
 );
+
+/** Fields renderStoryboard sets for draft mode; storyboard files cannot give them (it is `mode: draft` there). */
+export const DRAFT_FIELDS = ['draft', 'draft_task_id'] as const;
 
 /**
  * A validated shot: family and model resolved, every seed rule checked. Issues carry paths
@@ -167,6 +193,7 @@ export const ShotSchema = sharedSchema('shot.ShotSchema', () =>
     }
     checkImageScenario(shot.images, api, model, issue);
     checkMediaReferences(shot, api, model, issue);
+    checkDraftFields(shot, api, model, issue);
   }),
 );
 
@@ -207,6 +234,23 @@ function checkMediaReferences(
   if (audios > 0 && videos === 0 && refImages === 0) {
     issue(['audios'], 'audio cannot be the only reference: add a reference video or a reference image (role: reference_image)');
   }
+}
+
+/** A draft or a final from a draft: only where the model has a draft mode, and never both. */
+function checkDraftFields(
+  shot: z.output<typeof ShotFieldsSchema>,
+  api: ApiFamily,
+  model: string,
+  issue: (path: (string | number)[], message: string) => void,
+): void {
+  if (!shot.draft && shot.draft_task_id === undefined) return;
+  const field = shot.draft ? 'draft' : 'draft_task_id';
+  if (!hasDraftMode(model, api)) issue([field], `model ${model} has no draft mode (drafts are a Seedance 1.5 pro feature)`);
+  if (shot.draft && shot.draft_task_id !== undefined) issue(['draft_task_id'], 'a draft cannot itself render from a draft');
+  if (shot.draft && shot.resolution !== undefined && shot.resolution !== DRAFT_RESOLUTION)
+    issue(['resolution'], `a draft renders at ${DRAFT_RESOLUTION} only`);
+  if (shot.draft_task_id !== undefined && shot.images.length > 0)
+    issue(['images'], "a final from a draft reuses the draft's images: give none");
 }
 
 function checkImageScenario(

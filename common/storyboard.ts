@@ -23,6 +23,7 @@ import {
 import type { MediaKind } from './media-header';
 import { MANIFEST_STATUSES, type ManifestStatus, type ShotState } from './states';
 import { continuityProblems, dependentCounts, type StoredFrame } from './continuity';
+import { MAX_DRAFT_SHOTS, STORYBOARD_MODES, type DraftRecord, type ReviewView, type StoryboardMode } from './review';
 
 export { SHOT_STATES, MANIFEST_STATUSES, type ShotState, type ManifestStatus } from './states';
 
@@ -122,7 +123,7 @@ export const MEDIA_KEYS: Record<MediaKind, 'videos' | 'audios'> = { video: 'vide
 const MEDIA_LIMITS = { videos: MAX_REFERENCE_VIDEOS, audios: MAX_REFERENCE_AUDIOS } as const;
 
 const FileShotFields = sharedSchema('storyboard.FileShotFields', () =>
-  ShotFieldsSchema.omit({ images: true, videos: true, audios: true }).extend({
+  ShotFieldsSchema.omit({ images: true, videos: true, audios: true, draft: true, draft_task_id: true }).extend({
     images: z.array(FileImageSchema).max(MAX_IMAGES_PER_SHOT).optional(),
     videos: z.array(FileMediaSchema).max(MAX_REFERENCE_VIDEOS, `at most ${MAX_REFERENCE_VIDEOS} reference videos`).optional(),
     audios: z.array(FileMediaSchema).max(MAX_REFERENCE_AUDIOS, `at most ${MAX_REFERENCE_AUDIOS} reference audio clips`).optional(),
@@ -142,7 +143,7 @@ export const FileShotSchema = sharedSchema('storyboard.FileShotSchema', () =>
     .strict(),
 );
 
-const TOP_LEVEL_KEYS = ['id', 'defaults', 'shots', 'budget', 'priority', 'team', 'on_audio_policy'];
+const TOP_LEVEL_KEYS = ['id', 'defaults', 'shots', 'budget', 'priority', 'team', 'on_audio_policy', 'mode'];
 
 /**
  * What a storyboard does with a shot blocked only for its generated audio (a ContentPolicyViolation
@@ -169,6 +170,8 @@ export interface ParsedStoryboard {
   team?: string;
   /** The file's `on_audio_policy`, when it gives one (see {@link AUDIO_POLICIES}). */
   onAudioPolicy?: AudioPolicy;
+  /** `draft`: drafts first, reviewed, then finals of the approved shots (common/review.ts); `render --draft` sets it too. */
+  mode?: StoryboardMode;
 }
 
 export interface StoryboardProblem {
@@ -297,6 +300,16 @@ export function validateStoryboard(doc: unknown): { storyboard?: ParsedStoryboar
         `on_audio_policy must be retry_silent (a shot blocked only for its generated audio is rendered once more without sound) or fail (the default), got ${typeof doc.on_audio_policy === 'string' ? JSON.stringify(clip(doc.on_audio_policy, 60)) : describeValue(doc.on_audio_policy)}`,
       );
   }
+  let mode: StoryboardMode | undefined;
+  if (doc.mode !== undefined && doc.mode !== null) {
+    if ((STORYBOARD_MODES as readonly unknown[]).includes(doc.mode)) mode = doc.mode as StoryboardMode;
+    else problems.add('mode', `mode is ${STORYBOARD_MODES.join(' or ')}, got ${describeValue(doc.mode)}`);
+  }
+  if (mode === 'draft' && Array.isArray(doc.shots) && doc.shots.length > MAX_DRAFT_SHOTS)
+    problems.add(
+      'mode',
+      `draft mode takes at most ${MAX_DRAFT_SHOTS} shots (its review lives in one run), this storyboard has ${doc.shots.length}: split it`,
+    );
 
   let id: string | undefined;
   if (doc.id === undefined || doc.id === null) problems.add('id', 'id is required: the storyboard id (1-64 letters, digits, _ or -)');
@@ -368,6 +381,7 @@ export function validateStoryboard(doc: unknown): { storyboard?: ParsedStoryboar
           ...(priority !== undefined ? { priority } : {}),
           ...(team ? { team } : {}),
           ...(onAudioPolicy ? { onAudioPolicy } : {}),
+          ...(mode ? { mode } : {}),
         },
         problems: [],
       };
@@ -544,7 +558,7 @@ export interface ManifestEntry {
   lastFrame?: StoredFrame;
   /** Why a last frame that was asked for is not there. */
   lastFrameMissing?: string;
-  /** Why a `not_started` shot was not started, when something other than the failure tolerance stopped it. */
+  /** Why the shot ended as it did where the status alone does not say: why a continuing shot was not started, `not approved` for a draft never approved. */
   reason?: string;
   /** For a ContentPolicyViolation: what moderation blocked, from the provider's code (common/content-policy.ts). */
   failureStage?: ContentPolicyStage;
@@ -554,6 +568,10 @@ export interface ManifestEntry {
    * outcome are the silent render's; this names the first one.
    */
   silentRetry?: SilentRetry;
+  /** Draft mode: the approved draft this final was rendered from (its own task, billed apart). */
+  draft?: DraftRecord;
+  /** Draft mode: why this shot rendered its final without a draft (its model has no draft mode). */
+  noDraftReason?: string;
 }
 
 /** The first render of a shot that was rendered again without sound (see ManifestEntry.silentRetry). */
@@ -592,6 +610,21 @@ export const ManifestEntrySchema = z.object({
   reason: z.string().optional(),
   failureStage: z.enum(CONTENT_POLICY_STAGES).optional(),
   silentRetry: z.object({ firstTaskId: z.string().optional(), firstFailureMessage: z.string().optional() }).optional(),
+  draft: z
+    .object({
+      taskId: z.string(),
+      key: z.string(),
+      url: z.string(),
+      sha256: z.string(),
+      bytes: z.number(),
+      seed: z.number().optional(),
+      usage: z.object({ completionTokens: z.number().optional(), totalTokens: z.number().optional() }).optional(),
+      drafts: z.number(),
+      prompt: z.string().optional(),
+      expiresAt: z.number(),
+    })
+    .optional(),
+  noDraftReason: z.string().optional(),
 }) satisfies z.ZodType<ManifestEntry>;
 
 /** What a shot that others continue from ended with: its last frame, or why there is none. */
@@ -713,6 +746,12 @@ export const RenderStoryboardInputSchema = sharedSchema('storyboard.RenderStoryb
        * `fail`: it fails. Overrides the file's `on_audio_policy`. See {@link AUDIO_POLICIES}.
        */
       onAudioPolicy: AudioPolicySchema.optional(),
+      /**
+       * `draft`: every shot whose model has a draft mode renders a draft first and waits for
+       * review (approveUpdate, rejectUpdate, finishReviewUpdate); at most {@link MAX_DRAFT_SHOTS}
+       * shots. Default: the file's `mode`, else finals directly.
+       */
+      mode: z.enum(STORYBOARD_MODES).optional(),
       /** Carried across continue-as-new; callers leave it out. */
       carry: StoryboardCarrySchema.optional(),
     })
@@ -793,6 +832,8 @@ export interface StoryboardProgress {
   budget?: BudgetView;
   /** Shots waiting, outside the window, for the last frame of the shot they continue from: shot id → that shot's id. */
   waitingForFrame?: Record<string, string>;
+  /** Draft mode: the review, and whether the storyboard is waiting for it. */
+  review?: ReviewView;
 }
 
 export interface StoryboardResult {
@@ -828,6 +869,13 @@ export function readFinishedCounts(counts: FinishedCounts | LegacyFinishedCounts
 /** Where a storyboard's things live in storage, relative to the storage root. */
 export const storyboardKeys = {
   video: (storyboardId: string, shotId: string) => `${storyboardId}/${shotId}.mp4`,
+  /**
+   * Draft `n` of a shot (draft mode), in the storyboard's `drafts/` folder. Each draft has a key
+   * of its own, named by the storyboard run too (`run`: a token of its run id): a copy never
+   * replaces an object already stored at its key, so a re-draft, or a draft of a later run,
+   * must not land on an earlier one.
+   */
+  draft: (storyboardId: string, shotId: string, n: number, run: string) => `${storyboardId}/drafts/${shotId}.${n}.${run}.mp4`,
   manifest: (storyboardId: string) => `${storyboardId}/manifest.json`,
   stagedPage: (prefix: string, page: number) => `${prefix}/page-${String(page).padStart(5, '0')}.json`,
   outcomePage: (storyboardId: string, page: number) => `${storyboardId}/.state/outcomes-${String(page).padStart(5, '0')}.json`,

@@ -5,6 +5,7 @@
  * worker (a storyboard handed over as a file or inline) both stage through here, so they
  * write the same keys and the same record.
  */
+import { STORYBOARD_MODES, type StoryboardMode } from '../common/review';
 import { createHash } from 'node:crypto';
 import {
   AudioPolicySchema,
@@ -61,11 +62,12 @@ export async function writeStagedStoryboard(
   const result = { storyboardId: storyboard.id, stagedPrefix, totalShots: staged.length };
   await storage.writeText(
     stagedRecordKey(storyboard.id),
-    // The file's budget and audio policy are kept with the record so `retry` runs the storyboard by them too.
+    // The file's budget, audio policy and mode are kept with the record so `retry` runs the storyboard by them too.
     JSON.stringify({
       ...result,
       ...(storyboard.budget ? { budget: storyboard.budget } : {}),
       ...(storyboard.onAudioPolicy ? { onAudioPolicy: storyboard.onAudioPolicy } : {}),
+      ...(storyboard.mode ? { mode: storyboard.mode } : {}),
       stagedAt: new Date().toISOString(),
     }),
     'application/json',
@@ -99,4 +101,12 @@ export async function readStagedAudioPolicy(storage: StorageBackend, storyboardI
   if (!text) return undefined;
   const parsed = AudioPolicySchema.safeParse((JSON.parse(text) as { onAudioPolicy?: unknown }).onAudioPolicy);
   return parsed.success ? parsed.data : undefined;
+}
+
+/** The mode the staged file gave (`draft`), if any. */
+export async function readStagedMode(storage: StorageBackend, storyboardId: string): Promise<StoryboardMode | undefined> {
+  const text = await storage.readText(stagedRecordKey(storyboardId));
+  if (!text) return undefined;
+  const mode = (JSON.parse(text) as { mode?: unknown }).mode;
+  return (STORYBOARD_MODES as readonly unknown[]).includes(mode) ? (mode as StoryboardMode) : undefined;
 }

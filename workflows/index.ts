@@ -10,6 +10,9 @@ export { renderVideo, renderVideoProgressQuery, defaultStorageKey, providerCallb
 export { renderStoryboard } from './render-storyboard';
 export { admissionLimiter, limitsQuery, requestLeaseSignal, leaseEventSignal, leaseGrantedSignal } from './admission-limiter';
 export {
+  approveUpdate,
+  finishReviewUpdate,
+  rejectUpdate,
   pauseSignal,
   resumeSignal,
   setBudgetUpdate,
@@ -28,6 +31,16 @@ export type {
   Tolerance,
 } from '../common/storyboard';
 export type { FinishedCounts, StoryboardCounts } from '../common/storyboard';
+export type {
+  ApproveRequest,
+  RejectRequest,
+  ReviewAnswer,
+  ReviewView,
+  ReviewShotView,
+  ReviewState,
+  DraftRecord,
+  StoryboardMode,
+} from '../common/review';
 export type { ApiFamily, ImageRef, ImageRole, MediaRef, ShotInput } from '../common/shot';
 export type { PollScheduleInput } from '../common/poll-schedule';
 export type { ManifestStatus, RenderPhase, ShotState, StoryboardRunStatus } from '../common/states';

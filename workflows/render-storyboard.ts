@@ -5,6 +5,8 @@
  * The pieces: the page book (storyboard-book.ts) reads staged shots and records outcomes a
  * page at a time; the run (storyboard-run.ts) holds counts and per-shot states, which the
  * handlers (storyboard-handlers.ts) answer from; each shot is a child (storyboard-shot.ts).
+ * In draft mode (`mode: 'draft'`) the review (storyboard-review.ts) runs each shot instead:
+ * draft, wait for approval, then final; its hooks here are marked "draft mode" / `review`.
  */
 import { condition, continueAsNew, log, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { FailureType, failure } from '../common/errors';
@@ -30,6 +32,8 @@ import { stageFromSource, type StagedShots } from './storyboard-source';
 import { ContinuityBook } from './storyboard-continuity';
 import { continuedShot } from '../common/continuity';
 import type { PageShot } from '../activities/storyboard/activities';
+import { installReviewHandlers, Review } from './storyboard-review';
+import { MAX_DRAFT_SHOTS } from '../common/review';
 
 /**
  * Renders every shot of a storyboard and writes its manifest (and report.html) next to the
@@ -80,6 +84,9 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
   };
   const run = new StoryboardRun(counted, carry);
   installStoryboardHandlers(run);
+  // Draft mode (storyboard-review.ts): set once the shots are staged and the mode is known.
+  let review: Review | undefined;
+  installReviewHandlers(storyboardId, () => review);
 
   // Staged shots go straight to the window (as every input did before files could be handed
   // over: their histories replay unchanged); a file or an inline storyboard is staged first.
@@ -87,21 +94,33 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
   const staged: StagedShots = givenStaged
     ? { stagedPrefix, totalShots: givenTotal }
     : await stageFromSource(source !== undefined ? { storyboardId, source } : { storyboardId, storyboard });
-  // The input's budget and audio policy, else the file's (a file or inline storyboard may carry them).
-  const { budget: fileBudget, onAudioPolicy: fileAudioPolicy, ...stagedShots } = staged;
+  // The input's budget, audio policy and mode, else the file's (a file or inline storyboard may carry them).
+  const { budget: fileBudget, onAudioPolicy: fileAudioPolicy, mode: fileMode, ...stagedShots } = staged;
   const budget = options.budget ?? fileBudget;
   const onAudioPolicy = options.onAudioPolicy ?? fileAudioPolicy;
+  const mode = options.mode ?? fileMode;
   const input: ParsedStoryboardInput = {
     ...options,
     ...stagedShots,
     ...(budget ? { budget } : {}),
     ...(onAudioPolicy ? { onAudioPolicy } : {}),
+    ...(mode ? { mode } : {}),
   };
   const { totalShots } = input;
   counted.totalShots = totalShots;
   if (budget) {
     counted.budget = budget;
     carry.budget ??= { limit: budgetLimit(budget), spent: 0, reserved: {} };
+  }
+
+  // ---- draft mode: a review, in this one run ----
+  if (mode === 'draft') {
+    if (totalShots > MAX_DRAFT_SHOTS)
+      throw failure(
+        FailureType.InvalidRequest,
+        `draft mode takes at most ${MAX_DRAFT_SHOTS} shots (its review lives in one run); this storyboard has ${totalShots}`,
+      );
+    review = new Review(storyboardId, run, budget);
   }
 
   const book = new PageBook(storyboardId, input.stagedPrefix, carry.partial);
@@ -149,7 +168,8 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
   const start = (index: number, shotId: string, shot: ShotInput): Promise<void> => {
     launchedShots.set(shotId, shot);
     run.inFlight++;
-    return runShot(shotContext, index, shotId, shot).finally(() => run.inFlight--);
+    // Draft mode: the review runs the shot (draft, approval, final) instead.
+    return (review?.runShot ?? runShot)(shotContext, index, shotId, shot).finally(() => run.inFlight--);
   };
   // Continuing shots wait for their source outside the window, then take a place in it like any
   // shot: once a shot has waited there, every launch checks the window again just before it starts.
@@ -167,7 +187,7 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
     if (input.budget) {
       const unpriced = unpricedProblem(input.budget, staged.shot);
       if (unpriced) return finish(index, unpricedEntry(staged.id, unpriced), true);
-      await run.reserve(staged.id, reservationFor(input.budget, staged.shot));
+      await run.reserve(staged.id, reservationFor(input.budget, review?.launchShot(staged.shot) ?? staged.shot));
     }
     await roomInWindow();
     if (run.toleranceExceeded) {
@@ -181,7 +201,8 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
   let nextIndex = carry.cursor;
   let launchedThisRun = 0;
   const launched: Promise<void>[] = [];
-  const timeToContinue = () => launchedThisRun >= input.shotsPerRun || workflowInfo().continueAsNewSuggested;
+  // A review lives in one run: draft mode never continues as new (it is bounded by MAX_DRAFT_SHOTS instead).
+  const timeToContinue = () => !review && (launchedThisRun >= input.shotsPerRun || workflowInfo().continueAsNewSuggested);
   while (nextIndex < totalShots && !run.toleranceExceeded && !timeToContinue()) {
     await condition(() => run.mayLaunch());
     if (run.toleranceExceeded) break;
@@ -218,7 +239,7 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
         finish(index, unpricedEntry(staged.id, unpriced), true);
         continue;
       }
-      await run.reserve(staged.id, reservationFor(input.budget, staged.shot));
+      await run.reserve(staged.id, reservationFor(input.budget, review?.launchShot(staged.shot) ?? staged.shot));
     }
     if (waitedOutside) await roomInWindow();
     if ((input.budget || waitedOutside) && run.toleranceExceeded) {
@@ -230,6 +251,7 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
     launchedThisRun++;
     launched.push(start(index, staged.id, shot));
   }
+  review?.allLaunched();
   await Promise.all(launched);
 
   // ---- history hygiene: the next run goes on from the cursor ----
@@ -249,6 +271,7 @@ export async function renderStoryboard(rawInput: RenderStoryboardInput): Promise
           totalShots,
           ...(budget ? { budget } : {}),
           ...(onAudioPolicy ? { onAudioPolicy } : {}),
+          ...(mode ? { mode } : {}),
         };
     await continueAsNew<typeof renderStoryboard>({ ...nextInput, carry: next });
   }

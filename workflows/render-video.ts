@@ -147,6 +147,8 @@ export async function renderVideo(rawInput: RenderVideoInput): Promise<RenderVid
       model: shot.model,
       storage,
       polls: progress.polls,
+      ...(shot.draft ? { draft: true as const } : {}),
+      ...(shot.draft_task_id !== undefined ? { draftTaskId: shot.draft_task_id } : {}),
       ...pick(done, ['seed', 'usage', 'duration', 'frames', 'resolution', 'ratio']),
     };
   } catch (err) {

@@ -7,6 +7,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ShotPhaseEvent } from '../common/phase-events';
 import type { BudgetView } from '../common/budget';
 import type { StoryboardProgress } from '../common/storyboard';
+import type { ApproveRequest, RejectRequest, ReviewAnswer } from '../common/review';
 
 export type { ShotPhaseEvent } from '../common/phase-events';
 
@@ -64,3 +65,35 @@ export const setWindowUpdate = defineUpdate<number, [number]>('setWindow');
  *   console.log(`${now.remaining} ${now.unit} left`);
  */
 export const setBudgetUpdate = defineUpdate<BudgetView, [number]>('setBudget');
+
+/**
+ * Draft mode (common/review.ts): approve shots whose drafts await approval, by id or `all`;
+ * each renders its final from its draft (`draft_task_id`), the only time a final is paid for.
+ * Answers the shots approved. Rejected before it is recorded for a storyboard not in draft
+ * mode, an unknown shot, or one that is not awaiting approval (already approved or final, its
+ * draft still rendering, failed).
+ *
+ * @example
+ *   const { shots } = await client.workflow.getHandle(storyboardId).executeUpdate(approveUpdate, { args: [{ shots: ['s01', 's03'] }] });
+ */
+export const approveUpdate = defineUpdate<ReviewAnswer, [ApproveRequest]>('approveShots');
+
+/**
+ * Draft mode: reject a shot's draft; it is drafted again with the changes (`prompt`, `seed`) and
+ * returns to review. Rejected before it is recorded on the same grounds as approveUpdate, or
+ * when the shot has had its MAX_DRAFTS_PER_SHOT drafts (common/review.ts).
+ *
+ * @example
+ *   await client.workflow.getHandle(storyboardId).executeUpdate(rejectUpdate, { args: [{ shotId: 's02', prompt: 'closer, at dusk' }] });
+ */
+export const rejectUpdate = defineUpdate<ReviewAnswer, [RejectRequest]>('rejectShot');
+
+/**
+ * Draft mode: end the review. Shots awaiting approval (and drafts still rendering, once done)
+ * end `not_started` with the reason `not approved`; approved shots still render their finals;
+ * the storyboard then completes. Answers the shots left unapproved so far.
+ *
+ * @example
+ *   await client.workflow.getHandle(storyboardId).executeUpdate(finishReviewUpdate, { args: [] });
+ */
+export const finishReviewUpdate = defineUpdate<ReviewAnswer, []>('finishReview');

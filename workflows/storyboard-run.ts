@@ -17,6 +17,7 @@ import {
   type Tolerance,
 } from '../common/storyboard';
 import { exceeds } from '../common/tolerance';
+import type { ReviewView } from '../common/review';
 
 /** The pause reason of a storyboard whose next shot would pass its budget. */
 export const BUDGET_PAUSE_REASON = 'budget';
@@ -34,6 +35,8 @@ export class StoryboardRun {
   toleranceExceeded = false;
   /** Continuing shots waiting for their source's last frame (outside the window): shot id → source id. */
   readonly waitingForFrame = new Map<string, string>();
+  /** Draft mode: the review's view, added to progress (workflows/storyboard-review.ts). */
+  reviewView?: () => ReviewView;
 
   constructor(
     private readonly input: { storyboardId: string; totalShots: number; tolerance: Tolerance; budget?: RunBudget },
@@ -49,12 +52,16 @@ export class StoryboardRun {
   progress(): StoryboardProgress {
     const { carry } = this;
     const active = { submitted: 0, rendering: 0, copying: 0 };
-    for (const s of Object.values(this.shots)) if (s in active) active[s as keyof typeof active]++;
+    let ended = 0;
+    for (const s of Object.values(this.shots)) {
+      if (s in active) active[s as keyof typeof active]++;
+      else if (s === 'not_started') ended++;
+    }
     const counts: StoryboardCounts = {
       ...active,
       stored: carry.stored,
       failed: carry.failed,
-      pending: this.input.totalShots - carry.stored - carry.failed - active.submitted - active.rendering - active.copying,
+      pending: this.input.totalShots - carry.stored - carry.failed - ended - active.submitted - active.rendering - active.copying,
     };
     return {
       storyboardId: this.input.storyboardId,
@@ -71,6 +78,7 @@ export class StoryboardRun {
       done: false,
       ...(this.input.budget && carry.budget ? { budget: budgetView(this.input.budget, carry.budget) } : {}),
       ...(this.waitingForFrame.size ? { waitingForFrame: Object.fromEntries(this.waitingForFrame) } : {}),
+      ...(this.reviewView ? { review: this.reviewView() } : {}),
     };
   }
 
@@ -147,6 +155,11 @@ export class StoryboardRun {
   /** Counts a finished shot; `fresh`: finished by this run (its tokens were spent now), not found stored. */
   count(entry: ManifestEntry, fresh: boolean): void {
     const { carry } = this;
+    // Draft mode ends an unapproved shot `not_started`: it is neither stored nor a failure.
+    if (entry.status === 'not_started') {
+      this.shots[entry.shotId] = 'not_started';
+      return;
+    }
     this.shots[entry.shotId] = entry.status === 'stored' ? 'stored' : 'failed';
     if (entry.status === 'stored') carry.stored++;
     else carry.failed++;

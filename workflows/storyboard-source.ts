@@ -7,6 +7,7 @@
  */
 import type { StoryboardSourceInput } from '../activities/storyboard/source';
 import { FailureType, failure } from '../common/errors';
+import type { StoryboardMode } from '../common/review';
 import { clip, type AudioPolicy, type StoryboardProblem } from '../common/storyboard';
 import { stageStoryboardSource } from './storyboard-activities';
 
@@ -17,6 +18,8 @@ export interface StagedShots {
   budget?: { tokens: number };
   /** The file's `on_audio_policy`, when it gives one. */
   onAudioPolicy?: AudioPolicy;
+  /** The file's `mode`, when it gives one. */
+  mode?: StoryboardMode;
 }
 
 /** Stages the file or inline storyboard; throws InvalidRequest (non-retryable) with every problem. */
@@ -28,6 +31,7 @@ export async function stageFromSource(input: StoryboardSourceInput): Promise<Sta
       totalShots: result.totalShots,
       ...(result.budget ? { budget: result.budget } : {}),
       ...(result.onAudioPolicy ? { onAudioPolicy: result.onAudioPolicy } : {}),
+      ...(result.mode ? { mode: result.mode } : {}),
     };
   throw invalidStoryboard(input, result.problems);
 }

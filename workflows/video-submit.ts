@@ -93,7 +93,8 @@ export async function submitOnce(
 
 /** The shot as attempt `attempt` sends it: a tasks-family shot without a fixed seed gets the attempt's seed. */
 function withChosenSeed(shot: ResolvedShot, attempt: number): ResolvedShot {
-  if (shot.api !== 'tasks' || (shot.seed !== undefined && shot.seed >= 0)) return shot;
+  // A final from a draft sends no seed: it renders with its draft's.
+  if (shot.api !== 'tasks' || (shot.seed !== undefined && shot.seed >= 0) || shot.draft_task_id !== undefined) return shot;
   return { ...shot, seed: attemptSeed(workflowInfo().workflowId, attempt) };
 }
 

@@ -9,6 +9,7 @@
  * the same video (same sha256) is reused, so a retry does not decode everything again.
  */
 import { CONTENT_POLICY_STAGES } from '../../common/content-policy';
+import { reviewReportWriter } from './review';
 import { estimateShot, offEstimate } from '../../common/estimate';
 import { FailureType, failure } from '../../common/errors';
 import { activityContext } from '../heartbeat';
@@ -336,7 +337,7 @@ export function createReportActivities(deps: ReportDeps) {
     }
   }
 
-  return { writeReport };
+  return { writeReport, writeReviewReport: reviewReportWriter(storage) };
 }
 
 export type ReportActivities = ReturnType<typeof createReportActivities>;
@@ -409,6 +410,20 @@ export function shotView(
     view.silentRetry = { ...(firstTaskId ? { firstTaskId } : {}), ...(firstFailureMessage ? { firstFailureMessage } : {}) };
   }
   if (entry.reused) view.reused = true;
+  const draft = entry.draft as { taskId?: unknown; key?: unknown; drafts?: unknown; usage?: { totalTokens?: unknown } } | undefined;
+  if (draft && typeof draft.taskId === 'string') {
+    const video =
+      typeof draft.key === 'string' && storageKeyProblem(draft.key) === undefined ? relativeKey(storyboardId, draft.key) : undefined;
+    const tokens = draft.usage?.totalTokens;
+    view.draft = {
+      taskId: draft.taskId,
+      drafts: typeof draft.drafts === 'number' ? draft.drafts : 1,
+      ...(video ? { video } : {}),
+      ...(typeof tokens === 'number' ? { tokens } : {}),
+    };
+  }
+  const note = entry.noDraftReason ?? entry.reason;
+  if (typeof note === 'string') view.note = note;
   if (entry.status === 'stored') {
     const rel = relativeKey(storyboardId, entry.key ?? storyboardKeys.video(storyboardId, entry.shotId));
     if (rel) view.video = rel;

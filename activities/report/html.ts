@@ -39,6 +39,10 @@ export interface ReportShot {
   /** Rendered a second time without sound after its audio was blocked (a second paid task). */
   silentRetry?: SilentRetry;
   reused?: boolean;
+  /** Draft mode: the draft this final came from (or the unapproved draft), with a relative link and its own tokens. */
+  draft?: { taskId: string; video?: string; tokens?: number; drafts: number };
+  /** Draft mode: why the shot rendered its final without a draft, or why it ended unrendered (`not approved`). */
+  note?: string;
   /** Relative link to the video, for stored shots. */
   video?: string;
   /** Relative link to the first-frame thumbnail; absent: a placeholder is shown. */
@@ -253,14 +257,23 @@ function shotArticle(s: ReportShot, index: number): string {
   if (continuity) rows.push(['Continuity', continuity]);
   if (s.taskId) rows.push(['Task', `<code>${escapeHtml(s.taskId)}</code>`]);
   if (s.silentRetry) rows.push(['Silent retry', silentRetryText(s.silentRetry)]);
+  if (s.draft) {
+    const d = s.draft;
+    const link = d.video ? `<a href="${escapeHtml(d.video)}">draft</a>` : 'draft';
+    const tokens = d.tokens !== undefined ? `, ${escapeHtml(formatCount(d.tokens))} tokens (billed apart)` : '';
+    rows.push(['Draft', `${link} <code>${escapeHtml(d.taskId)}</code>${tokens}${d.drafts > 1 ? ` · ${escapeHtml(d.drafts)} drafts` : ''}`]);
+  }
+  if (s.note) rows.push(['Note', escapeHtml(s.note)]);
   if (s.sha256) rows.push(['SHA-256', `<code title="${escapeHtml(s.sha256)}">${escapeHtml(s.sha256.slice(0, 16))}…</code>`]);
 
   const failure =
     s.status === 'failed'
       ? `<div class="failure" role="note"><strong${stageTitle(s.failureStage)}>${escapeHtml(s.failureType ? failureLabel(s.failureType, s.failureStage) : 'Failed')}</strong>${s.failureMessage ? `: <span class="reason">${escapeHtml(s.failureMessage)}</span>` : ''}</div>`
-      : s.status === 'not_started'
-        ? `<div class="failure idle" role="note">Not started: ${s.reason ? escapeHtml(s.reason) : 'the storyboard stopped launching shots before reaching this one (e.g. its failure tolerance was exceeded).'}</div>`
-        : '';
+      : s.status === 'not_started' && (s.note || s.reason)
+        ? `<div class="failure idle" role="note">Not started: ${escapeHtml((s.note ?? s.reason) as string)}.</div>`
+        : s.status === 'not_started'
+          ? '<div class="failure idle" role="note">Not started: the storyboard stopped launching shots before reaching this one (e.g. its failure tolerance was exceeded).</div>'
+          : '';
 
   const player =
     s.status === 'stored' && s.video

@@ -70,9 +70,13 @@ export const TasksSubmitRequestSchema = z.object({
         }),
         z.object({ type: z.literal('video_url'), video_url: z.object({ url: z.string().min(1) }), role: z.literal('reference_video') }),
         z.object({ type: z.literal('audio_url'), audio_url: z.object({ url: z.string().min(1) }), role: z.literal('reference_audio') }),
+        /** A final rendered from a draft (Seedance 1.5 pro): the draft's task, whose prompt and media it reuses. */
+        z.object({ type: z.literal('draft_task'), draft_task: z.object({ id: z.string().min(1) }) }),
       ]),
     )
     .min(1),
+  /** A 480p draft a final can later reference (Seedance 1.5 pro). */
+  draft: z.boolean().optional(),
   generate_audio: z.boolean().optional(),
   resolution: z.string().optional(),
   ratio: z.string().optional(),

@@ -19,6 +19,7 @@ export function buildTasksRequest(
   images: string[],
   media: ReferenceMedia = { videos: [], audios: [] },
 ): TasksSubmitRequest {
+  if (shot.draft_task_id !== undefined) return buildFinalRequest(shot, shot.draft_task_id);
   const content: TasksSubmitRequest['content'] = [{ type: 'text', text: shot.prompt }];
   shot.images.forEach((img, i) => {
     const url = images[i];
@@ -38,6 +39,24 @@ export function buildTasksRequest(
     framespersecond: shot.fps,
     seed: shot.seed,
     camerafixed: shot.camera_fixed,
+    watermark: shot.watermark,
+    return_last_frame: shot.return_last_frame,
+    execution_expires_after: shot.execution_expires_after,
+    service_tier: shot.service_tier,
+    draft: shot.draft || undefined,
+  });
+}
+
+/**
+ * A final rendered from a draft: Ark's content item `{type: draft_task, draft_task: {id}}` and
+ * only what a final chooses itself. The provider reuses the draft's prompt, media, duration,
+ * ratio, seed and audio, so sending them could only disagree with the draft.
+ */
+function buildFinalRequest(shot: ResolvedShot, draftTaskId: string): TasksSubmitRequest {
+  return TasksSubmitRequestSchema.parse({
+    model: shot.model,
+    content: [{ type: 'draft_task', draft_task: { id: draftTaskId } }],
+    resolution: shot.resolution,
     watermark: shot.watermark,
     return_last_frame: shot.return_last_frame,
     execution_expires_after: shot.execution_expires_after,

@@ -22,6 +22,7 @@ import {
   type CheckedText,
   type ImageResolverFactory,
 } from '../../common/storyboard-check';
+import type { StoryboardMode } from '../../common/review';
 import { clip, MAX_SOURCE_LENGTH, type AudioPolicy, type StoryboardProblem } from '../../common/storyboard';
 import { MAX_STORYBOARD_BYTES } from '../../common/storyboard-text';
 import { isObjectMissing, ObjectTooLargeError, readAll, type StorageBackend } from '../../storage/backend';
@@ -44,6 +45,8 @@ export type StageSourceResult =
       budget?: { tokens: number };
       /** The file's `on_audio_policy`, when it gives one. */
       onAudioPolicy?: AudioPolicy;
+      /** The file's `mode`, when it gives one. */
+      mode?: StoryboardMode;
     }
   | { ok: false; problems: StoryboardProblem[] };
 
@@ -194,8 +197,8 @@ export async function stageStoryboardSourceWith(
     );
   });
   const staged = await writeStagedStoryboard(storage, checked.storyboard, (p) => refs.get(keyOf.get(p) as string) as string);
-  const { onAudioPolicy } = checked.storyboard;
-  return { ok: true, ...staged, ...(budget ? { budget } : {}), ...(onAudioPolicy ? { onAudioPolicy } : {}) };
+  const { onAudioPolicy, mode } = checked.storyboard;
+  return { ok: true, ...staged, ...(budget ? { budget } : {}), ...(onAudioPolicy ? { onAudioPolicy } : {}), ...(mode ? { mode } : {}) };
 }
 
 /**

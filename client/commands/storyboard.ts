@@ -25,6 +25,7 @@ import {
   checkStoryboardFile,
   readStagedAudioPolicy,
   readStagedBudget,
+  readStagedMode,
   readStagedRecord,
   stageStoryboard,
   type CheckOptions,
@@ -37,6 +38,7 @@ import { UsageError } from '../usage-error';
 import { parseBudgetFlag, runBudget, type Budget, type RunBudget } from '../../common/budget';
 import { confirmSpend, estimateLine, estimateStoryboard, formatEstimate, type StoryboardEstimate } from '../estimate';
 import { loadPrices } from '../prices';
+import { MAX_DRAFT_SHOTS, type ReviewView, type StoryboardMode } from '../../common/review';
 
 export const STORYBOARD_COMMANDS = [
   'validate',
@@ -65,6 +67,8 @@ const OPTIONS = {
   budget: { type: 'string' },
   /** Start without asking, whatever the estimate. */
   yes: { type: 'boolean' },
+  /** Draft mode: drafts first, a review, finals of approved shots only (common/review.ts). */
+  draft: { type: 'boolean' },
   /** Image paths may resolve outside the storyboard's folder (see ALLOW_IMAGES_OUTSIDE_FLAG). */
   'allow-images-outside': { type: 'boolean' },
 } as const;
@@ -108,6 +112,10 @@ export async function storyboardCommand(command: StoryboardCommand, args: string
   if (command === 'estimate' || command === 'render') {
     const checked = await checkStoryboardFile(target, checkOptions);
     if (checked.problems.length || !checked.storyboard) return printProblems(target, checked.problems, json);
+    if (values.draft && checked.storyboard.shots.length > MAX_DRAFT_SHOTS)
+      throw new UsageError(
+        `--draft takes at most ${MAX_DRAFT_SHOTS} shots (a review lives in one workflow run); ${target} has ${checked.storyboard.shots.length}: split it`,
+      );
     const budget = budgetOf(values.budget, checked.storyboard.budget);
     const estimate = estimateStoryboard(checked.storyboard, prices?.table, budget);
     if (command === 'estimate') {
@@ -137,6 +145,7 @@ export async function storyboardCommand(command: StoryboardCommand, args: string
       priority: checked.storyboard?.priority,
       team: checked.storyboard?.team,
       onAudioPolicy: checked.storyboard?.onAudioPolicy,
+      mode: checked.storyboard?.mode,
     };
     return withClient(config, (client) => launch(client, config, storage, staged, values, json, run, fromFile));
   }
@@ -146,7 +155,7 @@ export async function storyboardCommand(command: StoryboardCommand, args: string
     if (!staged) throw new UsageError(`nothing staged for storyboard ${target} in ${config.STORAGE_URL}; render its file first`);
     const budget = budgetOf(values.budget, await readStagedBudget(storage, target));
     const run = budget ? runBudgetFor(budget, undefined, prices) : undefined;
-    const fromFile = { onAudioPolicy: await readStagedAudioPolicy(storage, target) };
+    const fromFile = { onAudioPolicy: await readStagedAudioPolicy(storage, target), mode: await readStagedMode(storage, target) };
     return withClient(config, (client) => launch(client, config, storage, staged, values, json, run, fromFile));
   }
   return withClient(config, async (client) => {
@@ -241,7 +250,12 @@ async function launch(
   values: ReturnType<typeof parse>['values'],
   json: boolean,
   budget?: RunBudget,
-  fromFile: { priority?: number | undefined; team?: string | undefined; onAudioPolicy?: AudioPolicy | undefined } = {},
+  fromFile: {
+    priority?: number | undefined;
+    team?: string | undefined;
+    onAudioPolicy?: AudioPolicy | undefined;
+    mode?: StoryboardMode | undefined;
+  } = {},
 ): Promise<number> {
   const tolerance: Tolerance = {};
   const maxFailures = numberFlag('max-failures', values['max-failures'], 0, Number.MAX_SAFE_INTEGER);
@@ -255,8 +269,14 @@ async function launch(
     ...(priority !== undefined ? { priority: Math.floor(priority) } : {}),
     ...(team ? { group: team } : {}),
   });
+  const mode = values.draft ? 'draft' : fromFile.mode;
+  if (mode === 'draft' && staged.totalShots > MAX_DRAFT_SHOTS)
+    throw new UsageError(
+      `--draft takes at most ${MAX_DRAFT_SHOTS} shots (a review lives in one workflow run); this storyboard has ${staged.totalShots}`,
+    );
   const input: RenderStoryboardInput = {
     ...staged,
+    ...(mode ? { mode } : {}),
     tolerance,
     schedule: pollScheduleFromConfig(config),
     ...(window !== undefined ? { window: Math.floor(window) } : {}),
@@ -308,12 +328,14 @@ function printStatus(r: StoryboardStatus, json: boolean): void {
     const n = (v: number) => (b.unit === 'tokens' ? v.toLocaleString('en-US') : v.toFixed(2));
     console.log(`  budget ${n(b.limit)} ${t(b.unit)}: spent ${n(b.spent)}  reserved ${n(b.reserved)}  remaining ${n(b.remaining)}`);
   }
+  if (r.review) printReview(r.review);
   if (r.manifestUrl) console.log(`  manifest ${t(r.manifestUrl, 2000)}`);
   for (const s of r.shots ?? []) {
     if ('failureType' in s && s.failureType)
       console.log(`  ${t(s.shotId)}: ${t(s.status)} ${t(failureLabel(s.failureType, s.failureStage))}: ${t(s.failureMessage ?? '')}`);
-    else if ('reason' in s && s.reason) console.log(`  ${t(s.shotId)}: ${t(s.status)}: ${t(s.reason)}`);
-    else if (r.status === 'running' || s.status !== 'stored') console.log(`  ${t(s.shotId)}: ${t(s.status)}`);
+    else if (r.status === 'running' || s.status !== 'stored')
+      console.log(`  ${t(s.shotId)}: ${t(s.status)}${'reason' in s && s.reason ? ` (${t(s.reason)})` : ''}`);
+    if ('noDraftReason' in s && s.noDraftReason && !r.review) console.log(`  ${t(s.shotId)}: ${t(s.noDraftReason)}`);
     // A second paid task: said even for a stored shot, which otherwise gets no line once finished.
     if ('silentRetry' in s && s.silentRetry)
       console.log(
@@ -321,6 +343,22 @@ function printStatus(r: StoryboardStatus, json: boolean): void {
       );
   }
   if (r.failureType) console.log(`  ${t(r.failureType)}: ${t(r.message ?? '')}`);
+}
+
+/** Draft mode: where the review stands, and what awaits approval. */
+function printReview(review: ReviewView): void {
+  const c = review.counts;
+  const head = review.waitingForReview
+    ? `WAITING FOR REVIEW: ${review.awaitingApproval.length} draft(s) awaiting approval`
+    : review.finished
+      ? 'review finished'
+      : `review: ${review.awaitingApproval.length} draft(s) awaiting approval`;
+  console.log(
+    `  ${head}  (drafting ${c.drafting}  rendering final ${c.rendering_final}  final ${c.final}  direct ${c.direct}  not approved ${c.not_approved}  failed ${c.failed})`,
+  );
+  if (review.awaitingApproval.length)
+    console.log(`  awaiting approval: ${review.awaitingApproval.map((s) => t(s)).join(', ')}  (approve | reject | finish-review)`);
+  for (const s of review.shots) if (s.state === 'direct' && s.reason) console.log(`  ${t(s.shotId)}: ${t(s.reason)}`);
 }
 
 async function withClient(config: Config, fn: (client: Client) => Promise<number>): Promise<number> {

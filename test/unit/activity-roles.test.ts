@@ -30,7 +30,7 @@ describe('activity roles', () => {
         activities: ['closedRuns', 'loadShotPage', 'recordOutcomes', 'requestLease', 'stageStoryboardSource', 'writeManifest'],
       },
       provider: { taskQueue: 'q-provider', activities: ['cancelTask', 'createTask', 'findTask', 'getTask', 'submitTask'] },
-      copy: { taskQueue: 'q-copy', activities: ['copyToStorage', 'writeReport'] },
+      copy: { taskQueue: 'q-copy', activities: ['copyToStorage', 'writeReport', 'writeReviewReport'] },
     });
   });
 

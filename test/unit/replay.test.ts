@@ -36,6 +36,8 @@ test('there are recorded histories for both workflows', () => {
       'render-storyboard-moderation.json',
       'render-video-audio-policy.json',
       'render-storyboard-silent-retry.json',
+      'render-storyboard-draft.json',
+      'render-video-final-from-draft.json',
     ]),
   );
 });

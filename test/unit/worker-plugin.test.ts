@@ -41,7 +41,7 @@ test("each Worker gets its role's activities next to its own, and its role's lim
   ).toBe(1);
 
   const copy = p.configureWorker({ taskQueue: 'media-copy', connection });
-  expect(names(copy)).toEqual(['copyToStorage', 'writeReport']);
+  expect(names(copy)).toEqual(['copyToStorage', 'writeReport', 'writeReviewReport']);
   expect(copy.maxConcurrentActivityTaskExecutions).toBe(7);
 });
 

@@ -321,6 +321,10 @@ export class FakeStoryboardStore {
         reportUrl: `file:///renders/${storyboardId}/report.html`,
         thumbnails: 0,
       }),
+      writeReviewReport: async ({ storyboardId }) => ({
+        reviewKey: `${storyboardId}/review.html`,
+        reviewUrl: `file:///renders/${storyboardId}/review.html`,
+      }),
     };
   }
 }

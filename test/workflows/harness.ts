@@ -33,7 +33,7 @@ export async function startWorkflowHarness(taskQueue = 'wf-test', opts: { existi
   const provider = new FakeProvider(env);
   const store = new FakeStoryboardStore();
   const { createTask, submitTask, getTask, findTask, cancelTask, copyToStorage } = provider.activities();
-  const { stageStoryboardSource, loadShotPage, recordOutcomes, writeManifest, writeReport } = store.activities();
+  const { stageStoryboardSource, loadShotPage, recordOutcomes, writeManifest, writeReport, writeReviewReport } = store.activities();
   const connection = env.nativeConnection;
   let workers: Worker[];
   try {
@@ -56,7 +56,7 @@ export async function startWorkflowHarness(taskQueue = 'wf-test', opts: { existi
         taskQueue: providerTaskQueue(taskQueue),
         activities: { createTask, submitTask, getTask, findTask, cancelTask },
       }),
-      Worker.create({ connection, taskQueue: copyTaskQueue(taskQueue), activities: { copyToStorage, writeReport } }),
+      Worker.create({ connection, taskQueue: copyTaskQueue(taskQueue), activities: { copyToStorage, writeReport, writeReviewReport } }),
     ]);
   } catch (err) {
     await env.teardown();
