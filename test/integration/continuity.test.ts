@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ManifestEntry, StoryboardResult } from '../../common/storyboard';
 import { statusFromProgress } from '../../client/storyboard';
-import { storyboardProgressQuery } from '../../workflows';
+import { approveUpdate, storyboardProgressQuery } from '../../workflows';
 import { harnessWorkerEnv, s3Object, s3Text, servedSha256, startHarness, waitFor, type Harness } from '../helpers/harness';
 import { stageBoard, startBoard } from '../helpers/storyboard';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';
@@ -169,4 +169,33 @@ test('a worker SIGKILLed mid-chain: another worker finishes the chain, nothing l
   await expectChainHandedOver(byId(result), ['c1', 'c2', 'c3', 'c4']);
   // One paid task per shot, the killed worker's included.
   for (const label of ['c1', 'c2', 'c3', 'c4', 'alone']) expect(taskOf(label)).toHaveLength(1);
+});
+
+test('draft mode: a continuing shot is drafted from the last frame of its source final, once that final is approved and stored', async () => {
+  const id = uniqueId('drafted');
+  const staged = await stageBoard(h, chainDoc(id, 2));
+  const handle = await startBoard(h, staged, { window: 3, mode: 'draft' });
+  const review = () => handle.query(storyboardProgressQuery);
+  // c1 and the lone shot are drafted and wait for review; c2 waits for c1's final frame, not its draft's.
+  const first = await waitFor('c1 and alone in review', review, (p) => p.review?.awaitingApproval.length === 2, 60_000);
+  expect(first.review?.awaitingApproval).toEqual(['c1', 'alone']);
+  expect(first.waitingForFrame).toEqual({ c2: 'c1' });
+  expect(taskOf('c2')).toHaveLength(0);
+
+  await handle.executeUpdate(approveUpdate, { args: [{ shots: ['c1', 'alone'] }] });
+  await waitFor('c2 drafted and in review', review, (p) => p.review?.awaitingApproval.includes('c2') === true, 60_000);
+  await handle.executeUpdate(approveUpdate, { args: [{ shots: ['c2'] }] });
+  const result = await handle.result();
+
+  expect(result.counts).toMatchObject({ stored: 3, failed: 0, not_started: 0 });
+  const entries = byId(result);
+  const c1 = entries.get('c1') as ManifestEntry;
+  const c1Final = h.sim.stats().tasks.find((t) => t.id === c1.taskId);
+  expect(c1Final?.draftTaskId).toBeDefined(); // c1's video is the final rendered from its draft
+  // c2's draft was submitted with the stored last frame of c1's final as its first frame.
+  const [c2Draft] = taskOf('c2').filter((t) => t.draft);
+  expect(c2Draft?.images).toEqual([{ role: 'first_frame', sha256: c1.lastFrame?.sha256 }]);
+  expect((await servedSha256(`${h.sim.url}/frames/${c1.taskId}.png`)).sha256).toBe(c1.lastFrame?.sha256);
+  // ...and c2's final came from that draft.
+  expect(entries.get('c2')).toMatchObject({ status: 'stored', continuedFrom: 'c1', draft: { taskId: c2Draft?.id } });
 });
