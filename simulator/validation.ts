@@ -50,7 +50,11 @@ export interface SubmittedImage {
 function submittedImage(ref: string, role: string | undefined): SubmittedImage {
   const data = /^data:image\/[a-z0-9.+-]+;base64,/i.exec(ref);
   const image: SubmittedImage = data
-    ? { sha256: createHash('sha256').update(Buffer.from(ref.slice(data[0].length), 'base64')).digest('hex') }
+    ? {
+        sha256: createHash('sha256')
+          .update(Buffer.from(ref.slice(data[0].length), 'base64'))
+          .digest('hex'),
+      }
     : { url: ref.slice(0, 200) };
   if (role !== undefined) image.role = role;
   return image;

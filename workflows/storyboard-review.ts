@@ -19,10 +19,8 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { TypedSearchAttributes } from '@temporalio/common';
 import type { ReportActivities } from '../activities/report/activities';
 import type { WriteReviewReportInput } from '../activities/report/review';
-import { temporalPriority } from '../common/admission';
 import { budgetUnit, charge, reservationFor, type RunBudget } from '../common/budget';
 import { FailureType } from '../common/errors';
 import { estimateShot } from '../common/estimate';
@@ -46,14 +44,13 @@ import {
   type ReviewState,
   type ReviewView,
 } from '../common/review';
-import { ShotIdKey, StoryboardIdKey } from '../common/search-attributes';
 import { ShotSchema, formatIssues, type ShotInput } from '../common/shot';
 import { shotWorkflowId, storyboardKeys, type ManifestEntry } from '../common/storyboard';
 import { copyTaskQueue } from '../common/task-queues';
 import { describeChildFailure, storedEntry } from './child-failure';
 import { renderVideo } from './render-video';
 import { approveUpdate, finishReviewUpdate, rejectUpdate } from './signals';
-import type { ShotContext } from './storyboard-shot';
+import { shotChildOptions, type ShotContext } from './storyboard-shot';
 import type { StoryboardRun } from './storyboard-run';
 
 interface ReviewShot {
@@ -398,42 +395,18 @@ export class Review {
   }
 
   /**
-   * One renderVideo child of the shot, started as runShot starts its (storyboard-shot.ts: same
+   * One renderVideo child of the shot, started as runShot starts its (shotChildOptions: same
    * admission, priority, search attributes and close policy), with the same hold on insufficient
-   * balance. Kept apart so runShot can change without the review.
+   * balance.
    */
   private async render(ctx: ShotContext, shotId: string, workflowId: string, shot: ShotInput, storageKey: string): Promise<Rendered> {
-    const { storyboardId, input, run } = ctx;
-    const admission = input.admission ? { ...input.admission, group: input.admission.group ?? storyboardId } : undefined;
+    const { run } = ctx;
     run.idByWorkflow.set(workflowId, shotId);
     try {
       for (;;) {
         run.shots[shotId] = 'pending';
         try {
-          const result = await executeChild(renderVideo, {
-            workflowId,
-            ...(input.shotTaskQueue ? { taskQueue: input.shotTaskQueue } : {}),
-            args: [
-              {
-                shot,
-                storageKey,
-                ...(input.schedule ? { schedule: input.schedule } : {}),
-                notifyParent: true,
-                ...(admission ? { admission } : {}),
-              },
-            ],
-            ...(admission ? { priority: temporalPriority(admission.priority, admission.group) } : {}),
-            ...(input.searchAttributes
-              ? {
-                  typedSearchAttributes: new TypedSearchAttributes([
-                    { key: StoryboardIdKey, value: storyboardId },
-                    { key: ShotIdKey, value: shotId },
-                  ]),
-                }
-              : {}),
-            workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-            parentClosePolicy: 'REQUEST_CANCEL',
-          });
+          const result = await executeChild(renderVideo, shotChildOptions(ctx, shotId, workflowId, shot, storageKey));
           return { ok: true, result };
         } catch (err) {
           const why = describeChildFailure(err);

@@ -39,11 +39,52 @@ export interface ShotContext {
   relaunch: (shotId: string, first: ManifestEntry, shot: Shot) => Promise<void>;
 }
 
-/** Renders the shot at `index` as a child until it is stored or failed, and records its outcome through `ctx.finish`. */
-export async function runShot(ctx: ShotContext, index: number, shotId: string, shot: Shot): Promise<void> {
-  const { storyboardId, input, run } = ctx;
+/**
+ * How a storyboard starts one renderVideo child of a shot (a final, a draft, a silent retry):
+ * the storyboard's admission, priority, search attributes and close policy.
+ */
+export function shotChildOptions(
+  ctx: Pick<ShotContext, 'storyboardId' | 'input'>,
+  shotId: string,
+  workflowId: string,
+  shot: Shot,
+  storageKey: string,
+) {
+  const { storyboardId, input } = ctx;
   // Every shot asks the account's limiter, in the storyboard's fairness group, at its priority.
   const admission = input.admission ? { ...input.admission, group: input.admission.group ?? storyboardId } : undefined;
+  return {
+    workflowId,
+    ...(input.shotTaskQueue ? { taskQueue: input.shotTaskQueue } : {}),
+    args: [
+      {
+        shot,
+        storageKey,
+        ...(input.schedule ? { schedule: input.schedule } : {}),
+        notifyParent: true,
+        ...(admission ? { admission } : {}),
+      },
+    ] as Parameters<typeof renderVideo>,
+    // Temporal's own task priority and fairness follow the storyboard's.
+    ...(admission ? { priority: temporalPriority(admission.priority, admission.group) } : {}),
+    ...(input.searchAttributes
+      ? {
+          typedSearchAttributes: new TypedSearchAttributes([
+            { key: StoryboardIdKey, value: storyboardId },
+            { key: ShotIdKey, value: shotId },
+          ]),
+        }
+      : {}),
+    // A re-run renders again what is missing; stored shots never reach this point.
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE' as const,
+    // Stopping the storyboard cancels its shots, which cancel their provider tasks.
+    parentClosePolicy: 'REQUEST_CANCEL' as const,
+  };
+}
+
+/** Renders the shot at `index` as a child until it is stored or failed, and records its outcome through `ctx.finish`. */
+export async function runShot(ctx: ShotContext, index: number, shotId: string, shot: Shot): Promise<void> {
+  const { storyboardId, run } = ctx;
   let attempt = { workflowId: shotWorkflowId(storyboardId, shotId), shot };
   let silentRetry: SilentRetry | undefined;
   const withRetry = (entry: ManifestEntry): ManifestEntry => (silentRetry ? { ...entry, silentRetry } : entry);
@@ -51,33 +92,10 @@ export async function runShot(ctx: ShotContext, index: number, shotId: string, s
     run.idByWorkflow.set(attempt.workflowId, shotId);
     run.shots[shotId] = 'pending';
     try {
-      const result = await executeChild(renderVideo, {
-        workflowId: attempt.workflowId,
-        ...(input.shotTaskQueue ? { taskQueue: input.shotTaskQueue } : {}),
-        args: [
-          {
-            shot: attempt.shot,
-            storageKey: storyboardKeys.video(storyboardId, shotId),
-            ...(input.schedule ? { schedule: input.schedule } : {}),
-            notifyParent: true,
-            ...(admission ? { admission } : {}),
-          },
-        ],
-        // Temporal's own task priority and fairness follow the storyboard's.
-        ...(admission ? { priority: temporalPriority(admission.priority, admission.group) } : {}),
-        ...(input.searchAttributes
-          ? {
-              typedSearchAttributes: new TypedSearchAttributes([
-                { key: StoryboardIdKey, value: storyboardId },
-                { key: ShotIdKey, value: shotId },
-              ]),
-            }
-          : {}),
-        // A re-run renders again what is missing; stored shots never reach this point.
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        // Stopping the storyboard cancels its shots, which cancel their provider tasks.
-        parentClosePolicy: 'REQUEST_CANCEL',
-      });
+      const result = await executeChild(
+        renderVideo,
+        shotChildOptions(ctx, shotId, attempt.workflowId, attempt.shot, storyboardKeys.video(storyboardId, shotId)),
+      );
       ctx.finish(index, withRetry(storedEntry(shotId, result)), true);
       return;
     } catch (err) {
@@ -93,7 +111,7 @@ export async function runShot(ctx: ShotContext, index: number, shotId: string, s
       if (why.type === FailureType.Cancelled && CancellationScope.current().consideredCancelled) throw err;
       const failed: ManifestEntry = { shotId, status: 'failed', ...why.entry };
       // Checked first, and false without the option: storyboards without it issue exactly the commands they always did.
-      if (!silentRetry && retriesSilent(input, attempt.shot, failed)) {
+      if (!silentRetry && retriesSilent(ctx.input, attempt.shot, failed)) {
         silentRetry = {
           ...(failed.taskId ? { firstTaskId: failed.taskId } : {}),
           ...(failed.failureMessage ? { firstFailureMessage: failed.failureMessage } : {}),
