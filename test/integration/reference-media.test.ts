@@ -69,6 +69,69 @@ function expectNoMediaBytes(text: string): void {
 /** What the provider got for a staged file: a link that serves exactly its bytes, or the bytes inline. */
 let expectDelivered: (url: string, bytes: Buffer, mime: string) => Promise<void>;
 
+const REFERENCES_TEST =
+  'a storyboard with a reference video and audio renders; the provider got video_url and audio_url items; history holds only references';
+
+/** The same storyboard under each delivery: only how the items reach the provider differs (expectDelivered). */
+async function rendersWithReferences(): Promise<void> {
+  const id = uniqueId('refs');
+  const doc = {
+    id,
+    defaults: { duration: 5, model: V2 },
+    shots: [
+      {
+        id: 's01',
+        prompt: `${id} the dancer moves as in the clip, to the music`,
+        images: [{ path: 'hero.png', role: 'reference_image' }],
+        videos: [{ path: 'motion.mp4' }],
+        audios: [{ path: 'music.wav' }],
+      },
+      { id: 's02', prompt: `${id} the music over the motion alone`, videos: [{ path: 'motion.mp4' }], audios: [{ path: 'music.wav' }] },
+      { id: 's03', prompt: `${id} no references` },
+    ],
+  };
+  const staged = await stageBoard(h, doc, {
+    'hero.png': IMAGE,
+    'motion.mp4': path.join(files, 'motion.mp4'),
+    'music.wav': path.join(files, 'music.wav'),
+  });
+  const handle = await startBoard(h, staged, { window: 3 });
+  const result = await handle.result();
+  expect(result.counts).toMatchObject({ stored: 3, failed: 0, not_started: 0 });
+
+  // The simulator counts `video_url` and `audio_url` content items (simulator/validation.ts).
+  const references = Object.fromEntries(h.sim.stats().tasks.map((t) => [t.prompt.split(' ').slice(1, 3).join(' '), t.references]));
+  expect(references).toEqual({
+    'the dancer': { images: 1, videos: 1, audios: 1 },
+    'the music': { images: 0, videos: 1, audios: 1 },
+    'no references': { images: 0, videos: 0, audios: 0 },
+  });
+  expect(h.sim.stats()).toMatchObject({ submissions: 3 });
+  // What the provider received: the items with their roles, after the image, by the chosen delivery.
+  const items = itemsOf('the dancer');
+  expect(items.map((i) => [i.type, i.role])).toEqual([
+    ['text', undefined],
+    ['image_url', 'reference_image'],
+    ['video_url', 'reference_video'],
+    ['audio_url', 'reference_audio'],
+  ]);
+  const sent = (i: number, type: string) => ((items[i] as Record<string, { url: string }>)[type] as { url: string }).url;
+  await expectDelivered(sent(2, 'video_url'), MEDIA.mp4, 'video/mp4');
+  await expectDelivered(sent(3, 'audio_url'), MEDIA.wav, 'audio/wav');
+
+  // Staged once, content-addressed, beside the images; the shot's render carries the reference.
+  const video = `s3://${h.bucket}/${h.prefix}/inputs/${sha(MEDIA.mp4)}.mp4`;
+  const audio = `s3://${h.bucket}/${h.prefix}/inputs/${sha(MEDIA.wav)}.wav`;
+  expect((await s3Object(h, `${h.prefix}/inputs/${sha(MEDIA.mp4)}.mp4`)).sha256).toBe(sha(MEDIA.mp4));
+  expect((await s3Object(h, `${h.prefix}/inputs/${sha(MEDIA.wav)}.wav`)).sha256).toBe(sha(MEDIA.wav));
+  for (const shot of ['s01', 's02']) {
+    const text = await historyText(h.client.workflow.getHandle(`${id}/${shot}`));
+    expect(text).toContain(JSON.stringify({ videos: [{ url: video }], audios: [{ url: audio }] }).slice(1, -1));
+    expectNoMediaBytes(text);
+  }
+  expectNoMediaBytes(await historyText(h.client.workflow.getHandle(id)));
+}
+
 describe('presigned links (the default on S3 storage)', () => {
   harness({});
   beforeAll(() => {
@@ -85,64 +148,7 @@ describe('presigned links (the default on S3 storage)', () => {
     };
   });
 
-  test('a storyboard with a reference video and audio renders; the provider got video_url and audio_url items; history holds only references', async () => {
-    const id = uniqueId('refs');
-    const doc = {
-      id,
-      defaults: { duration: 5, model: V2 },
-      shots: [
-        {
-          id: 's01',
-          prompt: `${id} the dancer moves as in the clip, to the music`,
-          images: [{ path: 'hero.png', role: 'reference_image' }],
-          videos: [{ path: 'motion.mp4' }],
-          audios: [{ path: 'music.wav' }],
-        },
-        { id: 's02', prompt: `${id} the music over the motion alone`, videos: [{ path: 'motion.mp4' }], audios: [{ path: 'music.wav' }] },
-        { id: 's03', prompt: `${id} no references` },
-      ],
-    };
-    const staged = await stageBoard(h, doc, {
-      'hero.png': IMAGE,
-      'motion.mp4': path.join(files, 'motion.mp4'),
-      'music.wav': path.join(files, 'music.wav'),
-    });
-    const handle = await startBoard(h, staged, { window: 3 });
-    const result = await handle.result();
-    expect(result.counts).toMatchObject({ stored: 3, failed: 0, not_started: 0 });
-
-    // The simulator counts `video_url` and `audio_url` content items (simulator/validation.ts).
-    const references = Object.fromEntries(h.sim.stats().tasks.map((t) => [t.prompt.split(' ').slice(1, 3).join(' '), t.references]));
-    expect(references).toEqual({
-      'the dancer': { images: 1, videos: 1, audios: 1 },
-      'the music': { images: 0, videos: 1, audios: 1 },
-      'no references': { images: 0, videos: 0, audios: 0 },
-    });
-    expect(h.sim.stats()).toMatchObject({ submissions: 3 });
-    // What the provider received: the items with their roles, after the image, by the chosen delivery.
-    const items = itemsOf('the dancer');
-    expect(items.map((i) => [i.type, i.role])).toEqual([
-      ['text', undefined],
-      ['image_url', 'reference_image'],
-      ['video_url', 'reference_video'],
-      ['audio_url', 'reference_audio'],
-    ]);
-    const sent = (i: number, type: string) => ((items[i] as Record<string, { url: string }>)[type] as { url: string }).url;
-    await expectDelivered(sent(2, 'video_url'), MEDIA.mp4, 'video/mp4');
-    await expectDelivered(sent(3, 'audio_url'), MEDIA.wav, 'audio/wav');
-
-    // Staged once, content-addressed, beside the images; the shot's render carries the reference.
-    const video = `s3://${h.bucket}/${h.prefix}/inputs/${sha(MEDIA.mp4)}.mp4`;
-    const audio = `s3://${h.bucket}/${h.prefix}/inputs/${sha(MEDIA.wav)}.wav`;
-    expect((await s3Object(h, `${h.prefix}/inputs/${sha(MEDIA.mp4)}.mp4`)).sha256).toBe(sha(MEDIA.mp4));
-    expect((await s3Object(h, `${h.prefix}/inputs/${sha(MEDIA.wav)}.wav`)).sha256).toBe(sha(MEDIA.wav));
-    for (const shot of ['s01', 's02']) {
-      const text = await historyText(h.client.workflow.getHandle(`${id}/${shot}`));
-      expect(text).toContain(JSON.stringify({ videos: [{ url: video }], audios: [{ url: audio }] }).slice(1, -1));
-      expectNoMediaBytes(text);
-    }
-    expectNoMediaBytes(await historyText(h.client.workflow.getHandle(id)));
-  });
+  test(REFERENCES_TEST, rendersWithReferences);
 
   test('a storyboard file in the bucket with a video and audio beside it is staged by the worker and renders alike', async () => {
     const id = uniqueId('refs-bucket');
@@ -182,62 +188,5 @@ describe('inline data URLs (SEEDANCE_MEDIA_DELIVERY=inline)', () => {
     expectDelivered = async (url, bytes, mime) => expect(url).toBe(`data:${mime};base64,${bytes.toString('base64')}`);
   });
 
-  test('a storyboard with a reference video and audio renders; the provider got video_url and audio_url items; history holds only references', async () => {
-    const id = uniqueId('refs');
-    const doc = {
-      id,
-      defaults: { duration: 5, model: V2 },
-      shots: [
-        {
-          id: 's01',
-          prompt: `${id} the dancer moves as in the clip, to the music`,
-          images: [{ path: 'hero.png', role: 'reference_image' }],
-          videos: [{ path: 'motion.mp4' }],
-          audios: [{ path: 'music.wav' }],
-        },
-        { id: 's02', prompt: `${id} the music over the motion alone`, videos: [{ path: 'motion.mp4' }], audios: [{ path: 'music.wav' }] },
-        { id: 's03', prompt: `${id} no references` },
-      ],
-    };
-    const staged = await stageBoard(h, doc, {
-      'hero.png': IMAGE,
-      'motion.mp4': path.join(files, 'motion.mp4'),
-      'music.wav': path.join(files, 'music.wav'),
-    });
-    const handle = await startBoard(h, staged, { window: 3 });
-    const result = await handle.result();
-    expect(result.counts).toMatchObject({ stored: 3, failed: 0, not_started: 0 });
-
-    // The simulator counts `video_url` and `audio_url` content items (simulator/validation.ts).
-    const references = Object.fromEntries(h.sim.stats().tasks.map((t) => [t.prompt.split(' ').slice(1, 3).join(' '), t.references]));
-    expect(references).toEqual({
-      'the dancer': { images: 1, videos: 1, audios: 1 },
-      'the music': { images: 0, videos: 1, audios: 1 },
-      'no references': { images: 0, videos: 0, audios: 0 },
-    });
-    expect(h.sim.stats()).toMatchObject({ submissions: 3 });
-    // What the provider received: the items with their roles, after the image, by the chosen delivery.
-    const items = itemsOf('the dancer');
-    expect(items.map((i) => [i.type, i.role])).toEqual([
-      ['text', undefined],
-      ['image_url', 'reference_image'],
-      ['video_url', 'reference_video'],
-      ['audio_url', 'reference_audio'],
-    ]);
-    const sent = (i: number, type: string) => ((items[i] as Record<string, { url: string }>)[type] as { url: string }).url;
-    await expectDelivered(sent(2, 'video_url'), MEDIA.mp4, 'video/mp4');
-    await expectDelivered(sent(3, 'audio_url'), MEDIA.wav, 'audio/wav');
-
-    // Staged once, content-addressed, beside the images; the shot's render carries the reference.
-    const video = `s3://${h.bucket}/${h.prefix}/inputs/${sha(MEDIA.mp4)}.mp4`;
-    const audio = `s3://${h.bucket}/${h.prefix}/inputs/${sha(MEDIA.wav)}.wav`;
-    expect((await s3Object(h, `${h.prefix}/inputs/${sha(MEDIA.mp4)}.mp4`)).sha256).toBe(sha(MEDIA.mp4));
-    expect((await s3Object(h, `${h.prefix}/inputs/${sha(MEDIA.wav)}.wav`)).sha256).toBe(sha(MEDIA.wav));
-    for (const shot of ['s01', 's02']) {
-      const text = await historyText(h.client.workflow.getHandle(`${id}/${shot}`));
-      expect(text).toContain(JSON.stringify({ videos: [{ url: video }], audios: [{ url: audio }] }).slice(1, -1));
-      expectNoMediaBytes(text);
-    }
-    expectNoMediaBytes(await historyText(h.client.workflow.getHandle(id)));
-  });
+  test(REFERENCES_TEST, rendersWithReferences);
 });
