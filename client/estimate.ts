@@ -9,6 +9,7 @@ import type { Config } from '../common/config';
 import { addRanges, estimateShot, type TokenRange } from '../common/estimate';
 import { costRange, formatAmount, type PriceTable } from '../common/prices';
 import type { ParsedStoryboard } from '../common/storyboard';
+import { DRAFT_RESOLUTION, noDraftReason, type StoryboardMode } from '../common/review';
 import { terminalText as t } from '../common/terminal-text';
 
 export interface ShotCostEstimate {
@@ -32,6 +33,12 @@ export interface StoryboardEstimate {
   /** Why there is no cost: no price file, or models without a price. */
   costUnknown?: string;
   budget?: Budget;
+  /**
+   * Draft mode: what is spent before anyone approves anything (each eligible shot's 480p draft,
+   * and the finals of shots whose model has no draft mode); `tokens` and `cost` above are what
+   * approving every draft would add to it at most.
+   */
+  upFront?: { drafts: number; direct: number; tokens: TokenRange; cost?: TokenRange };
 }
 
 /**
@@ -41,7 +48,12 @@ export interface StoryboardEstimate {
  *   const estimate = estimateStoryboard(checked.storyboard, prices?.table);
  *   console.log(formatEstimate(estimate));
  */
-export function estimateStoryboard(storyboard: ParsedStoryboard, prices: PriceTable | undefined, budget?: Budget): StoryboardEstimate {
+export function estimateStoryboard(
+  storyboard: ParsedStoryboard,
+  prices: PriceTable | undefined,
+  budget?: Budget,
+  mode: StoryboardMode = storyboard.mode ?? 'final',
+): StoryboardEstimate {
   const unpriced = new Set<string>();
   const shots = storyboard.shots.map((shot): ShotCostEstimate => {
     const e = estimateShot(shot);
@@ -56,6 +68,7 @@ export function estimateStoryboard(storyboard: ParsedStoryboard, prices: PriceTa
     unpriced: [...unpriced].sort(),
     ...(budget ? { budget } : {}),
   };
+  if (mode === 'draft') out.upFront = upFrontOfDrafts(storyboard, prices);
   if (!prices) out.costUnknown = 'no price file: set SEEDANCE_PRICES_FILE (see examples/prices.example.json)';
   else if (unpriced.size) out.costUnknown = `no price for ${out.unpriced.join(', ')} in the price file`;
   else {
@@ -65,6 +78,25 @@ export function estimateStoryboard(storyboard: ParsedStoryboard, prices: PriceTa
   return out;
 }
 
+/** Draft mode's spend before any approval: drafts of the shots that have a draft mode, finals of the others. */
+function upFrontOfDrafts(storyboard: ParsedStoryboard, prices: PriceTable | undefined): NonNullable<StoryboardEstimate['upFront']> {
+  let drafts = 0;
+  const estimates = storyboard.shots.map((shot) => {
+    const fields = { prompt: shot.prompt, ...(shot.api ? { api: shot.api } : {}), ...(shot.model ? { model: shot.model } : {}) };
+    if (noDraftReason(fields)) return estimateShot(shot);
+    drafts++;
+    return estimateShot({ ...shot, resolution: DRAFT_RESOLUTION });
+  });
+  const costs = prices ? estimates.map((e) => costRange(prices, e)) : [];
+  const priced = prices !== undefined && costs.every((c) => c !== undefined);
+  return {
+    drafts,
+    direct: storyboard.shots.length - drafts,
+    tokens: addRanges(estimates.map((e) => e.tokens)),
+    ...(priced ? { cost: addRanges(costs as TokenRange[]) } : {}),
+  };
+}
+
 const range = (r: TokenRange, show: (n: number) => string) => (r.min === r.max ? show(r.max) : `${show(r.min)}-${show(r.max)}`);
 const tokensText = (r: TokenRange) => `${range(r, (n) => n.toLocaleString('en-US'))} tokens`;
 
@@ -72,7 +104,16 @@ const tokensText = (r: TokenRange) => `${range(r, (n) => n.toLocaleString('en-US
 export function estimateLine(e: StoryboardEstimate): string {
   const cost = e.cost && e.currency ? range(e.cost, (n) => formatAmount(n, e.currency as string)) : `cost unknown (${e.costUnknown})`;
   const budget = e.budget ? `; budget ${budgetLimit(e.budget).toLocaleString('en-US')} ${budgetUnit(e.budget)}` : '';
-  return `estimate for ${t(e.storyboardId)}: ${e.shots.length} shots, ${tokensText(e.tokens)}, ${cost}${budget}`;
+  return `estimate for ${t(e.storyboardId)}: ${e.shots.length} shots, ${tokensText(e.tokens)}, ${cost}${budget}${upFrontText(e)}`;
+}
+
+/** Draft mode: what is spent before anything is approved, and that the finals come only with approval. */
+function upFrontText(e: StoryboardEstimate): string {
+  const u = e.upFront;
+  if (!u) return '';
+  const cost = u.cost && e.currency ? `, ${range(u.cost, (n) => formatAmount(n, e.currency as string))}` : '';
+  const direct = u.direct ? ` and ${u.direct} final${u.direct === 1 ? '' : 's'} of models without a draft mode` : '';
+  return `; draft mode spends ${tokensText(u.tokens)}${cost} up front (${u.drafts} draft${u.drafts === 1 ? '' : 's'} at ${DRAFT_RESOLUTION}${direct}), the finals only as they are approved`;
 }
 
 /** The estimate as a table, a line per shot, then the total. */

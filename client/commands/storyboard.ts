@@ -117,7 +117,7 @@ export async function storyboardCommand(command: StoryboardCommand, args: string
         `--draft takes at most ${MAX_DRAFT_SHOTS} shots (a review lives in one workflow run); ${target} has ${checked.storyboard.shots.length}: split it`,
       );
     const budget = budgetOf(values.budget, checked.storyboard.budget);
-    const estimate = estimateStoryboard(checked.storyboard, prices?.table, budget);
+    const estimate = estimateStoryboard(checked.storyboard, prices?.table, budget, values.draft ? 'draft' : checked.storyboard.mode);
     if (command === 'estimate') {
       if (json) console.log(boundedJson(estimate));
       else console.log(formatEstimate(estimate));

@@ -94,6 +94,27 @@ describe('seedance-flow estimate', () => {
     expect(lines[10]).toContain(`10 shots, ${EXAMPLE_TOKENS.toLocaleString('en-US')} tokens, cost unknown`);
   });
 
+  test('--draft: what is spent up front (480p drafts, finals of models without a draft mode), the finals only as approved', async () => {
+    const r = await cli(['estimate', EXAMPLE, '--draft', '--json'], { SEEDANCE_PRICES_FILE: PRICES });
+    expect(r.code).toBe(0);
+    const e = JSON.parse(r.stdout) as StoryboardEstimate;
+    const doc = validateStoryboard(parseStoryboardText(readFileSync(EXAMPLE, 'utf8'), EXAMPLE).doc).storyboard as ParsedStoryboard;
+    // The example's Seedance 2.0 shots have no draft mode: their finals are rendered directly.
+    const direct = doc.shots.filter((s) => /seedance-2-0/.test(s.model ?? ''));
+    expect(e.upFront).toMatchObject({ drafts: doc.shots.length - direct.length, direct: direct.length });
+    const expected = doc.shots.reduce((sum, s) => sum + estimateShot(direct.includes(s) ? s : { ...s, resolution: '480p' }).tokens.max, 0);
+    expect(e.upFront?.tokens.max).toBe(expected);
+    expect(e.upFront?.tokens.max).toBeLessThan(e.tokens.max);
+    expect(e.upFront?.cost?.max).toBeLessThan(e.cost?.max as number);
+    // Without draft mode there is no up-front split.
+    const plain = JSON.parse((await cli(['estimate', EXAMPLE, '--json'])).stdout) as StoryboardEstimate;
+    expect(plain.upFront).toBeUndefined();
+    const text = await cli(['estimate', EXAMPLE, '--draft']);
+    expect(text.stdout).toContain(
+      `draft mode spends ${expected.toLocaleString('en-US')} tokens up front (${e.upFront?.drafts} drafts at 480p and ${direct.length} finals of models without a draft mode), the finals only as they are approved`,
+    );
+  });
+
   test('a bad price file is a configuration error naming the file and the path inside it', async () => {
     const bad = path.join(dir, 'bad-prices.json');
     writeFileSync(bad, JSON.stringify({ currency: 'USD', models: { x: { perMillionTokens: -1 } } }));
