@@ -590,42 +590,46 @@ const StoredFrameSchema = sharedSchema('storyboard.StoredFrameSchema', () =>
  * A manifest line's field types, as the workflow checks the lines it carries through
  * continue-as-new. (The report reads stored manifests, which others may write, with more checks.)
  */
-export const ManifestEntrySchema = z.object({
-  shotId: z.string(),
-  status: z.enum(MANIFEST_STATUSES),
-  taskId: z.string().optional(),
-  key: z.string().optional(),
-  url: z.string().optional(),
-  sha256: z.string().optional(),
-  bytes: z.number().optional(),
-  seed: z.number().optional(),
-  usage: z.object({ completionTokens: z.number().optional(), totalTokens: z.number().optional() }).optional(),
-  failureType: z.string().optional(),
-  failureMessage: z.string().optional(),
-  reused: z.boolean().optional(),
-  estimatedTokens: z.object({ min: z.number(), max: z.number() }).optional(),
-  continuedFrom: z.string().optional(),
-  lastFrame: StoredFrameSchema.optional(),
-  lastFrameMissing: z.string().optional(),
-  reason: z.string().optional(),
-  failureStage: z.enum(CONTENT_POLICY_STAGES).optional(),
-  silentRetry: z.object({ firstTaskId: z.string().optional(), firstFailureMessage: z.string().optional() }).optional(),
-  draft: z
-    .object({
-      taskId: z.string(),
-      key: z.string(),
-      url: z.string(),
-      sha256: z.string(),
-      bytes: z.number(),
+export const ManifestEntrySchema = sharedSchema(
+  'storyboard.ManifestEntrySchema',
+  () =>
+    z.object({
+      shotId: z.string(),
+      status: z.enum(MANIFEST_STATUSES),
+      taskId: z.string().optional(),
+      key: z.string().optional(),
+      url: z.string().optional(),
+      sha256: z.string().optional(),
+      bytes: z.number().optional(),
       seed: z.number().optional(),
       usage: z.object({ completionTokens: z.number().optional(), totalTokens: z.number().optional() }).optional(),
-      drafts: z.number(),
-      prompt: z.string().optional(),
-      expiresAt: z.number(),
-    })
-    .optional(),
-  noDraftReason: z.string().optional(),
-}) satisfies z.ZodType<ManifestEntry>;
+      failureType: z.string().optional(),
+      failureMessage: z.string().optional(),
+      reused: z.boolean().optional(),
+      estimatedTokens: z.object({ min: z.number(), max: z.number() }).optional(),
+      continuedFrom: z.string().optional(),
+      lastFrame: StoredFrameSchema.optional(),
+      lastFrameMissing: z.string().optional(),
+      reason: z.string().optional(),
+      failureStage: z.enum(CONTENT_POLICY_STAGES).optional(),
+      silentRetry: z.object({ firstTaskId: z.string().optional(), firstFailureMessage: z.string().optional() }).optional(),
+      draft: z
+        .object({
+          taskId: z.string(),
+          key: z.string(),
+          url: z.string(),
+          sha256: z.string(),
+          bytes: z.number(),
+          seed: z.number().optional(),
+          usage: z.object({ completionTokens: z.number().optional(), totalTokens: z.number().optional() }).optional(),
+          drafts: z.number(),
+          prompt: z.string().optional(),
+          expiresAt: z.number(),
+        })
+        .optional(),
+      noDraftReason: z.string().optional(),
+    }) satisfies z.ZodType<ManifestEntry>,
+);
 
 /** What a shot that others continue from ended with: its last frame, or why there is none. */
 export const ContinuitySourceSchema = sharedSchema('storyboard.ContinuitySourceSchema', () =>
