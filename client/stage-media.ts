@@ -5,16 +5,13 @@
  * `inputs/<sha256>.<ext>` from the same open handle, refused if it changed in between. Only
  * the first bytes are ever held.
  */
-import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { checkMediaHeader, MAX_MEDIA_BYTES, MEDIA_SNIFF_BYTES, type MediaHeader, type MediaKind } from '../common/media-header';
 import type { StorageBackend } from '../storage/backend';
 import { LocalFileError, openRegularFile, readAt } from '../storage/local-file';
 import { uploadStagedMedia } from '../storage/staged-images';
-import { ImageError } from './stage';
-
-const HASH_CHUNK_BYTES = 1024 * 1024;
+import { ImageError, sha256Of } from './stage';
 
 const limitName = (kind: MediaKind) => `a reference ${kind}'s`;
 
@@ -50,15 +47,9 @@ export async function stageMedia(storage: StorageBackend, file: string, kind: Me
   const { handle, size } = await openMedia(abs, kind);
   try {
     const header = await headerOf(handle, abs, kind);
-    const hash = createHash('sha256');
-    for (let at = 0; at < size;) {
-      const chunk = await readAt(handle, at, Math.min(HASH_CHUNK_BYTES, size - at));
-      if (chunk.length === 0) break;
-      hash.update(chunk);
-      at += chunk.length;
-    }
+    const sha256 = await sha256Of(handle, size);
     const open = async () => handle.createReadStream({ start: 0, autoClose: false });
-    return await uploadStagedMedia(storage, { sha256: hash.digest('hex'), bytes: size, header }, open, abs, (m) => new ImageError(m));
+    return await uploadStagedMedia(storage, { sha256, bytes: size, header }, open, abs, (m) => new ImageError(m));
   } finally {
     await handle.close();
   }

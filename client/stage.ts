@@ -60,7 +60,8 @@ export async function checkImageFile(file: string): Promise<CheckedImage> {
   });
 }
 
-async function sha256Of(handle: FileHandle, size: number): Promise<string> {
+/** The sha256 of an open file's `size` bytes, read a chunk at a time (images and reference media alike). */
+export async function sha256Of(handle: FileHandle, size: number): Promise<string> {
   const hash = createHash('sha256');
   for (let at = 0; at < size;) {
     const chunk = await readAt(handle, at, Math.min(HASH_CHUNK_BYTES, size - at));

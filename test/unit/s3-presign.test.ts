@@ -6,6 +6,7 @@
  */
 import { MAX_PRESIGN_SECONDS, presignGet, presignS3Get } from '../../storage/s3-presign';
 
+// AWS's documented example credentials (SigV4 docs), not a real key: they reproduce the published signature.
 const credentials = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
 const now = new Date('2013-05-24T00:00:00Z');
 
